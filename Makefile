@@ -1,0 +1,38 @@
+# Registry: `make run` serves on http://127.0.0.1:8000, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PICCOLO_CONF := registry.piccolo_conf
+DEMO_PROJECTS ?= 2000
+
+.PHONY: install run test bench lint stop clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/registry migrate
+	$(BIN)/registry load-fixtures
+	$(BIN)/registry demo --projects $(DEMO_PROJECTS) --if-empty
+	$(BIN)/registry serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/catalogue.py
+
+stop: install
+	$(BIN)/registry stop-embedded
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

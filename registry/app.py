@@ -1,0 +1,81 @@
+"""The composition root: builds the Litestar application from settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, Response
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.template import TemplateConfig
+
+os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
+
+from registry import __version__, database
+from registry.settings import Settings
+from registry.web import i18n
+from registry.web.errors import EXCEPTION_HANDLERS
+from registry.web.routes import ROUTE_HANDLERS
+from registry.web.templating import build_environment
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+ONE_YEAR = 365 * 24 * 3600
+
+
+async def _before_request(request: Request) -> None:
+    i18n.use_request_language(
+        request.query_params, request.cookies, request.headers.get("accept-language")
+    )
+
+
+async def _after_request(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Language"] = i18n.current_language()
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    if i18n.was_chosen_explicitly():
+        # Remember an explicit ?lang= choice; the cookie is not sensitive, so no Secure flag
+        # is needed for it to work on plain-HTTP local runs.
+        response.set_cookie(
+            i18n.COOKIE, i18n.current_language(), max_age=ONE_YEAR, httponly=True, samesite="lax"
+        )
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+
+    @asynccontextmanager
+    async def database_pool(_: Litestar) -> AsyncIterator[None]:
+        await database.open_pool(settings)
+        try:
+            yield
+        finally:
+            await database.close_pool()
+
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[database_pool],
+        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True)},
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(build_environment())
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=_before_request,
+        after_request=_after_request,
+        openapi_config=OpenAPIConfig(title="Registry API", version=__version__, path="/schema"),
+        signature_namespace={"Settings": Settings},
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )

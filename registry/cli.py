@@ -1,0 +1,146 @@
+"""The `registry` command: serve, migrate, load-fixtures, demo, check, stop-embedded."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
+
+from registry.settings import Settings, SettingsError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _run(main: Callable[[], Awaitable[Any]]) -> Any:
+    return asyncio.run(main())
+
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards("registry")
+    if not result.success:
+        raise SystemExit(f"migration failed: {result.message}")
+
+
+async def load_fixtures(path: Path) -> dict[str, int]:
+    from registry.services import catalogue
+
+    data = json.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 (one small file, CLI)
+    report = await catalogue.load_reference(data)
+    return report.counts
+
+
+async def load_demo(projects: int, *, if_empty: bool, vocabulary: Path) -> int:
+    from registry.services import demo
+
+    if if_empty and await demo.has_projects():
+        return 0
+    started = time.monotonic()
+
+    def progress(done: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-9)
+        print(f"  {done:,} demo projects loaded ({rate:,.0f}/s)", flush=True)
+
+    data = json.loads(vocabulary.read_text(encoding="utf-8"))  # noqa: ASYNC240 (CLI)
+    return await demo.replace_demo_projects(projects, data, progress=progress)
+
+
+async def check() -> str:
+    from registry import database
+
+    version = await database.fetchval("SHOW server_version")
+    return str(version)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from registry import database
+
+    database.database_url()  # start the embedded server before the app needs it
+    try:
+        uvicorn.run(
+            "registry.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            log_level="debug" if settings.debug else "info",
+        )
+    finally:
+        if not settings.database_url:
+            database.stop_embedded(settings.data_dir / "pgdata")
+            print("embedded PostgreSQL stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="registry", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the web application (HOST, PORT)")
+    commands.add_parser("migrate", help="apply database migrations")
+    fixtures = commands.add_parser("load-fixtures", help="load the reference data (idempotent)")
+    fixtures.add_argument("path", nargs="?", type=Path, default=FIXTURES / "reference.json")
+    demo = commands.add_parser("demo", help="replace the demo projects with N generated ones")
+    demo.add_argument("--projects", type=int, default=2000, metavar="N")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when any project exists")
+    demo.add_argument("--vocabulary", type=Path, default=FIXTURES / "demo_vocabulary.json")
+    commands.add_parser("check", help="check the configuration and that the database answers")
+    commands.add_parser("stop-embedded", help="stop the embedded PostgreSQL server")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+
+    from registry.domain.errors import RegistryError
+
+    try:
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "migrate":
+            _run(migrate)
+            print("migrations applied")
+        elif args.command == "load-fixtures":
+            counts = _run(lambda: load_fixtures(args.path))
+            print("reference data loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        elif args.command == "demo":
+            if args.projects < 0:
+                parser.error("--projects must be 0 or more")
+            loaded = _run(
+                lambda: load_demo(args.projects, if_empty=args.if_empty, vocabulary=args.vocabulary)
+            )
+            print(f"{loaded:,} demo projects loaded" if loaded else "demo data left as it was")
+        elif args.command == "check":
+            version = _run(check)
+            where = "DATABASE_URL" if settings.database_url else "embedded server"
+            print(f"configuration ok; PostgreSQL {version} answers ({where})")
+        elif args.command == "stop-embedded":
+            from registry import database
+
+            stopped = database.stop_embedded(settings.data_dir / "pgdata")
+            print("stopped" if stopped else "no embedded server was running")
+    except RegistryError as error:
+        print(
+            f"error: {error.message % error.params if error.params else error.message}",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as error:
+        print(f"error: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

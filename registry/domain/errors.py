@@ -1,0 +1,35 @@
+"""Errors services raise; web/errors.py is the one place that turns them into HTTP answers.
+
+Messages are English msgids: the web layer translates them (vi/en) before showing them.
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base of every error the application expects and explains to people."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class NotFound(RegistryError):
+    """The object does not exist (or the caller may not know that it does)."""
+
+
+class InvalidInput(RegistryError):
+    """A parameter or field a person sent cannot be used; the message says why."""
+
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+
+class InvalidReferenceData(RegistryError):
+    """A fixture file breaks a rule (unknown code, bad identifier...)."""
+
+
+class Unavailable(RegistryError):
+    """A dependency (the database) cannot answer right now."""

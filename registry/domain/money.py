@@ -1,0 +1,37 @@
+"""Money is an integer number of đồng (VND has no minor unit). No floats anywhere."""
+
+from __future__ import annotations
+
+
+def group_thousands(amount: int, separator: str) -> str:
+    digits = f"{abs(amount):,}".replace(",", separator)
+    return f"-{digits}" if amount < 0 else digits
+
+
+def format_vnd(amount: int, language: str) -> str:
+    """`1.234.567 ₫` in Vietnamese, `VND 1,234,567` in English."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("amounts are whole đồng (int)")
+    if language == "vi":
+        return f"{group_thousands(amount, '.')} ₫"
+    return f"VND {group_thousands(amount, ',')}"
+
+
+def format_vnd_compact(amount: int, language: str) -> str:
+    """Short form for charts: `1,5 tỷ ₫` / `VND 1.5 bn`, rounded down to one decimal."""
+    units = (
+        (10**12, "nghìn tỷ", "tn"),
+        (10**9, "tỷ", "bn"),
+        (10**6, "triệu", "m"),
+    )
+    for size, vi_unit, en_unit in units:
+        if abs(amount) >= size:
+            tenths = abs(amount) * 10 // size
+            whole, fraction = divmod(tenths, 10)
+            sign = "-" if amount < 0 else ""
+            if language == "vi":
+                number = f"{group_thousands(whole, '.')}" + (f",{fraction}" if fraction else "")
+                return f"{sign}{number} {vi_unit} ₫"
+            number = f"{group_thousands(whole, ',')}" + (f".{fraction}" if fraction else "")
+            return f"{sign}VND {number} {en_unit}"
+    return format_vnd(amount, language)

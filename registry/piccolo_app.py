@@ -1,0 +1,15 @@
+"""The single Piccolo app `registry`; its migrations live in the top-level `migrations/`."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+APP_CONFIG = AppConfig(
+    app_name="registry",
+    migrations_folder_path=str(MIGRATIONS),
+    table_classes=table_finder(modules=["registry.tables.catalogue"], exclude_imported=True),
+    migration_dependencies=[],
+    commands=[],
+)

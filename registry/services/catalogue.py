@@ -1,0 +1,669 @@
+"""The public catalogue: loading reference data, lists and detail pages, the overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from registry import database
+from registry.domain import catalogue as c
+from registry.domain.errors import InvalidReferenceData, NotFound
+from registry.domain.identifiers import is_valid_ror, is_valid_tax_number, normalise_ror
+from registry.domain.search import decode_cursor, encode_cursor, parse_date_cursor
+from registry.domain.text import clean, collation_key
+from registry.services import search
+from registry.tables import catalogue as t
+
+PROJECTS_PAGE_SIZE = 20
+
+
+def _localized(row: Mapping[str, Any], prefix: str) -> c.Localized | None:
+    return c.Localized.optional(row[f"{prefix}_vi"], row[f"{prefix}_en"])
+
+
+def _name(row: Mapping[str, Any], prefix: str = "name") -> c.Localized:
+    return c.Localized(row[f"{prefix}_vi"], row[f"{prefix}_en"])
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """How many rows each section of a reference file holds after loading."""
+
+    counts: dict[str, int]
+
+
+def _text(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidReferenceData("%(key)s must be text", key=key)
+    return clean(value) or None
+
+
+def _date(item: Mapping[str, Any], key: str) -> dt.date | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidReferenceData("%(key)s must be a date YYYY-MM-DD", key=key) from None
+
+
+def _required(item: Mapping[str, Any], key: str) -> str:
+    value = _text(item, key)
+    if not value:
+        raise InvalidReferenceData("%(key)s is required", key=key)
+    return value
+
+
+async def upsert_by_key(conn: Any, table: type, key: str, values: dict[str, Any]) -> int:
+    """Insert or update one row identified by its natural key; returns its id."""
+    columns = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    updates = ", ".join(f"{col} = EXCLUDED.{col}" for col in columns if col != key)
+    changed = " OR ".join(
+        f"{table._meta.tablename}.{col} IS DISTINCT FROM EXCLUDED.{col}"
+        for col in columns
+        if col != key
+    )
+    name = table._meta.tablename
+    row_id = await conn.fetchval(
+        f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {changed} RETURNING id",
+        *values.values(),
+    )
+    if row_id is None:  # nothing changed, so nothing was returned
+        row_id = await conn.fetchval(f"SELECT id FROM {name} WHERE {key} = $1", values[key])
+    return row_id
+
+
+def _notes(item: Mapping[str, Any]) -> dict[str, str | None]:
+    return {"note_vi": _text(item, "note_vi"), "note_en": _text(item, "note_en")}
+
+
+def organisation_values(item: Mapping[str, Any], *, is_demo: bool = False) -> dict[str, Any]:
+    kind = _required(item, "kind")
+    if kind not in set(c.OrganisationKind):
+        raise InvalidReferenceData("unknown organisation kind %(kind)s", kind=kind)
+    tax_number = _text(item, "tax_number")
+    if tax_number and not is_valid_tax_number(tax_number):
+        raise InvalidReferenceData("tax number %(value)s is not 10 or 13 digits", value=tax_number)
+    ror = _text(item, "ror_id")
+    if ror:
+        if not is_valid_ror(ror):
+            raise InvalidReferenceData("ROR id %(value)s fails its check digits", value=ror)
+        ror = normalise_ror(ror)
+    name_vi = _required(item, "name_vi")
+    return {
+        "code": _required(item, "code"),
+        "name_vi": name_vi,
+        "name_en": _text(item, "name_en"),
+        "kind": kind,
+        "province": _text(item, "province"),
+        "tax_number": tax_number,
+        "ror_id": ror,
+        "sort_key": collation_key(name_vi),
+        **_notes(item),
+        "is_demo": is_demo,
+    }
+
+
+def _lookup(ids: Mapping[str, int], code: str | None, what: str) -> int | None:
+    if code is None:
+        return None
+    if code not in ids:
+        raise InvalidReferenceData("unknown %(what)s %(code)s", what=what, code=code)
+    return ids[code]
+
+
+async def load_reference(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> LoadReport:
+    """Load reference data (fixtures/reference.json) in one transaction; loading the same data
+    again changes nothing. Raises InvalidReferenceData, leaving the database as it was."""
+    async with database.engine().transaction(), database.connection() as conn:
+        technologies: dict[str, int] = {}
+        for item in data.get("technologies", ()):
+            name_vi = _required(item, "name_vi")
+            technologies[_required(item, "slug")] = await upsert_by_key(
+                conn,
+                t.Technology,
+                "slug",
+                {
+                    "slug": _required(item, "slug"),
+                    "name_vi": name_vi,
+                    "name_en": _text(item, "name_en"),
+                    "sort_key": collation_key(name_vi),
+                    **_notes(item),
+                },
+            )
+        organisations: dict[str, int] = {}
+        for item in data.get("organisations", ()):
+            values = organisation_values(item)
+            organisations[values["code"]] = await upsert_by_key(
+                conn, t.Organisation, "code", values
+            )
+        for item in data.get("technology_lists", ()):
+            list_id = await upsert_by_key(
+                conn,
+                t.TechnologyList,
+                "code",
+                {
+                    "code": _required(item, "code"),
+                    "decision_number": _required(item, "decision_number"),
+                    "title_vi": _required(item, "title_vi"),
+                    "title_en": _text(item, "title_en"),
+                    "issued_on": _date(item, "issued_on"),
+                    "effective_from": _date(item, "effective_from"),
+                    "effective_to": _date(item, "effective_to"),
+                    **_notes(item),
+                },
+            )
+            await _load_listings(conn, list_id, item.get("listings", ()), technologies)
+        for item in data.get("laboratories", ()):
+            name_vi = _required(item, "name_vi")
+            lab_id = await upsert_by_key(
+                conn,
+                t.Laboratory,
+                "code",
+                {
+                    "code": _required(item, "code"),
+                    "name_vi": name_vi,
+                    "name_en": _text(item, "name_en"),
+                    "host": _lookup(organisations, item.get("host"), "organisation"),
+                    "fields_vi": _text(item, "fields_vi"),
+                    "fields_en": _text(item, "fields_en"),
+                    "established_year": item.get("established_year"),
+                    "province": _text(item, "province"),
+                    "sort_key": collation_key(name_vi),
+                    **_notes(item),
+                },
+            )
+            wanted = [
+                _lookup(technologies, slug, "technology") for slug in item.get("technologies", ())
+            ]
+            await conn.execute(
+                "DELETE FROM laboratory_technology WHERE laboratory = $1 "
+                "AND NOT technology = ANY($2::int[])",
+                lab_id,
+                wanted,
+            )
+            await conn.executemany(
+                "INSERT INTO laboratory_technology (laboratory, technology) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING",
+                [(lab_id, tech) for tech in wanted],
+            )
+        for item in data.get("exchanges", ()):
+            name_vi = _required(item, "name_vi")
+            await upsert_by_key(
+                conn,
+                t.Exchange,
+                "code",
+                {
+                    "code": _required(item, "code"),
+                    "name_vi": name_vi,
+                    "name_en": _text(item, "name_en"),
+                    "province": _text(item, "province"),
+                    "operator": _lookup(organisations, item.get("operator"), "organisation"),
+                    "founded_year": item.get("founded_year"),
+                    "legal_basis": _text(item, "legal_basis"),
+                    "description_vi": _text(item, "description_vi"),
+                    "description_en": _text(item, "description_en"),
+                    "sort_key": collation_key(name_vi),
+                    **_notes(item),
+                },
+            )
+        for item in data.get("funds", ()):
+            kind = _required(item, "kind")
+            if kind not in set(c.FundKind):
+                raise InvalidReferenceData("unknown fund kind %(kind)s", kind=kind)
+            capital = item.get("capital_vnd")
+            if capital is not None and (type(capital) is not int or capital < 0):
+                raise InvalidReferenceData("capital_vnd must be whole đồng")
+            name_vi = _required(item, "name_vi")
+            await upsert_by_key(
+                conn,
+                t.Fund,
+                "code",
+                {
+                    "code": _required(item, "code"),
+                    "name_vi": name_vi,
+                    "name_en": _text(item, "name_en"),
+                    "short_name": _text(item, "short_name"),
+                    "operator": _lookup(organisations, item.get("operator"), "organisation"),
+                    "kind": kind,
+                    "capital_vnd": capital,
+                    "legal_basis": _text(item, "legal_basis"),
+                    "founded_on": _date(item, "founded_on"),
+                    "description_vi": _text(item, "description_vi"),
+                    "description_en": _text(item, "description_en"),
+                    "sort_key": collation_key(name_vi),
+                    **_notes(item),
+                },
+            )
+        for item in data.get("zones", ()):
+            name_vi = _required(item, "name_vi")
+            await upsert_by_key(
+                conn,
+                t.Zone,
+                "code",
+                {
+                    "code": _required(item, "code"),
+                    "name_vi": name_vi,
+                    "name_en": _text(item, "name_en"),
+                    "province": _text(item, "province"),
+                    "established_on": _date(item, "established_on"),
+                    "area_ha": item.get("area_ha"),
+                    "legal_basis": _text(item, "legal_basis"),
+                    "sort_key": collation_key(name_vi),
+                    **_notes(item),
+                },
+            )
+        await search.reindex([k for k in c.Kind if k is not c.Kind.PROJECT])
+        counts = {}
+        for section, table in (
+            ("technologies", t.Technology),
+            ("technology_lists", t.TechnologyList),
+            ("organisations", t.Organisation),
+            ("laboratories", t.Laboratory),
+            ("exchanges", t.Exchange),
+            ("funds", t.Fund),
+            ("zones", t.Zone),
+        ):
+            counts[section] = await conn.fetchval(f"SELECT count(*) FROM {table._meta.tablename}")
+    return LoadReport(counts)
+
+
+async def _load_listings(
+    conn: Any, list_id: int, listings: Sequence[Mapping[str, Any]], technologies: Mapping[str, int]
+) -> None:
+    for item in listings:
+        technology_id = _lookup(technologies, item.get("technology"), "technology")
+        listing_id = await conn.fetchval(
+            """INSERT INTO technology_listing (technology_list, technology, position, name_vi,
+                   name_en, note_vi, note_en) VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (technology_list, technology) DO UPDATE SET
+                   position = EXCLUDED.position, name_vi = EXCLUDED.name_vi,
+                   name_en = EXCLUDED.name_en, note_vi = EXCLUDED.note_vi,
+                   note_en = EXCLUDED.note_en
+               RETURNING id""",
+            list_id,
+            technology_id,
+            int(item["position"]),
+            _required(item, "name_vi"),
+            _text(item, "name_en"),
+            _text(item, "note_vi"),
+            _text(item, "note_en"),
+        )
+        products = item.get("products", ())
+        for position, product in enumerate(products, start=1):
+            await conn.execute(
+                """INSERT INTO technology_product (listing, position, name_vi, name_en,
+                       is_priority) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (listing, position) DO UPDATE SET name_vi = EXCLUDED.name_vi,
+                       name_en = EXCLUDED.name_en, is_priority = EXCLUDED.is_priority
+                   WHERE (technology_product.name_vi, technology_product.name_en,
+                          technology_product.is_priority)
+                     IS DISTINCT FROM (EXCLUDED.name_vi, EXCLUDED.name_en, EXCLUDED.is_priority)""",
+                listing_id,
+                position,
+                _required(product, "name_vi"),
+                _text(product, "name_en"),
+                bool(product.get("is_priority", False)),
+            )
+        await conn.execute(
+            "DELETE FROM technology_product WHERE listing = $1 AND position > $2",
+            listing_id,
+            len(products),
+        )
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+async def overview() -> c.Overview:
+    row = await database.fetchrow(
+        """SELECT (SELECT count(*) FROM technology) AS technology,
+                  (SELECT count(*) FROM laboratory) AS laboratory,
+                  (SELECT count(*) FROM exchange) AS exchange,
+                  (SELECT count(*) FROM fund) AS fund,
+                  (SELECT count(*) FROM zone) AS zone,
+                  (SELECT coalesce(sum(project_count), 0) FROM fund_funding) AS project,
+                  (SELECT coalesce(sum(funded_total), 0) FROM fund_funding) AS funded,
+                  (SELECT coalesce(bool_or(has_demo), false) FROM fund_funding) AS has_demo"""
+    )
+    assert row is not None
+    bars = await database.fetch(
+        """SELECT t.id, t.name_vi, t.name_en, f.funded_total, f.project_count
+           FROM technology_funding f JOIN technology t ON t.id = f.technology_id
+           ORDER BY f.funded_total DESC, t.sort_key COLLATE "C" """
+    )
+    return c.Overview(
+        counts={kind: int(row[kind.value]) for kind in c.Kind},
+        funded_total=int(row["funded"]),
+        by_technology=tuple(
+            c.GroupAmount(
+                c.Ref(c.Kind.TECHNOLOGY, b["id"], _name(b)), b["funded_total"], b["project_count"]
+            )
+            for b in bars
+        ),
+        has_demo_data=row["has_demo"],
+    )
+
+
+# --- technologies -----------------------------------------------------------------------------
+
+_TECHNOLOGY_SQL = """
+SELECT t.id, t.slug, t.name_vi, t.name_en, t.note_vi, t.note_en,
+       coalesce(f.project_count, 0) AS project_count, coalesce(f.funded_total, 0) AS funded_total
+FROM technology t LEFT JOIN technology_funding f ON f.technology_id = t.id
+"""
+
+
+def _technology(row: Mapping[str, Any], **extra: Any) -> c.Technology:
+    return c.Technology(
+        id=row["id"],
+        slug=row["slug"],
+        name=_name(row),
+        note=_localized(row, "note"),
+        project_count=row["project_count"],
+        funded_total=row["funded_total"],
+        **extra,
+    )
+
+
+def _technology_list(row: Mapping[str, Any]) -> c.TechnologyList:
+    return c.TechnologyList(
+        id=row["list_id"],
+        code=row["code"],
+        decision_number=row["decision_number"],
+        title=_name(row, "title"),
+        issued_on=row["issued_on"],
+        effective_from=row["effective_from"],
+        effective_to=row["effective_to"],
+        note=c.Localized.optional(row["list_note_vi"], row["list_note_en"]),
+    )
+
+
+async def technology_lists() -> tuple[c.TechnologyList, ...]:
+    rows = await database.fetch(
+        """SELECT id AS list_id, code, decision_number, title_vi, title_en, issued_on,
+                  effective_from, effective_to, note_vi AS list_note_vi, note_en AS list_note_en
+           FROM technology_list ORDER BY coalesce(issued_on, effective_from, 'infinity'), id"""
+    )
+    return tuple(_technology_list(r) for r in rows)
+
+
+async def list_technologies() -> tuple[c.Technology, ...]:
+    rows = await database.fetch(_TECHNOLOGY_SQL + ' ORDER BY t.sort_key COLLATE "C", t.id')
+    return tuple(_technology(r) for r in rows)
+
+
+async def get_technology(technology_id: int) -> c.Technology:
+    row = await database.fetchrow(_TECHNOLOGY_SQL + " WHERE t.id = $1", technology_id)
+    if row is None:
+        raise NotFound("No such technology.")
+    listings = await database.fetch(
+        """SELECT l.id AS listing_id, l.position, l.name_vi, l.name_en, l.note_vi, l.note_en,
+                  tl.id AS list_id, tl.code, tl.decision_number, tl.title_vi, tl.title_en,
+                  tl.issued_on, tl.effective_from, tl.effective_to,
+                  tl.note_vi AS list_note_vi, tl.note_en AS list_note_en,
+                  coalesce((SELECT json_agg(json_build_array(p.name_vi, p.name_en, p.is_priority)
+                                            ORDER BY p.position)
+                            FROM technology_product p WHERE p.listing = l.id)::text, '[]')
+                      AS products
+           FROM technology_listing l JOIN technology_list tl ON tl.id = l.technology_list
+           WHERE l.technology = $1
+           ORDER BY coalesce(tl.issued_on, tl.effective_from, 'infinity'), tl.id""",
+        technology_id,
+    )
+    history = tuple(
+        c.Listing(
+            technology_list=_technology_list(r),
+            position=r["position"],
+            name=_name(r),
+            note=_localized(r, "note"),
+            products=tuple(
+                c.Product(c.Localized(vi, en), bool(priority))
+                for vi, en, priority in json.loads(r["products"])
+            ),
+        )
+        for r in listings
+    )
+    labs = await database.fetch(
+        """SELECT l.id, l.name_vi, l.name_en FROM laboratory l
+           JOIN laboratory_technology lt ON lt.laboratory = l.id
+           WHERE lt.technology = $1 ORDER BY l.sort_key COLLATE "C", l.id""",
+        technology_id,
+    )
+    return _technology(
+        row,
+        history=history,
+        laboratories=tuple(c.Ref(c.Kind.LABORATORY, r["id"], _name(r)) for r in labs),
+    )
+
+
+# --- laboratories, exchanges, funds, zones ----------------------------------------------------
+
+_LABORATORY_SQL = """
+SELECT l.id, l.code, l.name_vi, l.name_en, l.fields_vi, l.fields_en, l.province,
+       l.established_year, l.note_vi, l.note_en, o.name_vi AS host_vi, o.name_en AS host_en
+FROM laboratory l LEFT JOIN organisation o ON o.id = l.host
+"""
+
+
+def _laboratory(row: Mapping[str, Any], **extra: Any) -> c.Laboratory:
+    return c.Laboratory(
+        id=row["id"],
+        code=row["code"],
+        name=_name(row),
+        host=_localized(row, "host"),
+        fields=_localized(row, "fields"),
+        province=row["province"],
+        established_year=row["established_year"],
+        note=_localized(row, "note"),
+        **extra,
+    )
+
+
+async def list_laboratories() -> tuple[c.Laboratory, ...]:
+    rows = await database.fetch(_LABORATORY_SQL + ' ORDER BY l.sort_key COLLATE "C", l.id')
+    return tuple(_laboratory(r) for r in rows)
+
+
+async def get_laboratory(laboratory_id: int) -> c.Laboratory:
+    row = await database.fetchrow(_LABORATORY_SQL + " WHERE l.id = $1", laboratory_id)
+    if row is None:
+        raise NotFound("No such laboratory.")
+    technologies = await database.fetch(
+        """SELECT t.id, t.name_vi, t.name_en FROM technology t
+           JOIN laboratory_technology lt ON lt.technology = t.id
+           WHERE lt.laboratory = $1 ORDER BY t.sort_key COLLATE "C", t.id""",
+        laboratory_id,
+    )
+    return _laboratory(
+        row, technologies=tuple(c.Ref(c.Kind.TECHNOLOGY, r["id"], _name(r)) for r in technologies)
+    )
+
+
+_EXCHANGE_SQL = """
+SELECT e.id, e.code, e.name_vi, e.name_en, e.province, e.founded_year, e.legal_basis,
+       e.description_vi, e.description_en, e.note_vi, e.note_en,
+       o.name_vi AS operator_vi, o.name_en AS operator_en
+FROM exchange e LEFT JOIN organisation o ON o.id = e.operator
+"""
+
+
+def _exchange(row: Mapping[str, Any]) -> c.Exchange:
+    return c.Exchange(
+        id=row["id"],
+        code=row["code"],
+        name=_name(row),
+        province=row["province"],
+        operator=_localized(row, "operator"),
+        founded_year=row["founded_year"],
+        legal_basis=row["legal_basis"],
+        description=_localized(row, "description"),
+        note=_localized(row, "note"),
+    )
+
+
+async def list_exchanges() -> tuple[c.Exchange, ...]:
+    rows = await database.fetch(_EXCHANGE_SQL + ' ORDER BY e.sort_key COLLATE "C", e.id')
+    return tuple(_exchange(r) for r in rows)
+
+
+async def get_exchange(exchange_id: int) -> c.Exchange:
+    row = await database.fetchrow(_EXCHANGE_SQL + " WHERE e.id = $1", exchange_id)
+    if row is None:
+        raise NotFound("No such technology exchange.")
+    return _exchange(row)
+
+
+_FUND_SQL = """
+SELECT f.id, f.code, f.name_vi, f.name_en, f.short_name, f.kind, f.capital_vnd, f.legal_basis,
+       f.founded_on, f.description_vi, f.description_en, f.note_vi, f.note_en,
+       o.name_vi AS operator_vi, o.name_en AS operator_en,
+       coalesce(s.project_count, 0) AS project_count, coalesce(s.funded_total, 0) AS funded_total
+FROM fund f LEFT JOIN organisation o ON o.id = f.operator
+LEFT JOIN fund_funding s ON s.fund_id = f.id
+"""
+
+
+def _fund(row: Mapping[str, Any]) -> c.Fund:
+    return c.Fund(
+        id=row["id"],
+        code=row["code"],
+        name=_name(row),
+        short_name=row["short_name"],
+        operator=_localized(row, "operator"),
+        kind=c.FundKind(row["kind"]),
+        capital_vnd=row["capital_vnd"],
+        legal_basis=row["legal_basis"],
+        founded_on=row["founded_on"],
+        description=_localized(row, "description"),
+        note=_localized(row, "note"),
+        project_count=row["project_count"],
+        funded_total=row["funded_total"],
+    )
+
+
+async def list_funds() -> tuple[c.Fund, ...]:
+    rows = await database.fetch(_FUND_SQL + ' ORDER BY f.sort_key COLLATE "C", f.id')
+    return tuple(_fund(r) for r in rows)
+
+
+async def get_fund(fund_id: int) -> c.Fund:
+    row = await database.fetchrow(_FUND_SQL + " WHERE f.id = $1", fund_id)
+    if row is None:
+        raise NotFound("No such fund.")
+    return _fund(row)
+
+
+_ZONE_SQL = """
+SELECT id, code, name_vi, name_en, province, established_on, area_ha, legal_basis,
+       note_vi, note_en FROM zone
+"""
+
+
+def _zone(row: Mapping[str, Any]) -> c.Zone:
+    return c.Zone(
+        id=row["id"],
+        code=row["code"],
+        name=_name(row),
+        province=row["province"],
+        established_on=row["established_on"],
+        area_ha=row["area_ha"],
+        legal_basis=row["legal_basis"],
+        note=_localized(row, "note"),
+    )
+
+
+async def list_zones() -> tuple[c.Zone, ...]:
+    rows = await database.fetch(_ZONE_SQL + ' ORDER BY sort_key COLLATE "C", id')
+    return tuple(_zone(r) for r in rows)
+
+
+async def get_zone(zone_id: int) -> c.Zone:
+    row = await database.fetchrow(_ZONE_SQL + " WHERE id = $1", zone_id)
+    if row is None:
+        raise NotFound("No such high-tech zone.")
+    return _zone(row)
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+_PROJECT_SQL = """
+SELECT p.id, p.code, p.title_vi, p.title_en, p.amount_vnd, p.starts_on, p.ends_on, p.province,
+       p.is_demo, o.name_vi AS organisation_vi, o.name_en AS organisation_en,
+       f.id AS fund_id, f.name_vi AS fund_vi, f.name_en AS fund_en {extra}
+FROM project p JOIN organisation o ON o.id = p.organisation JOIN fund f ON f.id = p.fund
+"""
+
+
+def _project(row: Mapping[str, Any], **extra: Any) -> c.Project:
+    return c.Project(
+        id=row["id"],
+        code=row["code"],
+        title=_name(row, "title"),
+        organisation=_name(row, "organisation"),
+        fund=c.Ref(c.Kind.FUND, row["fund_id"], _name(row, "fund")),
+        amount_vnd=row["amount_vnd"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        province=row["province"],
+        is_demo=row["is_demo"],
+        **extra,
+    )
+
+
+async def list_projects(
+    cursor: str | None = None, page_size: int = PROJECTS_PAGE_SIZE
+) -> c.Page[c.Project]:
+    """Newest first (by start date), keyset-paginated so page 5,000 costs what page 1 does."""
+    sql = _PROJECT_SQL.format(extra="")
+    if cursor:
+        starts_on, project_id = decode_cursor(cursor, str, int)
+        rows = await database.fetch(
+            sql + " WHERE (p.starts_on, p.id) < ($1, $2) ORDER BY p.starts_on DESC, p.id DESC "
+            "LIMIT $3",
+            parse_date_cursor(str(starts_on)),
+            project_id,
+            page_size + 1,
+        )
+    else:
+        rows = await database.fetch(
+            sql + " ORDER BY p.starts_on DESC, p.id DESC LIMIT $1", page_size + 1
+        )
+    items = tuple(_project(r) for r in rows[:page_size])
+    next_cursor = None
+    if len(rows) > page_size:
+        last = items[-1]
+        next_cursor = encode_cursor(last.starts_on.isoformat(), last.id)
+    return c.Page(items, next_cursor)
+
+
+async def get_project(project_id: int) -> c.Project:
+    row = await database.fetchrow(
+        _PROJECT_SQL.format(extra=", p.abstract_vi, p.abstract_en") + " WHERE p.id = $1",
+        project_id,
+    )
+    if row is None:
+        raise NotFound("No such project.")
+    technologies = await database.fetch(
+        """SELECT t.id, t.name_vi, t.name_en FROM technology t
+           JOIN project_technology pt ON pt.technology = t.id
+           WHERE pt.project = $1 ORDER BY t.sort_key COLLATE "C", t.id""",
+        project_id,
+    )
+    return _project(
+        row,
+        abstract=_localized(row, "abstract"),
+        technologies=tuple(c.Ref(c.Kind.TECHNOLOGY, r["id"], _name(r)) for r in technologies),
+    )

@@ -1,0 +1,307 @@
+"""Search across the catalogue, and keeping its index (search_entry) in step with the tables.
+
+Matching folds case and diacritics (`registry_fold`, unaccent) on a stored tsvector with a GIN
+index; exact-diacritic matches get a ranking bonus; quoted words match as phrases
+(websearch_to_tsquery). At most `candidate_cap` matches are ranked and faceted, so a query that
+matches a tenth of a million projects costs the same as one that matches a few thousand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from registry import database
+from registry.domain.catalogue import Kind, Localized
+from registry.domain.search import (
+    PAGE_SIZE,
+    FacetValue,
+    Filters,
+    Hit,
+    Results,
+    check_query,
+    decode_cursor,
+    encode_cursor,
+    has_words,
+    highlight_terms,
+)
+from registry.domain.text import fold
+
+_ENTRY_COLUMNS = (
+    "kind, object_id, title_vi, title_en, body, summary_vi, summary_en, technology_ids, "
+    "province, fund_id, year, amount_vnd, is_demo"
+)
+_UPSERT_TAIL = """
+ON CONFLICT (kind, object_id) DO UPDATE SET
+    title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en, body = EXCLUDED.body,
+    summary_vi = EXCLUDED.summary_vi, summary_en = EXCLUDED.summary_en,
+    technology_ids = EXCLUDED.technology_ids, province = EXCLUDED.province,
+    fund_id = EXCLUDED.fund_id, year = EXCLUDED.year, amount_vnd = EXCLUDED.amount_vnd,
+    is_demo = EXCLUDED.is_demo
+WHERE (search_entry.title_vi, search_entry.title_en, search_entry.body,
+       search_entry.summary_vi, search_entry.summary_en,
+       search_entry.technology_ids, search_entry.province, search_entry.fund_id,
+       search_entry.year, search_entry.amount_vnd, search_entry.is_demo)
+   IS DISTINCT FROM (EXCLUDED.title_vi, EXCLUDED.title_en, EXCLUDED.body,
+       EXCLUDED.summary_vi, EXCLUDED.summary_en,
+       EXCLUDED.technology_ids, EXCLUDED.province, EXCLUDED.fund_id, EXCLUDED.year,
+       EXCLUDED.amount_vnd, EXCLUDED.is_demo)
+"""
+
+#: One SELECT per kind producing search_entry rows; `{where}` narrows projects to a batch.
+_SOURCES: dict[Kind, str] = {
+    Kind.TECHNOLOGY: """
+        SELECT 'technology', t.id, t.name_vi, t.name_en,
+               concat_ws(' ', t.note_vi, t.note_en, (
+                   SELECT string_agg(concat_ws(' ', l.name_vi, l.name_en, (
+                       SELECT string_agg(concat_ws(' ', p.name_vi, p.name_en), ' ')
+                       FROM technology_product p WHERE p.listing = l.id)), ' ')
+                   FROM technology_listing l WHERE l.technology = t.id)),
+               (SELECT string_agg(DISTINCT p.name_vi, '; ') FROM technology_product p
+                JOIN technology_listing l ON l.id = p.listing WHERE l.technology = t.id),
+               (SELECT string_agg(DISTINCT p.name_en, '; ') FROM technology_product p
+                JOIN technology_listing l ON l.id = p.listing WHERE l.technology = t.id),
+               ARRAY[t.id], NULL, NULL, NULL, NULL::bigint, false
+        FROM technology t""",
+    Kind.LABORATORY: """
+        SELECT 'laboratory', l.id, l.name_vi, l.name_en,
+               concat_ws(' ', l.fields_vi, l.fields_en, o.name_vi, o.name_en, l.province),
+               l.fields_vi, l.fields_en,
+               coalesce((SELECT array_agg(lt.technology ORDER BY lt.technology)
+                         FROM laboratory_technology lt WHERE lt.laboratory = l.id), '{}'),
+               l.province, NULL, l.established_year, NULL::bigint, false
+        FROM laboratory l LEFT JOIN organisation o ON o.id = l.host""",
+    Kind.EXCHANGE: """
+        SELECT 'exchange', e.id, e.name_vi, e.name_en,
+               concat_ws(' ', e.description_vi, e.description_en, e.legal_basis, e.province,
+                         o.name_vi, o.name_en),
+               e.description_vi, e.description_en,
+               '{}'::int[], e.province, NULL, e.founded_year, NULL::bigint, false
+        FROM exchange e LEFT JOIN organisation o ON o.id = e.operator""",
+    Kind.FUND: """
+        SELECT 'fund', f.id, f.name_vi, f.name_en,
+               concat_ws(' ', f.short_name, f.description_vi, f.description_en, f.legal_basis,
+                         o.name_vi, o.name_en),
+               f.description_vi, f.description_en,
+               '{}'::int[], o.province, f.id, extract(year FROM f.founded_on)::int,
+               f.capital_vnd, false
+        FROM fund f LEFT JOIN organisation o ON o.id = f.operator""",
+    Kind.ZONE: """
+        SELECT 'zone', z.id, z.name_vi, z.name_en,
+               concat_ws(' ', z.province, z.legal_basis, z.note_vi, z.note_en),
+               z.legal_basis, z.legal_basis,
+               '{}'::int[], z.province, NULL, extract(year FROM z.established_on)::int,
+               NULL::bigint, false
+        FROM zone z""",
+    Kind.PROJECT: """
+        SELECT 'project', p.id, p.title_vi, p.title_en,
+               concat_ws(' ', p.abstract_vi, p.abstract_en, o.name_vi, o.name_en, p.province),
+               p.abstract_vi, p.abstract_en,
+               coalesce((SELECT array_agg(pt.technology ORDER BY pt.technology)
+                         FROM project_technology pt WHERE pt.project = p.id), '{}'),
+               p.province, p.fund, extract(year FROM p.starts_on)::int, p.amount_vnd, p.is_demo
+        FROM project p JOIN organisation o ON o.id = p.organisation
+        {where}""",
+}
+
+
+async def reindex(kinds: Iterable[Kind] = tuple(Kind)) -> None:
+    """Bring search_entry in step with the catalogue tables for `kinds` (rows that did not
+    change are left alone), drop entries whose item is gone, and refresh derived data."""
+    async with database.connection() as conn:
+        for kind in kinds:
+            source = _SOURCES[kind].replace("{where}", "")
+            table = "laboratory" if kind is Kind.LABORATORY else kind.value
+            await conn.execute(
+                f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {source} {_UPSERT_TAIL}"
+            )
+            await conn.execute(
+                f"DELETE FROM search_entry e WHERE e.kind = $1 "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = e.object_id)",
+                kind.value,
+            )
+    await refresh_derived()
+
+
+async def index_projects(first_id: int, last_id: int) -> None:
+    """Index the projects whose ids lie in [first_id, last_id] (bulk loads go batch by batch)."""
+    source = _SOURCES[Kind.PROJECT].replace("{where}", "WHERE p.id BETWEEN $1 AND $2")
+    async with database.connection() as conn:
+        await conn.execute(
+            f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {source} {_UPSERT_TAIL}",
+            first_id,
+            last_id,
+        )
+
+
+async def refresh_derived() -> None:
+    """Funding summaries and the suggestion vocabulary are derived from projects and entries."""
+    async with database.connection() as conn:
+        await conn.execute("REFRESH MATERIALIZED VIEW technology_funding")
+        await conn.execute("REFRESH MATERIALIZED VIEW fund_funding")
+        # Folded title words only: what people type, and small enough to scan with trigrams.
+        await conn.execute(
+            """
+            INSERT INTO search_term (term, documents)
+            SELECT word, ndoc FROM ts_stat(
+                'SELECT to_tsvector(''simple'', registry_fold(title_vi || '' '' ||
+                        coalesce(title_en, ''''))) FROM search_entry')
+            WHERE length(word) >= 2
+            ON CONFLICT (term) DO UPDATE SET documents = EXCLUDED.documents
+            WHERE search_term.documents <> EXCLUDED.documents
+            """
+        )
+
+
+_SEARCH_SQL = """
+WITH query AS (
+    SELECT websearch_to_tsquery('simple', registry_fold($1)) AS folded,
+           websearch_to_tsquery('simple', lower($1)) AS exact
+),
+candidates AS MATERIALIZED (
+    SELECT e.id, e.kind, e.technology_ids, e.province, e.fund_id, e.year,
+           -- float8 throughout: the cursor carries this value and must compare equal to it.
+           CASE WHEN $1 = '' THEN 0::float8
+                ELSE ts_rank(e.search, query.folded)::float8
+                     + CASE WHEN e.search @@ query.exact THEN 1 ELSE 0 END END AS rank
+    FROM search_entry e, query
+    WHERE ($1 = '' OR e.search @@ query.folded)
+      AND ($2::text IS NULL OR e.kind = $2)
+      AND ($3::int IS NULL OR e.technology_ids @> ARRAY[$3::int])
+      AND ($4::text IS NULL OR e.province = $4)
+      AND ($5::int IS NULL OR e.fund_id = $5)
+      AND ($6::int IS NULL OR e.year = $6)
+    LIMIT $7
+),
+page AS (
+    SELECT c.id, c.rank FROM candidates c
+    WHERE $8::float8 IS NULL OR c.rank < $8 OR (c.rank = $8 AND c.id > $9)
+    ORDER BY c.rank DESC, c.id
+    LIMIT $10
+)
+SELECT
+    (SELECT count(*) FROM candidates) AS total,
+    (SELECT coalesce(json_agg(json_build_array(
+            e.kind, e.object_id, e.title_vi, e.title_en, left(e.summary_vi, 300),
+            left(e.summary_en, 300), e.province,
+            e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.rank >= 1)
+            ORDER BY page.rank DESC, page.id), '[]')
+     FROM page JOIN search_entry e ON e.id = page.id) AS hits,
+    (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
+     FROM (SELECT kind, count(*) n FROM candidates GROUP BY kind) f) AS kinds,
+    (SELECT coalesce(json_agg(json_build_array(t.id, t.name_vi, t.name_en, f.n)
+                     ORDER BY f.n DESC, t.sort_key COLLATE "C"), '[]')
+     FROM (SELECT unnest(technology_ids) AS id, count(*) n FROM candidates GROUP BY 1) f
+     JOIN technology t ON t.id = f.id) AS technologies,
+    (SELECT coalesce(json_agg(json_build_array(province, n) ORDER BY n DESC, province), '[]')
+     FROM (SELECT province, count(*) n FROM candidates WHERE province IS NOT NULL
+           GROUP BY province) f) AS provinces,
+    (SELECT coalesce(json_agg(json_build_array(fd.id, fd.name_vi, fd.name_en, f.n)
+                     ORDER BY f.n DESC, fd.id), '[]')
+     FROM (SELECT fund_id, count(*) n FROM candidates WHERE fund_id IS NOT NULL
+           GROUP BY fund_id) f JOIN fund fd ON fd.id = f.fund_id) AS funds,
+    (SELECT coalesce(json_agg(json_build_array(year, n) ORDER BY year DESC), '[]')
+     FROM (SELECT year, count(*) n FROM candidates WHERE year IS NOT NULL
+           GROUP BY year) f) AS years
+"""
+
+
+async def search(
+    query: str,
+    filters: Filters,
+    *,
+    cursor: str | None = None,
+    candidate_cap: int,
+    page_size: int = PAGE_SIZE,
+) -> Results:
+    """Ranked, faceted results for a query (checked and NFC-normalised here).
+
+    An empty query with no filters finds nothing; an empty query with filters browses them.
+    """
+    query = check_query(query)  # NFC and validated whichever caller sent it
+    text = query if has_words(query) else ""
+    if not text and filters.is_empty():
+        return Results(query, filters, (), 0, False, {}, None, frozenset())
+    after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
+    row = await database.fetchrow(
+        _SEARCH_SQL,
+        text,
+        filters.kind.value if filters.kind else None,
+        filters.technology,
+        filters.province,
+        filters.fund,
+        filters.year,
+        candidate_cap + 1,
+        after_rank,
+        after_id,
+        page_size + 1,
+    )
+    assert row is not None  # an aggregate query always answers one row
+    raw_hits = json.loads(row["hits"])
+    next_cursor = None
+    if len(raw_hits) > page_size:
+        raw_hits = raw_hits[:page_size]
+        last = raw_hits[-1]
+        next_cursor = encode_cursor(float(last[10]), int(last[11]))
+    hits = tuple(
+        Hit(
+            kind=Kind(h[0]),
+            id=h[1],
+            title=Localized(h[2], h[3]),
+            summary=Localized.optional(h[4], h[5]),
+            province=h[6],
+            year=h[7],
+            amount_vnd=h[8],
+            is_demo=h[9],
+            is_exact=h[12],
+        )
+        for h in raw_hits
+    )
+    total = int(row["total"])
+    facets = {
+        "kind": tuple(FacetValue(k, Localized(k), n) for k, n in json.loads(row["kinds"])),
+        "technology": tuple(
+            FacetValue(str(i), Localized(vi, en), n)
+            for i, vi, en, n in json.loads(row["technologies"])
+        ),
+        "province": tuple(FacetValue(p, Localized(p), n) for p, n in json.loads(row["provinces"])),
+        "fund": tuple(
+            FacetValue(str(i), Localized(vi, en), n) for i, vi, en, n in json.loads(row["funds"])
+        ),
+        "year": tuple(
+            FacetValue(str(y), Localized(str(y)), n) for y, n in json.loads(row["years"])
+        ),
+    }
+    suggestion = await suggest(text) if total == 0 and text else None
+    return Results(
+        query=query,
+        filters=filters,
+        hits=hits,
+        total=min(total, candidate_cap),
+        is_capped=total > candidate_cap,
+        facets=facets,
+        next_cursor=next_cursor,
+        terms=highlight_terms(text),
+        suggestion=suggestion,
+    )
+
+
+async def suggest(query: str) -> str | None:
+    """The query with each unknown word replaced by the closest known one (trigram), if any."""
+    words = fold(query).replace('"', " ").split()
+    if not words or len(words) > 8:
+        return None
+    rows = await database.fetch(
+        """
+        SELECT w.word, coalesce(
+            (SELECT t.term FROM search_term t WHERE t.term = w.word),
+            (SELECT t.term FROM search_term t
+             WHERE t.term % w.word ORDER BY similarity(t.term, w.word) DESC, t.documents DESC
+             LIMIT 1)) AS best
+        FROM unnest($1::text[]) WITH ORDINALITY AS w(word, position)
+        ORDER BY w.position
+        """,
+        words,
+    )
+    corrected = [row["best"] or row["word"] for row in rows]
+    return " ".join(corrected) if corrected != words else None

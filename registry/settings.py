@@ -1,0 +1,72 @@
+"""Configuration, read once from the environment at start and passed down.
+
+Every environment variable the application reads is a field here (and a row in README's table).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: PostgreSQL URL; when empty an embedded server is started in `data_dir/pgdata`.
+    database_url: str = ""
+    #: Folder for local state: the embedded database, later the mail outbox.
+    data_dir: Path = Path(".registry")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Development mode: detailed logs on the console (never in pages).
+    debug: bool = False
+    #: Connections per web process; PostgreSQL's max_connections bounds processes x this.
+    database_pool_size: int = 10
+    #: Any single web query is cancelled after this long, so a burst of expensive searches
+    #: cannot pile up behind each other.
+    statement_timeout_ms: int = 3000
+    #: Most rows a search ranks and facets; beyond it the count is shown as "N+".
+    search_candidate_cap: int = 2000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("DATABASE_URL", "").strip(),
+            data_dir=Path(env.get("REGISTRY_DATA_DIR", "").strip() or ".registry"),
+            host=env.get("HOST", "").strip() or "127.0.0.1",
+            port=_integer(env, "PORT", 8000, minimum=1),
+            debug=_flag(env, "DEBUG", default=False),
+            database_pool_size=_integer(env, "DATABASE_POOL_SIZE", 10, minimum=1),
+            statement_timeout_ms=_integer(env, "STATEMENT_TIMEOUT_MS", 3000, minimum=100),
+            search_candidate_cap=_integer(env, "SEARCH_CANDIDATE_CAP", 2000, minimum=100),
+        )

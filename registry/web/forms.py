@@ -1,0 +1,92 @@
+"""Reading what people send (query parameters for now) into checked, typed values.
+
+Errors are InvalidInput with English msgids; web/errors.py translates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from registry.domain.catalogue import Kind
+from registry.domain.errors import InvalidInput
+from registry.domain.search import FACETS, Filters, check_query, check_text
+
+#: Parameters every page accepts besides its own.
+COMMON_PARAMETERS = frozenset({"lang"})
+SEARCH_PARAMETERS = frozenset({"q", "cursor", *FACETS}) | COMMON_PARAMETERS
+LIST_PARAMETERS = frozenset({"cursor"}) | COMMON_PARAMETERS
+MAX_ID = 2**31 - 1
+
+
+def reject_unknown(params: Mapping[str, str], allowed: frozenset[str]) -> None:
+    for name in params:
+        if name not in allowed:
+            raise InvalidInput(
+                "Unknown filter or parameter: %(name)s.",
+                field=name,
+                name=check_text(name, field="name", max_length=40),
+            )
+
+
+def _whole_number(value: str, field: str, *, low: int, high: int) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(
+            "%(field)s must be a whole number between %(low)s and %(high)s.",
+            field=field,
+            low=low,
+            high=high,
+        )
+    return int(text)
+
+
+def search_params(params: Mapping[str, str]) -> tuple[str, Filters, str | None]:
+    """(query, filters, cursor) from /search's parameters, or InvalidInput."""
+    reject_unknown(params, SEARCH_PARAMETERS)
+    query = check_query(params.get("q", ""))
+    kind = params.get("kind") or None
+    if kind is not None and kind not in set(Kind):
+        raise InvalidInput(
+            "Unknown kind of item: %(kind)s.",
+            field="kind",
+            kind=check_text(kind, field="kind", max_length=40),
+        )
+    technology = params.get("technology") or None
+    fund = params.get("fund") or None
+    year = params.get("year") or None
+    province = params.get("province") or None
+    filters = Filters(
+        kind=Kind(kind) if kind else None,
+        technology=_whole_number(technology, "technology", low=1, high=MAX_ID)
+        if technology
+        else None,
+        province=check_text(province, field="province", max_length=80) if province else None,
+        fund=_whole_number(fund, "fund", low=1, high=MAX_ID) if fund else None,
+        year=_whole_number(year, "year", low=1900, high=2100) if year else None,
+    )
+    return query, filters, cursor_param(params)
+
+
+def cursor_param(params: Mapping[str, str]) -> str | None:
+    cursor = params.get("cursor") or None
+    if cursor is not None:
+        check_text(cursor, field="cursor", max_length=400)
+    return cursor
+
+
+def list_params(params: Mapping[str, str]) -> str | None:
+    reject_unknown(params, LIST_PARAMETERS)
+    return cursor_param(params)
+
+
+def page_params(params: Mapping[str, str]) -> None:
+    reject_unknown(params, COMMON_PARAMETERS)
+
+
+def item_id(value: int) -> int:
+    """Ids outside PostgreSQL's integer range cannot exist: answer 404, not a driver error."""
+    if not 1 <= value <= MAX_ID:
+        from registry.domain.errors import NotFound
+
+        raise NotFound("Nothing is published at this address.")
+    return value

@@ -1,0 +1,103 @@
+"""The one Jinja environment: autoescape on, undefined names are errors, gettext installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from registry.domain.catalogue import Kind
+from registry.domain.search import FACETS, Results, highlight
+from registry.web import formatting, i18n
+from registry.web.i18n import N_
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+#: URL segment of each kind's list and detail pages.
+KIND_PATHS = {
+    Kind.TECHNOLOGY: "technologies",
+    Kind.LABORATORY: "laboratories",
+    Kind.EXCHANGE: "exchanges",
+    Kind.FUND: "funds",
+    Kind.ZONE: "zones",
+    Kind.PROJECT: "projects",
+}
+
+
+KIND_LABELS = {
+    Kind.TECHNOLOGY: N_("Technology"),
+    Kind.LABORATORY: N_("Key laboratory"),
+    Kind.EXCHANGE: N_("Technology exchange"),
+    Kind.FUND: N_("Fund"),
+    Kind.ZONE: N_("High-tech zone"),
+    Kind.PROJECT: N_("Project"),
+}
+
+
+def kind_label(kind: Kind | str) -> str:
+    return i18n.gettext_(KIND_LABELS[Kind(kind)])
+
+
+def highlighted(text: str, terms: frozenset[str]) -> Markup:
+    """Text with the words that matched the query wrapped in <mark>, everything escaped."""
+    return Markup("").join(
+        Markup("<mark>%s</mark>") % segment.text if segment.is_match else escape(segment.text)
+        for segment in highlight(str(text), terms)
+    )
+
+
+def search_url(results: Results, **changes: object) -> str:
+    """The search page for `results` with some parameters changed (None removes one).
+
+    Changing a filter starts again from the first page.
+    """
+    params: dict[str, object] = {"q": results.query}
+    for name in FACETS:
+        value = getattr(results.filters, name)
+        params[name] = value.value if isinstance(value, Kind) else value
+    if "cursor" not in changes:
+        params["cursor"] = None
+    params.update(changes)
+    return query_url("/search", **params)
+
+
+def item_url(kind: Kind | str, item_id: int) -> str:
+    return f"/{KIND_PATHS[Kind(kind)]}/{item_id}"
+
+
+def query_url(path: str, **params: object) -> str:
+    """`path` with the given query parameters, leaving out empty ones."""
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html", "svg", "xml")),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        vnd=formatting.vnd,
+        vnd_compact=formatting.vnd_compact,
+        number=formatting.number,
+        date=formatting.date,
+        l10n=formatting.localized,
+        highlight=highlighted,
+    )
+    env.globals.update(
+        item_url=item_url,
+        query_url=query_url,
+        current_language=i18n.current_language,
+        kind_paths=KIND_PATHS,
+        kind_label=kind_label,
+        search_url=search_url,
+    )
+    return env

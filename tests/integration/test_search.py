@@ -1,0 +1,139 @@
+"""Search against the real database: Vietnamese folding, phrases, ranking, facets, paging."""
+
+import unicodedata
+
+import pytest
+
+from registry import database
+from registry.domain.catalogue import Kind
+from registry.domain.errors import InvalidInput
+from registry.domain.search import Filters
+from registry.services import search
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
+CAP = 5000
+
+
+async def _ids(query: str, filters: Filters | None = None) -> list[tuple[str, int]]:
+    filters = filters or Filters()
+    results = await search.search(query, filters, candidate_cap=CAP, page_size=1000)
+    return [(hit.kind, hit.id) for hit in results.hits]
+
+
+async def test_queries_with_or_without_diacritics_or_case_find_the_same_items():
+    plain = await _ids("tri tue nhan tao")
+    assert plain
+    assert await _ids("TRÍ TUỆ NHÂN TẠO") == plain
+    assert sorted(await _ids("trí tuệ nhân tạo")) == sorted(plain)
+
+
+async def test_a_query_typed_in_nfd_finds_what_nfc_finds():
+    nfc = await _ids("đất hiếm")
+    assert nfc
+    assert await _ids(unicodedata.normalize("NFD", "đất hiếm")) == nfc
+
+
+async def test_d_stroke_folds_to_d():
+    results = await search.search("dat hiem", Filters(), candidate_cap=CAP)
+    assert results.total > 0
+    assert any("đất hiếm" in hit.title.vi.lower() for hit in results.hits)
+
+
+async def test_quoted_words_match_as_a_phrase():
+    phrase = set(await _ids('"dữ liệu lớn"'))
+    loose = set(await _ids("lớn dữ liệu"))
+    # Independently: the folded words in that order, anywhere in what is searched.
+    rows = await database.fetch(
+        r"""SELECT kind, object_id FROM search_entry
+            WHERE registry_fold(title_vi || ' ' || coalesce(title_en, '') || ' ' || body)
+                  ~ '\mdu\W+lieu\W+lon\M'"""
+    )
+    expected = {(Kind(row["kind"]), row["object_id"]) for row in rows}
+    assert phrase == expected
+    assert phrase < loose  # without quotes the words may stand anywhere
+
+
+async def test_exact_diacritic_matches_rank_above_folded_ones():
+    # "hóa" (chemistry) and "hòa" fold alike; the query spelled "hòa" ranks "hòa" items first.
+    results = await search.search("hòa lạc", Filters(), candidate_cap=CAP, page_size=50)
+    assert results.hits
+    assert results.hits[0].is_exact
+    exact_flags = [hit.is_exact for hit in results.hits]
+    assert exact_flags == sorted(exact_flags, reverse=True)
+
+
+async def test_results_are_highlighted_with_folded_terms():
+    results = await search.search("dat hiem", Filters(), candidate_cap=CAP)
+    assert results.terms == frozenset({"dat", "hiem"})
+
+
+async def test_a_typo_gets_a_suggestion_when_nothing_matches():
+    results = await search.search("blockchian", Filters(), candidate_cap=CAP)
+    assert results.total == 0
+    assert results.suggestion == "blockchain"
+    corrected = await search.search(results.suggestion, Filters(), candidate_cap=CAP)
+    assert corrected.total > 0
+
+
+async def test_facets_count_the_matches_and_filters_narrow_them():
+    everything = await search.search("nghiên cứu", Filters(), candidate_cap=CAP)
+    kinds = {facet.value: facet.count for facet in everything.facets["kind"]}
+    assert sum(kinds.values()) == everything.total
+    projects = await search.search("nghiên cứu", Filters(kind=Kind.PROJECT), candidate_cap=CAP)
+    assert projects.total == kinds["project"]
+    province = everything.facets["province"][0]
+    narrowed = await search.search(
+        "nghiên cứu", Filters(province=province.value), candidate_cap=CAP
+    )
+    assert narrowed.total == province.count
+    assert all(hit.province == province.value for hit in narrowed.hits)
+
+
+async def test_technology_and_year_filters_browse_without_a_query():
+    everything = await search.search("", Filters(kind=Kind.PROJECT), candidate_cap=CAP)
+    year = everything.facets["year"][0]
+    by_year = await search.search(
+        "", Filters(kind=Kind.PROJECT, year=int(year.value)), candidate_cap=CAP
+    )
+    assert by_year.total == year.count
+    technology = everything.facets["technology"][0]
+    by_technology = await search.search(
+        "", Filters(technology=int(technology.value), kind=Kind.PROJECT), candidate_cap=CAP
+    )
+    assert by_technology.total == technology.count
+
+
+async def test_cursor_pages_cover_every_match_once():
+    first = await search.search("nghiên cứu", Filters(), candidate_cap=CAP, page_size=1000)
+    seen: list[tuple[str, int]] = []
+    cursor = None
+    for _ in range(first.total // 37 + 2):  # bounded: a cursor that repeats must not hang
+        page = await search.search(
+            "nghiên cứu", Filters(), cursor=cursor, candidate_cap=CAP, page_size=37
+        )
+        seen.extend((hit.kind, hit.id) for hit in page.hits)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert cursor is None
+    assert len(seen) == len(set(seen)) == first.total
+    assert seen == [(hit.kind, hit.id) for hit in first.hits]
+
+
+async def test_matches_beyond_the_cap_are_counted_as_a_lower_bound():
+    results = await search.search("", Filters(kind=Kind.PROJECT), candidate_cap=100)
+    assert results.is_capped
+    assert results.total == 100
+    assert sum(f.count for f in results.facets["kind"]) == 101  # the cap plus the one that told
+
+
+async def test_a_damaged_cursor_is_refused_with_a_message():
+    with pytest.raises(InvalidInput) as error:
+        await search.search("ai", Filters(), cursor="not-a-cursor", candidate_cap=CAP)
+    assert error.value.field == "cursor"
+
+
+async def test_nothing_and_no_filters_finds_nothing_without_touching_the_table():
+    results = await search.search("", Filters(), candidate_cap=CAP)
+    assert results.total == 0
+    assert results.hits == ()
