@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--vocabulary", type=Path, default=FIXTURES / "demo_vocabulary.json")
     commands.add_parser("check", help="check the configuration and that the database answers")
     commands.add_parser("stop-embedded", help="stop the embedded PostgreSQL server")
+    commands.add_parser("translations", help="update the vi/en catalogues from the code")
     args = parser.parse_args(argv)
 
     try:
@@ -130,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
 
             stopped = database.stop_embedded(settings.data_dir / "pgdata")
             print("stopped" if stopped else "no embedded server was running")
+        elif args.command == "translations":
+            from registry.web import translations
+
+            missing = translations.update()
+            print(f"catalogues updated; {missing} messages still need a Vietnamese translation")
     except RegistryError as error:
         print(
             f"error: {error.message % error.params if error.params else error.message}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,16 +36,17 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def catalogue(database_url: str) -> AsyncIterator[None]:
-    """Migrated, with reference fixtures and demo projects loaded, and the pool open."""
-    from registry import cli, database
+async def catalogue(database_url: str) -> None:
+    """Migrated, with reference fixtures and demo projects loaded.
+
+    No connection pool here: the app under test opens its own on the test client's event
+    loop; service tests use a connection per query.
+    """
+    from registry import cli
     from registry.services import catalogue, demo
-    from registry.settings import Settings
 
     await cli.migrate()
     await catalogue.load_reference(json.loads((FIXTURES / "reference.json").read_text()))
     vocabulary = json.loads((FIXTURES / "demo_vocabulary.json").read_text())
     await demo.replace_demo_projects(DEMO_PROJECTS, vocabulary)
-    await database.open_pool(Settings(database_url=database_url))
-    yield
-    await database.close_pool()
+    return

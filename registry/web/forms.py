@@ -32,8 +32,9 @@ def _whole_number(value: str, field: str, *, low: int, high: int) -> int:
     text = value.strip()
     if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         raise InvalidInput(
-            "%(field)s must be a whole number between %(low)s and %(high)s.",
+            "%(name)s must be a whole number between %(low)s and %(high)s.",
             field=field,
+            name=field,
             low=low,
             high=high,
         )

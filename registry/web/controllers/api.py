@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 
 from registry.domain import catalogue as c
 from registry.domain.search import Results
@@ -27,14 +29,14 @@ class CatalogueApi(Controller):
     async def search(
         self,
         request: Request,
-        settings: Settings,
-        q: str = "",
-        kind: str | None = None,
-        technology: str | None = None,
-        province: str | None = None,
-        fund: str | None = None,
-        year: str | None = None,
-        cursor: str | None = None,
+        settings: NamedDependency[Settings],
+        q: FromQuery[str] = "",
+        kind: FromQuery[str | None] = None,
+        technology: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+        fund: FromQuery[str | None] = None,
+        year: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Results:
         """`q` folds case and diacritics (`tri tue` finds `trí tuệ`); quote words to match a
         phrase. Filters narrow to one kind, technology id, province, fund id or start year.
@@ -55,7 +57,7 @@ class CatalogueApi(Controller):
         return await catalogue.list_technologies()
 
     @get("/technologies/{technology_id:int}", summary="A technology and its history")
-    async def technology(self, request: Request, technology_id: int) -> c.Technology:
+    async def technology(self, request: Request, technology_id: FromPath[int]) -> c.Technology:
         forms.page_params(request.query_params)
         return await catalogue.get_technology(forms.item_id(technology_id))
 
@@ -65,7 +67,7 @@ class CatalogueApi(Controller):
         return await catalogue.list_laboratories()
 
     @get("/labs/{laboratory_id:int}", summary="A national key laboratory")
-    async def laboratory(self, request: Request, laboratory_id: int) -> c.Laboratory:
+    async def laboratory(self, request: Request, laboratory_id: FromPath[int]) -> c.Laboratory:
         forms.page_params(request.query_params)
         return await catalogue.get_laboratory(forms.item_id(laboratory_id))
 
@@ -75,7 +77,7 @@ class CatalogueApi(Controller):
         return await catalogue.list_exchanges()
 
     @get("/exchanges/{exchange_id:int}", summary="A technology exchange")
-    async def exchange(self, request: Request, exchange_id: int) -> c.Exchange:
+    async def exchange(self, request: Request, exchange_id: FromPath[int]) -> c.Exchange:
         forms.page_params(request.query_params)
         return await catalogue.get_exchange(forms.item_id(exchange_id))
 
@@ -85,7 +87,7 @@ class CatalogueApi(Controller):
         return await catalogue.list_funds()
 
     @get("/funds/{fund_id:int}", summary="A fund")
-    async def fund(self, request: Request, fund_id: int) -> c.Fund:
+    async def fund(self, request: Request, fund_id: FromPath[int]) -> c.Fund:
         forms.page_params(request.query_params)
         return await catalogue.get_fund(forms.item_id(fund_id))
 
@@ -95,15 +97,17 @@ class CatalogueApi(Controller):
         return await catalogue.list_zones()
 
     @get("/zones/{zone_id:int}", summary="A high-tech zone")
-    async def zone(self, request: Request, zone_id: int) -> c.Zone:
+    async def zone(self, request: Request, zone_id: FromPath[int]) -> c.Zone:
         forms.page_params(request.query_params)
         return await catalogue.get_zone(forms.item_id(zone_id))
 
     @get("/projects", summary="Funded projects, newest first, cursor-paginated")
-    async def projects(self, request: Request, cursor: str | None = None) -> c.Page[c.Project]:
+    async def projects(
+        self, request: Request, cursor: FromQuery[str | None] = None
+    ) -> c.Page[c.Project]:
         return await catalogue.list_projects(forms.list_params(request.query_params))
 
     @get("/projects/{project_id:int}", summary="A funded project")
-    async def project(self, request: Request, project_id: int) -> c.Project:
+    async def project(self, request: Request, project_id: FromPath[int]) -> c.Project:
         forms.page_params(request.query_params)
         return await catalogue.get_project(forms.item_id(project_id))

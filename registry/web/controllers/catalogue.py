@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from registry.services import catalogue, search
@@ -42,7 +44,7 @@ class CatalogueController(Controller):
         )
 
     @get("/technologies/{technology_id:int}", name="technology")
-    async def technology(self, request: Request, technology_id: int) -> Template:
+    async def technology(self, request: Request, technology_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_technology(forms.item_id(technology_id))
         return _page("catalogue/technology.html", technology=item)
@@ -55,7 +57,7 @@ class CatalogueController(Controller):
         )
 
     @get("/laboratories/{laboratory_id:int}", name="laboratory")
-    async def laboratory(self, request: Request, laboratory_id: int) -> Template:
+    async def laboratory(self, request: Request, laboratory_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_laboratory(forms.item_id(laboratory_id))
         return _page("catalogue/laboratory.html", laboratory=item)
@@ -66,7 +68,7 @@ class CatalogueController(Controller):
         return _page("catalogue/exchanges.html", exchanges=await catalogue.list_exchanges())
 
     @get("/exchanges/{exchange_id:int}", name="exchange")
-    async def exchange(self, request: Request, exchange_id: int) -> Template:
+    async def exchange(self, request: Request, exchange_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_exchange(forms.item_id(exchange_id))
         return _page("catalogue/exchange.html", exchange=item)
@@ -77,7 +79,7 @@ class CatalogueController(Controller):
         return _page("catalogue/funds.html", funds=await catalogue.list_funds())
 
     @get("/funds/{fund_id:int}", name="fund")
-    async def fund(self, request: Request, fund_id: int) -> Template:
+    async def fund(self, request: Request, fund_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_fund(forms.item_id(fund_id))
         return _page("catalogue/fund.html", fund=item)
@@ -88,7 +90,7 @@ class CatalogueController(Controller):
         return _page("catalogue/zones.html", zones=await catalogue.list_zones())
 
     @get("/zones/{zone_id:int}", name="zone")
-    async def zone(self, request: Request, zone_id: int) -> Template:
+    async def zone(self, request: Request, zone_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_zone(forms.item_id(zone_id))
         return _page("catalogue/zone.html", zone=item)
@@ -99,13 +101,13 @@ class CatalogueController(Controller):
         return _page("catalogue/projects.html", page=await catalogue.list_projects(cursor))
 
     @get("/projects/{project_id:int}", name="project")
-    async def project(self, request: Request, project_id: int) -> Template:
+    async def project(self, request: Request, project_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_project(forms.item_id(project_id))
         return _page("catalogue/project.html", project=item)
 
     @get("/search", name="search")
-    async def search(self, request: Request, settings: Settings) -> Template:
+    async def search(self, request: Request, settings: NamedDependency[Settings]) -> Template:
         query, filters, cursor = forms.search_params(request.query_params)
         results = await search.search(
             query, filters, cursor=cursor, candidate_cap=settings.search_candidate_cap

@@ -1,0 +1,44 @@
+"""The JSON API and its OpenAPI description."""
+
+import pytest
+
+pytestmark = [pytest.mark.http]
+
+
+async def test_openapi_schema_describes_the_catalogue_api(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+
+    for path in (
+        "/api/v1/search",
+        "/api/v1/technologies",
+        "/api/v1/labs",
+        "/api/v1/projects",
+        "/api/v1/projects/{project_id}",
+    ):
+        assert path in schema["paths"]
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert {"q", "kind", "technology", "province", "fund", "year", "cursor"} <= parameters
+
+
+async def test_search_api_folds_diacritics_and_reports_facets(client):
+    folded = (await client.get("/api/v1/search", params={"q": "dat hiem"})).json()
+    exact = (await client.get("/api/v1/search", params={"q": "đất hiếm"})).json()
+
+    assert folded["total"] > 0
+    assert folded["total"] == exact["total"]
+    assert folded["facets"] == exact["facets"]
+    assert set(folded["facets"]) == {"kind", "technology", "province", "fund", "year"}
+
+
+async def test_project_detail_has_amount_in_whole_dong_and_its_technologies(client):
+    project_id = (await client.get("/api/v1/projects")).json()["items"][0]["id"]
+
+    project = (await client.get(f"/api/v1/projects/{project_id}")).json()
+    assert isinstance(project["amount_vnd"], int)
+    assert project["technologies"]
+    assert project["is_demo"] is True
+
+
+async def test_health_probes(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}

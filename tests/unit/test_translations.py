@@ -1,0 +1,48 @@
+"""Every message people can see has a Vietnamese translation that keeps its placeholders."""
+
+import re
+
+import pytest
+
+from registry.web import translations
+
+pytestmark = pytest.mark.unit
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+def _ids(message) -> tuple[str, ...]:
+    return message.id if isinstance(message.id, tuple) else (message.id,)
+
+
+def _strings(message) -> tuple[str, ...]:
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+def test_every_message_in_code_and_templates_is_translated_to_vietnamese():
+    extracted = {_ids(m)[0] for m in translations.extract() if m.id}
+    vietnamese = translations.read_catalogue("vi")
+
+    untranslated = sorted(
+        msgid
+        for msgid in extracted
+        if vietnamese.get(msgid) is None or not all(_strings(vietnamese.get(msgid)))
+    )
+    assert untranslated == []
+
+
+def test_translations_keep_every_placeholder():
+    for language in ("vi", "en"):
+        for message in translations.read_catalogue(language):
+            if not message.id:
+                continue
+            wanted = set(PLACEHOLDER.findall(" ".join(_ids(message))))
+            for text in _strings(message):
+                if text:
+                    assert set(PLACEHOLDER.findall(text)) == wanted, message.id
+
+
+def test_the_catalogues_hold_no_message_the_code_no_longer_uses():
+    extracted = {_ids(m)[0] for m in translations.extract() if m.id}
+    for language in ("vi", "en"):
+        stored = {_ids(m)[0] for m in translations.read_catalogue(language) if m.id}
+        assert stored == extracted, language
