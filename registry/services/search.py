@@ -153,7 +153,7 @@ async def refresh_derived() -> None:
         )
 
 
-_SEARCH_SQL = """
+SEARCH_SQL = """
 WITH query AS (
     SELECT websearch_to_tsquery('simple', registry_fold($1)) AS folded,
            websearch_to_tsquery('simple', lower($1)) AS exact
@@ -222,19 +222,8 @@ async def search(
     text = query if has_words(query) else ""
     if not text and filters.is_empty():
         return Results(query, filters, (), 0, False, {}, None, frozenset())
-    after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
     row = await database.fetchrow(
-        _SEARCH_SQL,
-        text,
-        filters.kind.value if filters.kind else None,
-        filters.technology,
-        filters.province,
-        filters.fund,
-        filters.year,
-        candidate_cap + 1,
-        after_rank,
-        after_id,
-        page_size + 1,
+        SEARCH_SQL, *search_arguments(text, filters, cursor, candidate_cap, page_size)
     )
     assert row is not None  # an aggregate query always answers one row
     raw_hits = json.loads(row["hits"])
@@ -283,6 +272,25 @@ async def search(
         next_cursor=next_cursor,
         terms=highlight_terms(text),
         suggestion=suggestion,
+    )
+
+
+def search_arguments(
+    text: str, filters: Filters, cursor: str | None, candidate_cap: int, page_size: int
+) -> tuple[object, ...]:
+    """The parameters of SEARCH_SQL (benchmarks run the same statement on a bare pool)."""
+    after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
+    return (
+        text,
+        filters.kind.value if filters.kind else None,
+        filters.technology,
+        filters.province,
+        filters.fund,
+        filters.year,
+        candidate_cap + 1,
+        after_rank,
+        after_id,
+        page_size + 1,
     )
 
 
