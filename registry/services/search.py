@@ -156,14 +156,20 @@ async def refresh_derived() -> None:
 SEARCH_SQL = """
 WITH query AS (
     SELECT websearch_to_tsquery('simple', registry_fold($1)) AS folded,
-           websearch_to_tsquery('simple', lower($1)) AS exact
+           websearch_to_tsquery('simple', lower($1)) AS exact,
+           -- Vietnamese words span syllables: adjacent syllables in query order rank higher.
+           phraseto_tsquery('simple', registry_fold($1)) AS phrase
 ),
 candidates AS MATERIALIZED (
     SELECT e.id, e.kind, e.technology_ids, e.province, e.fund_id, e.year,
+           $1 <> '' AND e.search @@ query.exact AS is_exact,
            -- float8 throughout: the cursor carries this value and must compare equal to it.
+           -- ts_rank with normalisation 32 stays below 1, so the bonuses make strict tiers:
+           -- an exact-diacritic match outranks any folded one (+2), a phrase match adds 1.
            CASE WHEN $1 = '' THEN 0::float8
-                ELSE ts_rank(e.search, query.folded)::float8
-                     + CASE WHEN e.search @@ query.exact THEN 1 ELSE 0 END END AS rank
+                ELSE ts_rank(e.search, query.folded, 32)::float8
+                     + CASE WHEN e.search @@ query.exact THEN 2 ELSE 0 END
+                     + CASE WHEN e.search @@ query.phrase THEN 1 ELSE 0 END END AS rank
     FROM search_entry e, query
     WHERE ($1 = '' OR e.search @@ query.folded)
       AND ($2::text IS NULL OR e.kind = $2)
@@ -174,7 +180,7 @@ candidates AS MATERIALIZED (
     LIMIT $7
 ),
 page AS (
-    SELECT c.id, c.rank FROM candidates c
+    SELECT c.id, c.rank, c.is_exact FROM candidates c
     WHERE $8::float8 IS NULL OR c.rank < $8 OR (c.rank = $8 AND c.id > $9)
     ORDER BY c.rank DESC, c.id
     LIMIT $10
@@ -184,7 +190,7 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(
             e.kind, e.object_id, e.title_vi, e.title_en, left(e.summary_vi, 300),
             left(e.summary_en, 300), e.province,
-            e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.rank >= 1)
+            e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
             ORDER BY page.rank DESC, page.id), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')

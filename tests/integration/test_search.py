@@ -62,6 +62,15 @@ async def test_exact_diacritic_matches_rank_above_folded_ones():
     assert exact_flags == sorted(exact_flags, reverse=True)
 
 
+async def test_adjacent_syllables_rank_above_scattered_ones():
+    phrase = set(await _ids('"dat hiem"'))
+    ranked = await _ids("dat hiem")
+
+    assert phrase
+    assert set(ranked) > phrase  # some items hold both syllables apart ("lòng đất", "bảo hiểm")
+    assert set(ranked[: len(phrase)]) == phrase
+
+
 async def test_results_are_highlighted_with_folded_terms():
     results = await search.search("dat hiem", Filters(), candidate_cap=CAP)
     assert results.terms == frozenset({"dat", "hiem"})
