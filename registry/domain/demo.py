@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from registry.domain.text import collation_key
+from registry.domain.text import collation_key, nfc
 
 #: Typical grant sizes in whole đồng by fund kind: (smallest, largest), rounded to 10 million.
 AMOUNT_RANGES = {
@@ -41,7 +41,7 @@ class DemoProject:
 
 def _fill(pattern: Mapping[str, str], language: str, **values: Mapping[str, str] | str) -> str:
     parts = {k: v if isinstance(v, str) else v[language] for k, v in values.items()}
-    return pattern[language].format(**parts)
+    return nfc(pattern[language].format(**parts))
 
 
 def generate(

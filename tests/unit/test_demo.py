@@ -1,4 +1,5 @@
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def test_generated_projects_are_consistent(seed):
         assert set(project.technology_slugs) <= set(VOCABULARY["topics"])
         assert project.code.startswith("DEMO-")
         assert "{" not in project.title_vi + project.abstract_vi + project.title_en
+        assert unicodedata.is_normalized("NFC", project.title_vi + project.abstract_vi)
 
 
 def test_codes_are_unique_and_numbered_from_the_first():
