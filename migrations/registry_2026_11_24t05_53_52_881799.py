@@ -2520,26 +2520,6 @@ async def forwards():
         schema=None,
     )
 
-    manager.add_column(
-        table_class_name="SearchEntry",
-        tablename="search_entry",
-        column_name="body",
-        db_column_name="body",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
 
     manager.add_column(
         table_class_name="SearchEntry",

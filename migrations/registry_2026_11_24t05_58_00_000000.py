@@ -1,6 +1,6 @@
-"""Search: accent-folding function, the stored search vector, and the indexes lists sort by.
+"""Search: accent-folding function, the search vectors, and the indexes lists sort by.
 
-Hand-written: Piccolo does not model extensions, functions or generated columns.
+Hand-written: Piccolo does not model extensions, functions or tsvector columns.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -20,14 +20,13 @@ CREATE OR REPLACE FUNCTION registry_fold(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, lower($1)) $$;
 
--- Exact words (with diacritics) and folded words in one vector: matching uses the folded
--- query, ranking adds a bonus when the exact query matches too. Titles weigh more (A).
-ALTER TABLE search_entry ADD COLUMN search tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('simple', title_vi || ' ' || coalesce(title_en, '')), 'A')
-    || setweight(to_tsvector('simple', body), 'B')
-    || setweight(to_tsvector('simple', registry_fold(title_vi || ' ' || coalesce(title_en, ''))), 'A')
-    || setweight(to_tsvector('simple', registry_fold(body)), 'B')
-) STORED;
+-- Written by services.search.reindex: the folded words (title A, the rest B) for matching and
+-- ranking, and the title's exact words for the exact-diacritic bonus. Both stay small enough to
+-- be stored inline and uncompressed (toast_tuple_target): a compressed, out-of-line vector costs
+-- a decompression on every row a search touches.
+ALTER TABLE search_entry ADD COLUMN search tsvector NOT NULL DEFAULT '';
+ALTER TABLE search_entry ADD COLUMN title_exact tsvector NOT NULL DEFAULT '';
+ALTER TABLE search_entry SET (toast_tuple_target = 4080);
 CREATE INDEX search_entry_search ON search_entry USING gin (search);
 CREATE UNIQUE INDEX search_entry_object ON search_entry (kind, object_id);
 CREATE INDEX search_term_trigram ON search_term USING gin (term gin_trgm_ops);
@@ -63,7 +62,8 @@ DROP INDEX IF EXISTS technology_product_key, technology_listing_key;
 DROP INDEX IF EXISTS laboratory_order, organisation_order, technology_order, project_newest,
     laboratory_technology_pair, project_technology_pair, search_term_trigram,
     search_entry_object, search_entry_search;
-ALTER TABLE search_entry DROP COLUMN IF EXISTS search;
+ALTER TABLE search_entry DROP COLUMN IF EXISTS search, DROP COLUMN IF EXISTS title_exact;
+ALTER TABLE search_entry RESET (toast_tuple_target);
 DROP FUNCTION IF EXISTS registry_fold(text);
 """
 

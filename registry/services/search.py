@@ -28,24 +28,35 @@ from registry.domain.search import (
 from registry.domain.text import fold
 
 _ENTRY_COLUMNS = (
-    "kind, object_id, title_vi, title_en, body, summary_vi, summary_en, technology_ids, "
-    "province, fund_id, year, amount_vnd, is_demo"
+    "kind, object_id, title_vi, title_en, summary_vi, summary_en, technology_ids, province, "
+    "fund_id, year, amount_vnd, is_demo, search, title_exact"
 )
+#: Turns a source row (see _SOURCES) into a search_entry row: the vectors are computed here, once,
+#: from the title and the searched body, which is not stored.
+_ENTRY_FROM_SOURCE = """
+SELECT kind, object_id, title_vi, title_en, left(summary_vi, 300), left(summary_en, 300),
+       -- Casts: a bare NULL in a source's select list comes out of the subquery as text.
+       technology_ids, province::text, fund_id::int, year::int, amount_vnd::bigint, is_demo,
+       setweight(to_tsvector('simple', registry_fold(concat_ws(' ', title_vi, title_en))), 'A')
+       || setweight(to_tsvector('simple', registry_fold(body)), 'B'),
+       to_tsvector('simple', concat_ws(' ', title_vi, title_en))
+FROM ({source}) AS source(kind, object_id, title_vi, title_en, body, summary_vi, summary_en,
+                          technology_ids, province, fund_id, year, amount_vnd, is_demo)
+"""
 _UPSERT_TAIL = """
 ON CONFLICT (kind, object_id) DO UPDATE SET
-    title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en, body = EXCLUDED.body,
+    title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en,
     summary_vi = EXCLUDED.summary_vi, summary_en = EXCLUDED.summary_en,
     technology_ids = EXCLUDED.technology_ids, province = EXCLUDED.province,
     fund_id = EXCLUDED.fund_id, year = EXCLUDED.year, amount_vnd = EXCLUDED.amount_vnd,
-    is_demo = EXCLUDED.is_demo
-WHERE (search_entry.title_vi, search_entry.title_en, search_entry.body,
-       search_entry.summary_vi, search_entry.summary_en,
-       search_entry.technology_ids, search_entry.province, search_entry.fund_id,
-       search_entry.year, search_entry.amount_vnd, search_entry.is_demo)
-   IS DISTINCT FROM (EXCLUDED.title_vi, EXCLUDED.title_en, EXCLUDED.body,
-       EXCLUDED.summary_vi, EXCLUDED.summary_en,
-       EXCLUDED.technology_ids, EXCLUDED.province, EXCLUDED.fund_id, EXCLUDED.year,
-       EXCLUDED.amount_vnd, EXCLUDED.is_demo)
+    is_demo = EXCLUDED.is_demo, search = EXCLUDED.search, title_exact = EXCLUDED.title_exact
+WHERE (search_entry.title_vi, search_entry.title_en, search_entry.summary_vi,
+       search_entry.summary_en, search_entry.technology_ids, search_entry.province,
+       search_entry.fund_id, search_entry.year, search_entry.amount_vnd, search_entry.is_demo,
+       search_entry.search)
+   IS DISTINCT FROM (EXCLUDED.title_vi, EXCLUDED.title_en, EXCLUDED.summary_vi,
+       EXCLUDED.summary_en, EXCLUDED.technology_ids, EXCLUDED.province, EXCLUDED.fund_id,
+       EXCLUDED.year, EXCLUDED.amount_vnd, EXCLUDED.is_demo, EXCLUDED.search)
 """
 
 #: One SELECT per kind producing search_entry rows; `{where}` narrows projects to a batch.
@@ -110,11 +121,8 @@ async def reindex(kinds: Iterable[Kind] = tuple(Kind)) -> None:
     change are left alone), drop entries whose item is gone, and refresh derived data."""
     async with database.connection() as conn:
         for kind in kinds:
-            source = _SOURCES[kind].replace("{where}", "")
+            await conn.execute(_upsert_sql(kind, where=""))
             table = "laboratory" if kind is Kind.LABORATORY else kind.value
-            await conn.execute(
-                f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {source} {_UPSERT_TAIL}"
-            )
             await conn.execute(
                 f"DELETE FROM search_entry e WHERE e.kind = $1 "
                 f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = e.object_id)",
@@ -125,13 +133,16 @@ async def reindex(kinds: Iterable[Kind] = tuple(Kind)) -> None:
 
 async def index_projects(first_id: int, last_id: int) -> None:
     """Index the projects whose ids lie in [first_id, last_id] (bulk loads go batch by batch)."""
-    source = _SOURCES[Kind.PROJECT].replace("{where}", "WHERE p.id BETWEEN $1 AND $2")
     async with database.connection() as conn:
         await conn.execute(
-            f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {source} {_UPSERT_TAIL}",
-            first_id,
-            last_id,
+            _upsert_sql(Kind.PROJECT, where="WHERE p.id BETWEEN $1 AND $2"), first_id, last_id
         )
+
+
+def _upsert_sql(kind: Kind, *, where: str) -> str:
+    source = _SOURCES[kind].replace("{where}", where)
+    entries = _ENTRY_FROM_SOURCE.replace("{source}", source)
+    return f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {entries} {_UPSERT_TAIL}"
 
 
 async def refresh_derived() -> None:
@@ -162,13 +173,14 @@ WITH query AS (
 ),
 candidates AS MATERIALIZED (
     SELECT e.id, e.kind, e.technology_ids, e.province, e.fund_id, e.year,
-           $1 <> '' AND e.search @@ query.exact AS is_exact,
+           $1 <> '' AND e.title_exact @@ query.exact AS is_exact,
            -- float8 throughout: the cursor carries this value and must compare equal to it.
            -- ts_rank with normalisation 32 stays below 1, so the bonuses make strict tiers:
-           -- an exact-diacritic match outranks any folded one (+2), a phrase match adds 1.
+           -- a title spelled as typed, diacritics and all, outranks any folded match (+2); the
+           -- words side by side in query order add 1.
            CASE WHEN $1 = '' THEN 0::float8
                 ELSE ts_rank(e.search, query.folded, 32)::float8
-                     + CASE WHEN e.search @@ query.exact THEN 2 ELSE 0 END
+                     + CASE WHEN e.title_exact @@ query.exact THEN 2 ELSE 0 END
                      + CASE WHEN e.search @@ query.phrase THEN 1 ELSE 0 END END AS rank
     FROM search_entry e, query
     WHERE ($1 = '' OR e.search @@ query.folded)

@@ -187,8 +187,9 @@ class ProjectTechnology(Table, tablename="project_technology"):
 class SearchEntry(Table, tablename="search_entry"):
     """One searchable item of any kind, denormalised for search and facets.
 
-    The `search` tsvector (exact and folded words, titles weighted above bodies) is a stored
-    generated column added by migration; Piccolo does not model generated columns.
+    Two tsvector columns are added by migration (Piccolo has no tsvector type) and written by
+    services.search: `search`, the folded words of the title (weight A) and of everything else
+    searched (B), and `title_exact`, the title's words with their diacritics, for ranking.
     """
 
     #: One of domain.catalogue.Kind.
@@ -196,9 +197,7 @@ class SearchEntry(Table, tablename="search_entry"):
     object_id = Integer()
     title_vi = Text()
     title_en = Text(null=True, default=None)
-    #: Searched (not shown): abstract, fields, host, place names, both languages.
-    body = Text(default="")
-    #: Shown under the title in results.
+    #: Shown under the title in results (first 300 characters).
     summary_vi = Text(null=True, default=None)
     summary_en = Text(null=True, default=None)
     technology_ids = Array(base_column=Integer())

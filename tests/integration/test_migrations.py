@@ -10,8 +10,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
 async def test_tables_and_migrations_agree():
     app_config = Finder().get_app_config("registry")
 
-    changes = await AutoMigrationManager(auto_input="y").get_alter_statements(
-        app_config=app_config
-    )
+    changes = await AutoMigrationManager(auto_input="y").get_alter_statements(app_config=app_config)
 
     assert [statement for change in changes for statement in change.statements] == []

@@ -40,17 +40,18 @@ async def test_d_stroke_folds_to_d():
 
 
 async def test_quoted_words_match_as_a_phrase():
-    phrase = set(await _ids('"dữ liệu lớn"'))
-    loose = set(await _ids("lớn dữ liệu"))
-    # Independently: the folded words in that order, anywhere in what is searched.
+    phrase = await _ids('"dữ liệu lớn"', Filters(kind=Kind.PROJECT))
+    loose = await _ids("lớn dữ liệu", Filters(kind=Kind.PROJECT))
+    # Independently: the folded words in that order anywhere in what is searched of a project.
     rows = await database.fetch(
-        r"""SELECT kind, object_id FROM search_entry
-            WHERE registry_fold(title_vi || ' ' || coalesce(title_en, '') || ' ' || body)
+        r"""SELECT p.id FROM project p JOIN organisation o ON o.id = p.organisation
+            WHERE registry_fold(concat_ws(' ', p.title_vi, p.title_en, p.abstract_vi,
+                                          p.abstract_en, o.name_vi, o.name_en, p.province))
                   ~ '\mdu\W+lieu\W+lon\M'"""
     )
-    expected = {(Kind(row["kind"]), row["object_id"]) for row in rows}
-    assert phrase == expected
-    assert phrase < loose  # without quotes the words may stand anywhere
+
+    assert {object_id for _, object_id in phrase} == {row["id"] for row in rows}
+    assert set(phrase) < set(loose)  # without quotes the words may stand anywhere
 
 
 async def test_exact_diacritic_matches_rank_above_folded_ones():
