@@ -89,7 +89,13 @@ async def open_pool(settings: Settings) -> None:
         # 503 until it is back, instead of the process refusing to start.
         min_size=0,
         max_size=settings.database_pool_size,
-        server_settings={"statement_timeout": str(settings.statement_timeout_ms)},
+        server_settings={
+            "statement_timeout": str(settings.statement_timeout_ms),
+            # A capped search takes the first matches in table order; synchronised sequential
+            # scans would start each scan where another one is, giving different results (and
+            # broken next-page cursors) from one request to the next.
+            "synchronize_seqscans": "off",
+        },
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
@@ -60,17 +61,23 @@ class Segment:
     is_match: bool
 
 
+@functools.lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def highlight(text: str, terms: frozenset[str]) -> tuple[Segment, ...]:
     """Split `text` into runs, marking the words whose folded form is a query term.
 
     Works on the original text so what is shown keeps its diacritics; `tri tue` marks `trí tuệ`.
     """
-    if not terms:
+    if not terms or not any(term in fold(text) for term in terms):
+        # Most summaries hold no term at all: one fold of the whole text settles it.
         return (Segment(text, is_match=False),) if text else ()
     segments: list[Segment] = []
     position = 0
     for match in _WORD.finditer(text):
-        if fold(match.group()) in terms:
+        if _fold_word(match.group()) in terms:
             gap = text[position : match.start()]
             if segments and segments[-1].is_match and not gap.strip():
                 # Consecutive matched words ("trí tuệ") read better as one mark.

@@ -1,0 +1,72 @@
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registry.domain.errors import InvalidInput
+from registry.domain.search import (
+    check_query,
+    decode_cursor,
+    encode_cursor,
+    highlight,
+    highlight_terms,
+)
+from registry.domain.text import fold
+from tests.strategies import vietnamese_text, vietnamese_word
+
+pytestmark = pytest.mark.unit
+
+
+@given(vietnamese_text, st.lists(vietnamese_word, max_size=3))
+def test_highlighting_keeps_the_text_and_marks_exactly_the_query_words(text, query_words):
+    terms = highlight_terms(" ".join(query_words))
+
+    segments = highlight(text, terms)
+
+    assert "".join(segment.text for segment in segments) == text
+    for segment in segments:
+        words = [fold(word) for word in re.findall(r"\w+", segment.text)]
+        if segment.is_match:
+            assert all(word in terms for word in words)
+        else:
+            assert not any(word in terms for word in words)
+
+
+def test_highlighting_marks_diacritic_text_for_a_plain_query():
+    segments = highlight("Ứng dụng trí tuệ nhân tạo", highlight_terms("tri tue"))
+    assert [s.text for s in segments if s.is_match] == ["trí tuệ"]
+
+
+def test_negated_words_and_operators_are_not_highlighted():
+    assert highlight_terms('"dữ liệu" or -blockchain') == frozenset({"du", "lieu"})
+
+
+def test_queries_are_stored_nfc_and_trimmed():
+    decomposed = unicodedata.normalize("NFD", "  trí   tuệ ")
+    assert check_query(decomposed) == "trí tuệ"
+
+
+@pytest.mark.parametrize("bad", ["a" * 201, "ai\x00", "x\x1b[31m"])
+def test_overlong_or_control_character_queries_are_refused(bad):
+    with pytest.raises(InvalidInput) as error:
+        check_query(bad)
+    assert error.value.field == "q"
+
+
+def test_a_query_of_exactly_200_characters_is_accepted():
+    assert len(check_query("a" * 200)) == 200
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers())
+def test_cursors_round_trip(rank, item_id):
+    assert decode_cursor(encode_cursor(rank, item_id), float, int) == (rank, item_id)
+
+
+@given(st.text(max_size=80).filter(lambda token: not token.startswith("W")))
+def test_any_damaged_cursor_is_an_invalid_input_never_a_crash(token):
+    # Every valid cursor of a JSON list starts with "W" ("[" in base64); the rest must fail.
+    with pytest.raises(InvalidInput) as error:
+        decode_cursor(token, float, int)
+    assert error.value.field == "cursor"
