@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from registry.domain.catalogue import Kind, Localized
 from registry.domain.errors import InvalidInput
-from registry.domain.text import clean, fold
+from registry.domain.text import clean, fold, nfc
 
 MAX_QUERY_LENGTH = 200
 PAGE_SIZE = 20
@@ -61,9 +62,30 @@ class Segment:
     is_match: bool
 
 
-@functools.lru_cache(maxsize=65536)
-def _fold_word(word: str) -> str:
-    return fold(word)
+@functools.cache
+def _letter_classes() -> dict[str, str]:
+    """For each folded letter, a regex class of every precomposed letter that folds to it:
+    `d` -> `[DdĎďĐđ…]`, `a` -> `[AaÀÁÂÃ…ặ]`. Stored text is NFC, so one class is one letter."""
+    variants: dict[str, set[str]] = {}
+    for code in itertools.chain(range(0x41, 0x250), range(0x1E00, 0x1F00)):
+        char = chr(code)
+        folded = fold(char)
+        if len(folded) == 1 and folded.isascii() and folded.isalpha():
+            variants.setdefault(folded, {folded}).add(char)
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in variants.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _match_pattern(terms: frozenset[str]) -> re.Pattern[str]:
+    """One regex finding runs of whole words whose folded form is a term, in original text."""
+    classes = _letter_classes()
+    alternation = "|".join(
+        "".join(classes.get(char, re.escape(char)) for char in term)
+        for term in sorted(terms, key=len, reverse=True)
+    )
+    word = rf"(?<!\w)(?:{alternation})(?!\w)"
+    # Consecutive matched words ("trí tuệ") read better as one mark.
+    return re.compile(rf"({word}(?:\s+{word})*)")
 
 
 def highlight(text: str, terms: frozenset[str]) -> tuple[Segment, ...]:
@@ -71,25 +93,11 @@ def highlight(text: str, terms: frozenset[str]) -> tuple[Segment, ...]:
 
     Works on the original text so what is shown keeps its diacritics; `tri tue` marks `trí tuệ`.
     """
-    if not terms or not any(term in fold(text) for term in terms):
-        # Most summaries hold no term at all: one fold of the whole text settles it.
+    if not terms:
         return (Segment(text, is_match=False),) if text else ()
-    segments: list[Segment] = []
-    position = 0
-    for match in _WORD.finditer(text):
-        if _fold_word(match.group()) in terms:
-            gap = text[position : match.start()]
-            if segments and segments[-1].is_match and not gap.strip():
-                # Consecutive matched words ("trí tuệ") read better as one mark.
-                segments[-1] = Segment(segments[-1].text + gap + match.group(), is_match=True)
-            else:
-                if gap:
-                    segments.append(Segment(gap, is_match=False))
-                segments.append(Segment(match.group(), is_match=True))
-            position = match.end()
-    if position < len(text):
-        segments.append(Segment(text[position:], is_match=False))
-    return tuple(segments)
+    parts = _match_pattern(terms).split(nfc(text))
+    # split() with one capturing group alternates: unmatched, matched, unmatched, ...
+    return tuple(Segment(part, is_match=index % 2 == 1) for index, part in enumerate(parts) if part)
 
 
 def encode_cursor(*values: int | float | str) -> str:

@@ -6,6 +6,7 @@ for matching only; PostgreSQL does the same through `registry_fold()` (unaccent)
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Vietnamese alphabet order (a ă â b c d đ e ê ... ư v x y) with the Latin letters that appear in
@@ -29,13 +30,17 @@ def clean(text: str) -> str:
     return " ".join(nfc(text).split())
 
 
+#: The Unicode blocks of combining marks (Vietnamese tone and vowel marks are in the first).
+_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """Lower case without tone or vowel marks, đ as d: `Trí Tuệ` -> `tri tue`.
 
     Mirrors what `registry_fold()` does in SQL; used for matching and highlighting only.
     """
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return _COMBINING_MARKS.sub("", decomposed)
 
 
 def _split_tone(char: str) -> tuple[str, int]:

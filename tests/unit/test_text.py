@@ -78,3 +78,12 @@ def test_personal_names_sort_by_given_name_first():
 
 def test_nfc_composes():
     assert nfc("e\u0302\u0301") == "ế"
+
+
+#: Latin letters (Vietnamese among them) and the combining marks that decorate them.
+latin_text = st.text(alphabet=st.characters(max_codepoint=0x36F, exclude_categories=["Cs"]))
+
+
+@given(latin_text)
+def test_fold_removes_every_combining_mark(text):
+    assert not any(unicodedata.combining(char) for char in fold(text))
