@@ -200,9 +200,13 @@ page AS (
 SELECT
     (SELECT count(*) FROM candidates) AS total,
     (SELECT coalesce(json_agg(json_build_array(
-            e.kind, e.object_id, e.title_vi, e.title_en, left(e.summary_vi, 300),
-            left(e.summary_en, 300), e.province,
-            e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
+            e.kind, e.object_id, e.title_vi, e.title_en,
+            -- Summaries as shown: 240 characters at most, cut here rather than in Python.
+            CASE WHEN length(e.summary_vi) > 240 THEN left(e.summary_vi, 239) || '…'
+                 ELSE e.summary_vi END,
+            CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
+                 ELSE e.summary_en END,
+            e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
             ORDER BY page.rank DESC, page.id), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')

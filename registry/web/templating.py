@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from registry.domain.catalogue import Kind
-from registry.domain.search import FACETS, Results, highlight
+from registry.domain.search import FACETS, Results, mark_html
 from registry.web import formatting, i18n
 from registry.web.i18n import N_
 
@@ -42,10 +42,20 @@ def kind_label(kind: Kind | str) -> str:
 
 def highlighted(text: str, terms: frozenset[str]) -> Markup:
     """Text with the words that matched the query wrapped in <mark>, everything escaped."""
-    return Markup("").join(
-        Markup("<mark>%s</mark>") % segment.text if segment.is_match else escape(segment.text)
-        for segment in highlight(str(text), terms)
-    )
+    return Markup(mark_html(str(text), terms))  # noqa: S704 (mark_html escapes the text)
+
+
+def kind_labels() -> dict[str, str]:
+    """Every kind's label in the current language, looked up once per page."""
+    return {kind.value: i18n.gettext_(label) for kind, label in KIND_LABELS.items()}
+
+
+def _search_params(results: Results) -> dict[str, object]:
+    params: dict[str, object] = {"q": results.query}
+    for name in FACETS:
+        value = getattr(results.filters, name)
+        params[name] = value.value if isinstance(value, Kind) else value
+    return params
 
 
 def search_url(results: Results, **changes: object) -> str:
@@ -53,14 +63,20 @@ def search_url(results: Results, **changes: object) -> str:
 
     Changing a filter starts again from the first page.
     """
-    params: dict[str, object] = {"q": results.query}
-    for name in FACETS:
-        value = getattr(results.filters, name)
-        params[name] = value.value if isinstance(value, Kind) else value
-    if "cursor" not in changes:
-        params["cursor"] = None
+    params = _search_params(results)
     params.update(changes)
     return query_url("/search", **params)
+
+
+def facet_urls(results: Results) -> dict[str, str]:
+    """Per facet, the search URL with that facet left out, ready for `&name=value`: a results
+    page links up to 60 facet values, and each would otherwise re-encode every parameter."""
+    params = _search_params(results)
+    bases = {}
+    for name in FACETS:
+        others = {k: v for k, v in params.items() if k != name and v not in (None, "")}
+        bases[name] = "/search?" + urlencode(others) + ("&" if others else "")
+    return bases
 
 
 def item_url(kind: Kind | str, item_id: int) -> str:
@@ -98,6 +114,9 @@ def build_environment() -> Environment:
         current_language=i18n.current_language,
         kind_paths=KIND_PATHS,
         kind_label=kind_label,
+        kind_labels=kind_labels,
         search_url=search_url,
+        facet_urls=facet_urls,
+        quote_value=quote_plus,
     )
     return env

@@ -1,3 +1,4 @@
+import html
 import re
 import unicodedata
 
@@ -10,8 +11,10 @@ from registry.domain.search import (
     check_query,
     decode_cursor,
     encode_cursor,
+    escape_html,
     highlight,
     highlight_terms,
+    mark_html,
 )
 from registry.domain.text import fold
 from tests.strategies import vietnamese_text, vietnamese_word
@@ -70,3 +73,23 @@ def test_any_damaged_cursor_is_an_invalid_input_never_a_crash(token):
     with pytest.raises(InvalidInput) as error:
         decode_cursor(token, float, int)
     assert error.value.field == "cursor"
+
+
+@given(
+    st.lists(
+        st.one_of(vietnamese_word, st.sampled_from(["&", "<b>", '"', "'", "&amp;", "#x27"]))
+    ).map(" ".join),
+    st.lists(st.one_of(vietnamese_word, st.sampled_from(["amp", "x27", "lt", "b"])), max_size=3),
+)
+def test_html_marking_is_the_escaped_highlight(text, query_words):
+    terms = highlight_terms(" ".join(query_words))
+
+    marked = mark_html(text, terms)
+
+    expected = "".join(
+        f"<mark>{escape_html(s.text)}</mark>" if s.is_match else escape_html(s.text)
+        for s in highlight(text, terms)
+    )
+    assert marked == expected
+    assert html.unescape(marked.replace("<mark>", "").replace("</mark>", "")) == text
+    assert "<" not in marked.replace("<mark>", "").replace("</mark>", "")
