@@ -1,0 +1,33 @@
+-- wrk script for bench/catalogue.py.
+--
+-- done() prints one machine-readable line (wrk's own summary has no p95). With arguments
+-- `-- PREFIX LOW HIGH`, every request asks for PREFIX followed by a random id in [LOW, HIGH]
+-- (e.g. /projects/123456), so the database cache is not warmed by a single row. Without
+-- arguments no request() is defined and wrk sends its static request (cheapest).
+
+local thread_count = 0
+
+function setup(thread)
+  thread:set("seed", thread_count)
+  thread_count = thread_count + 1
+end
+
+function init(args)
+  if #args >= 3 then
+    local prefix, low, high = args[1], tonumber(args[2]), tonumber(args[3])
+    math.randomseed(os.time() * 1000 + (seed or 0))
+    request = function()
+      return wrk.format(nil, prefix .. math.random(low, high))
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d "
+      .. "connect=%d read=%d write=%d status=%d timeout=%d\n",
+    summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
