@@ -51,10 +51,6 @@ def choose_language(
     return DEFAULT_LANGUAGE
 
 
-def set_language(language: str) -> None:
-    _current.set(language)
-
-
 def use_request_language(
     query: Mapping[str, str], cookies: Mapping[str, str], accept_language: str | None
 ) -> None:
@@ -88,6 +84,3 @@ def translate(message: str, params: Mapping[str, object] | None = None) -> str:
 def N_(message: str) -> str:
     """Mark a message for the catalogues without translating it yet."""
     return message
-
-
-_ = gettext_

@@ -36,10 +36,6 @@ KIND_LABELS = {
 }
 
 
-def kind_label(kind: Kind | str) -> str:
-    return i18n.gettext_(KIND_LABELS[Kind(kind)])
-
-
 def highlighted(text: str, terms: frozenset[str]) -> Markup:
     """Text with the words that matched the query wrapped in <mark>, everything escaped."""
     return Markup(mark_html(str(text), terms))  # noqa: S704 (mark_html escapes the text)
@@ -112,8 +108,6 @@ def build_environment() -> Environment:
         item_url=item_url,
         query_url=query_url,
         current_language=i18n.current_language,
-        kind_paths=KIND_PATHS,
-        kind_label=kind_label,
         kind_labels=kind_labels,
         search_url=search_url,
         facet_urls=facet_urls,
