@@ -151,13 +151,19 @@ async def refresh_derived() -> None:
         await conn.execute("REFRESH MATERIALIZED VIEW technology_funding")
         await conn.execute("REFRESH MATERIALIZED VIEW fund_funding")
         # Folded title words only: what people type, and small enough to scan with trigrams.
+        # Words no entry holds any more go, so a suggestion always finds something.
         await conn.execute(
             """
+            WITH words AS MATERIALIZED (
+                SELECT word, ndoc FROM ts_stat(
+                    'SELECT to_tsvector(''simple'', registry_fold(title_vi || '' '' ||
+                            coalesce(title_en, ''''))) FROM search_entry')
+                WHERE length(word) >= 2
+            ), gone AS (
+                DELETE FROM search_term WHERE term NOT IN (SELECT word FROM words)
+            )
             INSERT INTO search_term (term, documents)
-            SELECT word, ndoc FROM ts_stat(
-                'SELECT to_tsvector(''simple'', registry_fold(title_vi || '' '' ||
-                        coalesce(title_en, ''''))) FROM search_entry')
-            WHERE length(word) >= 2
+            SELECT word, ndoc FROM words
             ON CONFLICT (term) DO UPDATE SET documents = EXCLUDED.documents
             WHERE search_term.documents <> EXCLUDED.documents
             """

@@ -147,3 +147,14 @@ async def test_nothing_and_no_filters_finds_nothing_without_touching_the_table()
     results = await search.search("", Filters(), candidate_cap=CAP)
     assert results.total == 0
     assert results.hits == ()
+
+
+async def test_a_word_no_entry_holds_any_more_is_never_suggested():
+    await database.fetch("INSERT INTO search_term (term, documents) VALUES ('zzvanished', 3)")
+
+    await search.refresh_derived()
+
+    assert (
+        await database.fetchval("SELECT count(*) FROM search_term WHERE term = 'zzvanished'") == 0
+    )
+    assert await database.fetchval("SELECT count(*) FROM search_term") > 0
