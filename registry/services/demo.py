@@ -8,7 +8,6 @@ from typing import Any
 
 from registry import database
 from registry.domain import demo
-from registry.domain.catalogue import Kind
 from registry.domain.errors import InvalidReferenceData
 from registry.services import search
 from registry.services.catalogue import organisation_values, upsert_by_key
@@ -117,5 +116,5 @@ async def replace_demo_projects(
         loaded += len(batch)
         if progress:
             progress(loaded)
-    await search.reindex([Kind.TECHNOLOGY])
+    await search.refresh_derived()
     return loaded

@@ -122,10 +122,10 @@ async def reindex(kinds: Iterable[Kind] = tuple(Kind)) -> None:
     async with database.connection() as conn:
         for kind in kinds:
             await conn.execute(_upsert_sql(kind, where=""))
-            table = "laboratory" if kind is Kind.LABORATORY else kind.value
+            # Each kind's value is also its table's name.
             await conn.execute(
                 f"DELETE FROM search_entry e WHERE e.kind = $1 "
-                f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = e.object_id)",
+                f"AND NOT EXISTS (SELECT 1 FROM {kind.value} x WHERE x.id = e.object_id)",
                 kind.value,
             )
     await refresh_derived()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from registry.domain.catalogue import Kind
-from registry.domain.errors import InvalidInput
+from registry.domain.errors import InvalidInput, NotFound
 from registry.domain.search import FACETS, Filters, check_query, check_text
 
 #: Parameters every page accepts besides its own.
@@ -87,7 +87,5 @@ def page_params(params: Mapping[str, str]) -> None:
 def item_id(value: int) -> int:
     """Ids outside PostgreSQL's integer range cannot exist: answer 404, not a driver error."""
     if not 1 <= value <= MAX_ID:
-        from registry.domain.errors import NotFound
-
         raise NotFound("Nothing is published at this address.")
     return value
