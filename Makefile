@@ -19,7 +19,7 @@ run: install
 	$(BIN)/registry migrate
 	$(BIN)/registry load-fixtures
 	$(BIN)/registry demo --projects $(DEMO_PROJECTS) --if-empty
-	$(BIN)/registry serve
+	DEBUG=$${DEBUG:-true} $(BIN)/registry serve  # development: mail readable at /dev/outbox
 
 lint: install
 	$(BIN)/ruff check .

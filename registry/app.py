@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
+from litestar.types import Message, Scope
 
 os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
 
 from registry import __version__, database
+from registry.services import mail
 from registry.settings import Settings
 from registry.web import i18n
+from registry.web.auth import PRIVATE_PREFIXES, origin_check, session_middleware
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.routes import ROUTE_HANDLERS
 from registry.web.templating import build_environment
@@ -29,7 +36,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
+MAIL_POLL_SECONDS = 2
+log = logging.getLogger(__name__)
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -39,8 +49,17 @@ async def _before_request(request: Request) -> None:
     )
 
 
+async def _security_headers(message: Message, scope: Scope) -> None:
+    """On every answer, error pages and redirects included (after_request skips those)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            headers[name] = value
+        if scope.get("user") is not None or scope["path"].startswith(PRIVATE_PREFIXES):
+            headers["Cache-Control"] = "no-store"
+
+
 async def _after_request(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Language"] = i18n.current_language()
     response.headers["Vary"] = "Accept-Language, Cookie"
     if i18n.was_chosen_explicitly():
@@ -64,9 +83,40 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await database.close_pool()
 
+    async def deliver_mail_forever() -> None:
+        while True:
+            try:
+                await mail.deliver_pending(settings)
+            except Exception:  # a database outage must not stop delivery for good
+                log.exception("mail delivery failed; retrying")
+            await asyncio.sleep(MAIL_POLL_SECONDS)
+
+    @asynccontextmanager
+    async def mail_delivery(_: Litestar) -> AsyncIterator[None]:
+        task = asyncio.create_task(deliver_mail_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    secure = settings.secure_cookies
+
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
-        lifespan=[database_pool],
+        lifespan=[database_pool, mail_delivery],
+        state=State({"settings": settings}),
+        middleware=[origin_check, session_middleware(settings)],
+        csrf_config=CSRFConfig(
+            secret=settings.resolved_secret_key(),
+            cookie_name="__Host-csrftoken" if secure else "csrftoken",
+            cookie_secure=secure,
+            cookie_httponly=True,  # forms carry the token; no script needs to read it
+            cookie_samesite="lax",
+            cookie_path="/",
+            exclude=["/static", "/api/", "/healthz", "/readyz", "/schema"],
+        ),
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True)},
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment())
@@ -74,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=_before_request,
         after_request=_after_request,
+        before_send=[_security_headers],
         openapi_config=OpenAPIConfig(title="Registry API", version=__version__, path="/schema"),
         signature_namespace={"Settings": Settings},
         request_max_body_size=1024 * 1024,

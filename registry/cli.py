@@ -1,4 +1,5 @@
-"""The `registry` command: serve, migrate, load-fixtures, demo, check, stop-embedded."""
+"""The `registry` command: serve, migrate, load-fixtures, demo, check, audit, create-user,
+stop-embedded, translations."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
 
 from registry.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from registry.domain.audit import ChainCheck
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -61,6 +65,38 @@ async def check() -> str:
     return str(version)
 
 
+async def verify_audit() -> ChainCheck:
+    from registry.services import audit
+
+    return await audit.verify()
+
+
+def describe_audit(check: ChainCheck) -> str:
+    head = f"head {check.head_seq} {check.head_hash_hex}"
+    if check.ok:
+        return f"audit trail ok: {check.events:,} events, {head}"
+    return f"audit trail BROKEN at event {check.first_bad_seq}: {check.reason} ({head})"
+
+
+async def create_user(email: str, name: str, roles: list[str], password: str) -> int:
+    from registry.domain.accounts import Role
+    from registry.services import accounts
+
+    return await accounts.create_user(email, password, name, [Role(role) for role in roles])
+
+
+def read_new_password() -> str:
+    """From a terminal: asked twice, not echoed. Piped: the first line of stdin."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (12 to 128 characters): ")
+    if getpass.getpass("Same password again: ") != first:
+        raise SystemExit("the two passwords differ; nothing was created")
+    return first
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -94,6 +130,19 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--if-empty", action="store_true", help="do nothing when any project exists")
     demo.add_argument("--vocabulary", type=Path, default=FIXTURES / "demo_vocabulary.json")
     commands.add_parser("check", help="check the configuration and that the database answers")
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify", help="recompute the hash chain; exit status 1 names the first bad event"
+    )
+    user = commands.add_parser(
+        "create-user", help="create a verified account, e.g. the first admin (password on stdin)"
+    )
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", default="")
+    user.add_argument(
+        "--role", action="append", default=[], choices=["admin", "reviewer"], dest="roles"
+    )
     commands.add_parser("stop-embedded", help="stop the embedded PostgreSQL server")
     commands.add_parser("translations", help="update the vi/en catalogues from the code")
     args = parser.parse_args(argv)
@@ -126,6 +175,18 @@ def main(argv: list[str] | None = None) -> int:
             version = _run(check)
             where = "DATABASE_URL" if settings.database_url else "embedded server"
             print(f"configuration ok; PostgreSQL {version} answers ({where})")
+        elif args.command == "audit" and args.audit_command == "verify":
+            chain = _run(verify_audit)
+            print(describe_audit(chain))
+            if not chain.ok:
+                return 1
+        elif args.command == "create-user":
+            password = read_new_password()
+            account_id = _run(lambda: create_user(args.email, args.name, args.roles, password))
+            roles = ", ".join(args.roles) or "no roles"
+            print(f"account {account_id} created for {args.email} ({roles})")
+            if args.roles:
+                print("the second factor is set up at the first sign-in")
         elif args.command == "stop-embedded":
             from registry import database
 

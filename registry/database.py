@@ -95,6 +95,9 @@ async def open_pool(settings: Settings) -> None:
             # scans would start each scan where another one is, giving different results (and
             # broken next-page cursors) from one request to the next.
             "synchronize_seqscans": "off",
+            # Act as the application role, which may append to the audit trail but never
+            # change it (migrations/…t09…: the role and its grants).
+            **({"role": settings.database_role} if settings.database_role else {}),
         },
     )
 

@@ -9,7 +9,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=str(MIGRATIONS),
-    table_classes=table_finder(modules=["registry.tables.catalogue"], exclude_imported=True),
+    table_classes=table_finder(
+        modules=["registry.tables.catalogue", "registry.tables.accounts"], exclude_imported=True
+    ),
     migration_dependencies=[],
     commands=[],
 )

@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_MAIL_FROM = "Registry <no-reply@registry.localhost>"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_DATABASE_ROLE = "registry_app"
+
 
 class SettingsError(ValueError):
     """A setting has a value the application cannot use."""
@@ -43,7 +47,7 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
 class Settings:
     #: PostgreSQL URL; when empty an embedded server is started in `data_dir/pgdata`.
     database_url: str = ""
-    #: Folder for local state: the embedded database, later the mail outbox.
+    #: Folder for local state: the embedded database, the mail outbox, the generated secret key.
     data_dir: Path = Path(".registry")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -58,6 +62,23 @@ class Settings:
     #: 500 keeps a query matching 10% of a million projects near 14 ms of database time on
     #: 2 cores (2,000: 64 ms; bench/README.md).
     search_candidate_cap: int = 500
+    #: Signs CSRF tokens. Empty: a random key is kept in `data_dir/secret_key`, shared by every
+    #: process that uses the same data folder.
+    secret_key: str = ""
+    #: Outgoing mail server (smtp://user:password@host:port, smtps:// for TLS). Empty: mail is
+    #: written as .eml files under `data_dir/outbox`.
+    smtp_url: str = ""
+    #: Sender address of outgoing mail.
+    mail_from: str = DEFAULT_MAIL_FROM
+    #: Address of the site as users reach it; links in e-mails start with it (never taken from
+    #: the request's Host header, which a client controls).
+    public_url: str = DEFAULT_PUBLIC_URL
+    #: Cookies carry Secure and the __Host- prefix. Browsers accept Secure cookies from
+    #: http://localhost and http://127.0.0.1, so only plain-HTTP access from elsewhere needs false.
+    secure_cookies: bool = True
+    #: The database role the web application's connections act as (SET ROLE); it can insert
+    #: into the audit trail but never change or remove an event. Empty: the login role itself.
+    database_role: str = DEFAULT_DATABASE_ROLE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,4 +92,31 @@ class Settings:
             database_pool_size=_integer(env, "DATABASE_POOL_SIZE", 10, minimum=1),
             statement_timeout_ms=_integer(env, "STATEMENT_TIMEOUT_MS", 3000, minimum=100),
             search_candidate_cap=_integer(env, "SEARCH_CANDIDATE_CAP", 500, minimum=100),
+            secret_key=env.get("SECRET_KEY", "").strip(),
+            smtp_url=env.get("SMTP_URL", "").strip(),
+            mail_from=env.get("MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+            public_url=(env.get("PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/"),
+            secure_cookies=_flag(env, "SECURE_COOKIES", default=True),
+            database_role=env.get("DATABASE_ROLE", DEFAULT_DATABASE_ROLE).strip(),
         )
+
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY, else the key kept in the data folder (created on first use)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            candidate = path.with_suffix(f".{os.getpid()}")
+            candidate.write_text(secrets.token_hex(32))
+            candidate.chmod(0o600)
+            # Atomic: when several processes start at once, the first rename wins for all.
+            try:
+                os.link(candidate, path)
+            except FileExistsError:
+                pass
+            finally:
+                candidate.unlink()
+        return path.read_text().strip()

@@ -33,3 +33,23 @@ class InvalidReferenceData(RegistryError):
 
 class Unavailable(RegistryError):
     """A dependency (the database) cannot answer right now."""
+
+
+class InvalidForm(RegistryError):
+    """Several fields of one form are wrong at once; each problem names its field."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(problems[0].message, **problems[0].params)
+        self.problems = problems
+
+
+class Conflict(RegistryError):
+    """The action clashes with the current state (already verified, token used...)."""
+
+
+class NotAllowed(RegistryError):
+    """The caller is known but may not do this (shown as 403, never for object lookups)."""
+
+
+class TooManyAttempts(RegistryError):
+    """Throttled: too many failed attempts; try again later."""

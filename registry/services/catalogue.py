@@ -667,3 +667,12 @@ async def get_project(project_id: int) -> c.Project:
         abstract=_localized(row, "abstract"),
         technologies=tuple(c.Ref(c.Kind.TECHNOLOGY, r["id"], _name(r)) for r in technologies),
     )
+
+
+async def organisation_choices() -> tuple[tuple[int, c.Localized], ...]:
+    """Every real (not demo) organisation, in Vietnamese order, for forms to choose from."""
+    rows = await database.fetch(
+        "SELECT id, name_vi, name_en FROM organisation WHERE NOT is_demo "
+        'ORDER BY sort_key COLLATE "C", id'
+    )
+    return tuple((row["id"], _name(row)) for row in rows)

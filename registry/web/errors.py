@@ -7,20 +7,47 @@ are logged with their traceback and answered with a plain 500 page.
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.response import Template
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
 
-from registry.domain.errors import InvalidInput, NotFound, RegistryError, Unavailable
+from registry.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    RegistryError,
+    TooManyAttempts,
+    Unavailable,
+)
+from registry.web.auth import SecondFactorNeeded, current_actor
 from registry.web.i18n import current_language, gettext_, translate, use_request_language
 
 log = logging.getLogger(__name__)
 
-_STATUS_FOR = {NotFound: 404, InvalidInput: 400, Unavailable: 503}
+_STATUS_FOR = {
+    NotFound: 404,
+    InvalidInput: 400,
+    Unavailable: 503,
+    Conflict: 409,
+    NotAllowed: 403,
+    TooManyAttempts: 429,
+}
 _CODES = {
     400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
     404: "not_found",
+    409: "conflict",
+    413: "too_large",
+    429: "too_many_attempts",
     405: "method_not_allowed",
     503: "unavailable",
     500: "internal_error",
@@ -30,7 +57,12 @@ _CODES = {
 def _titles() -> dict[int, str]:
     return {
         400: gettext_("This request cannot be answered"),
+        401: gettext_("Please sign in"),
+        403: gettext_("You do not have access to this page"),
         404: gettext_("Page not found"),
+        409: gettext_("This cannot be done now"),
+        413: gettext_("What you sent is too large"),
+        429: gettext_("Too many attempts"),
         405: gettext_("This action is not allowed here"),
         503: gettext_("The service is temporarily unavailable"),
         500: gettext_("Something went wrong on our side"),
@@ -40,6 +72,14 @@ def _titles() -> dict[int, str]:
 def _default_message(status: int) -> str:
     return {
         400: gettext_("Some of what was sent cannot be used. Check the address and try again."),
+        401: gettext_("Sign in to see this page."),
+        403: gettext_(
+            "Your account does not have the role this page needs, or the form had expired. "
+            "Go back, reload the page and try again."
+        ),
+        409: gettext_("The action clashes with the current state. Reload the page and check."),
+        413: gettext_("What you sent is larger than this page accepts."),
+        429: gettext_("Please wait a little and try again."),
         404: gettext_("Nothing is published at this address. It may have moved or never existed."),
         405: gettext_("This address does not accept that kind of request."),
         503: gettext_(
@@ -50,7 +90,7 @@ def _default_message(status: int) -> str:
 
 
 def _answer(request: Request, status: int, message: str, field: str | None = None) -> Response:
-    if request.url.path.startswith("/api/") or request.url.path.startswith("/schema"):
+    if _is_api(request):
         body: dict[str, object] = {
             "error": {"code": _CODES.get(status, "error"), "message": message}
         }
@@ -77,16 +117,35 @@ def _use_language(request: Request) -> None:
     )
 
 
+def status_of(error: RegistryError) -> int:
+    return next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
+
+
 def registry_error(request: Request, error: RegistryError) -> Response:
     _use_language(request)
-    status = next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
+    status = status_of(error)
     field = getattr(error, "field", None)
     return _answer(request, status, translate(error.message, error.params), field)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/schema"))
 
 
 def http_error(request: Request, error: HTTPException) -> Response:
     _use_language(request)
     status = error.status_code
+    if isinstance(error, NotAuthorizedException) and not _is_api(request):
+        # A page that needs a signed-in person: go and sign in (or give the second factor),
+        # then come back here.
+        back = quote(request.url.path, safe="/")
+        if isinstance(error, SecondFactorNeeded):
+            actor = current_actor(request)
+            enrolled = actor is not None and actor.totp_enrolled
+            target = f"/login/code?next={back}" if enrolled else "/account/second-factor"
+        else:
+            target = f"/login?next={back}"
+        return Redirect(target, status_code=303)
     if isinstance(error, NotFoundException):
         status = 404
     elif isinstance(error, ValidationException):

@@ -42,3 +42,11 @@ def localized(text: object) -> str:
         return ""
     getter = getattr(text, "get", None)
     return getter(current_language()) if getter else str(text)
+
+
+def local_datetime(value: dt.datetime | None) -> str:
+    """A moment in Vietnam time, with the zone named: `05/03/2026 14:30 (GMT+7)`."""
+    if value is None:
+        return ""
+    local = value.astimezone(VIETNAM)
+    return f"{date(local)} {local:%H:%M} (GMT+7)"

@@ -84,8 +84,26 @@ def page_params(params: Mapping[str, str]) -> None:
     reject_unknown(params, COMMON_PARAMETERS)
 
 
+def chosen_id(value: str, *, field: str, message: str) -> int | None:
+    """The id picked in a form's select: empty is None; anything but an ASCII whole number in
+    PostgreSQL's integer range is `message` at `field`."""
+    text = value.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise InvalidInput(message, field=field)
+    return int(text)
+
+
 def item_id(value: int) -> int:
     """Ids outside PostgreSQL's integer range cannot exist: answer 404, not a driver error."""
     if not 1 <= value <= MAX_ID:
         raise NotFound("Nothing is published at this address.")
     return value
+
+
+def audit_params(params: Mapping[str, str]) -> int | None:
+    """The event number /audit is asked to look up, if any."""
+    reject_unknown(params, frozenset({"seq"}) | COMMON_PARAMETERS)
+    seq = (params.get("seq") or "").strip()
+    return _whole_number(seq, "seq", low=1, high=2**63 - 1) if seq else None

@@ -6,35 +6,16 @@ then Vietnamese; it lives in a context variable so templates and error pages can
 
 from __future__ import annotations
 
-import gettext
-import io
 from collections.abc import Mapping
 from contextvars import ContextVar
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from registry.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, N_, catalogue, translate_in
 
-LANGUAGES = ("vi", "en")
-DEFAULT_LANGUAGE = "vi"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "current_language", "gettext_", "translate"]
 COOKIE = "lang"
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 _explicit: ContextVar[bool] = ContextVar("language_explicit", default=False)
-
-
-def _load(language: str) -> gettext.NullTranslations:
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
-
-
-_TRANSLATIONS: dict[str, gettext.NullTranslations] = {lang: _load(lang) for lang in LANGUAGES}
 
 
 def choose_language(
@@ -68,19 +49,13 @@ def current_language() -> str:
 
 
 def gettext_(message: str) -> str:
-    return _TRANSLATIONS[_current.get()].gettext(message)
+    return catalogue(_current.get()).gettext(message)
 
 
 def ngettext_(singular: str, plural: str, count: int) -> str:
-    return _TRANSLATIONS[_current.get()].ngettext(singular, plural, count)
+    return catalogue(_current.get()).ngettext(singular, plural, count)
 
 
 def translate(message: str, params: Mapping[str, object] | None = None) -> str:
     """Translate a msgid that may carry %(name)s placeholders (domain error messages)."""
-    text = gettext_(message)
-    return text % dict(params) if params else text
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogues without translating it yet."""
-    return message
+    return translate_in(_current.get(), message, params)

@@ -4,17 +4,32 @@ from pathlib import Path
 
 from litestar.static_files import create_static_files_router
 
+from registry.web.controllers.account import AccountController
 from registry.web.controllers.api import CatalogueApi
+from registry.web.controllers.audit import AuditApi, AuditController
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.health import healthz, readyz
+from registry.web.controllers.people import (
+    PeopleAdminController,
+    dev_outbox,
+    managed_fund,
+    organisation_members,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 ROUTE_HANDLERS = [
     CatalogueController,
     CatalogueApi,
+    AuditController,
+    AuditApi,
     healthz,
     readyz,
+    AccountController,
+    PeopleAdminController,
+    organisation_members,
+    managed_fund,
+    dev_outbox,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
     ),

@@ -85,6 +85,18 @@ def query_url(path: str, **params: object) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+_ROLE_NAMES = {
+    "applicant": N_("Applicant"),
+    "reviewer": N_("Expert reviewer"),
+    "fund_manager": N_("Fund manager"),
+    "admin": N_("Administrator"),
+}
+
+
+def role_name(role: str) -> str:
+    return i18n.gettext_(_ROLE_NAMES[str(role)])
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -101,6 +113,7 @@ def build_environment() -> Environment:
         vnd_compact=formatting.vnd_compact,
         number=formatting.number,
         date=formatting.date,
+        local_datetime=formatting.local_datetime,
         l10n=formatting.localized,
         highlight=highlighted,
     )
@@ -112,5 +125,6 @@ def build_environment() -> Environment:
         search_url=search_url,
         facet_urls=facet_urls,
         quote_value=quote_plus,
+        role_name=role_name,
     )
     return env

@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from registry.web.i18n import LANGUAGES, LOCALE_DIR
+from registry.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 KEYWORDS = {
@@ -25,6 +25,9 @@ KEYWORDS = {
     "NotFound": None,
     "InvalidInput": None,
     "Unavailable": None,
+    "Conflict": None,
+    "NotAllowed": None,
+    "TooManyAttempts": None,
 }
 SOURCES = (
     (ROOT / "registry", [("**.py", "python")]),

@@ -1,0 +1,229 @@
+"""Who may act: roles, the signed-in actor, and the rules for passwords, e-mail, timeouts,
+login backoff and one-time codes. Pure: no database, no web."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import pyotp
+
+from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.text import nfc
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"  # scoped to an organisation
+    REVIEWER = "reviewer"
+    FUND_MANAGER = "fund_manager"  # scoped to a fund
+    ADMIN = "admin"
+
+
+#: Roles that reach other people's proposals or decisions: a second factor is required.
+PRIVILEGED = frozenset({Role.REVIEWER, Role.FUND_MANAGER, Role.ADMIN})
+#: Roles whose grant names the object it applies to.
+SCOPED = {Role.APPLICANT: "organisation", Role.FUND_MANAGER: "fund"}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    role: Role
+    scope_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind a request, as their session and grants say."""
+
+    account_id: int
+    email: str
+    display_name: str
+    grants: frozenset[Grant]
+    totp_enrolled: bool
+    #: The second factor was given in this session (or the account has none to give).
+    second_factor_done: bool
+
+    def has(self, role: Role) -> bool:
+        return any(grant.role == role for grant in self.grants)
+
+    def scopes(self, role: Role) -> frozenset[int]:
+        return frozenset(
+            g.scope_id for g in self.grants if g.role == role and g.scope_id is not None
+        )
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.totp_enrolled or any(g.role in PRIVILEGED for g in self.grants)
+
+    @property
+    def fully_signed_in(self) -> bool:
+        """Password and, where required, an enrolled and given second factor."""
+        return not self.needs_second_factor or (self.totp_enrolled and self.second_factor_done)
+
+    @property
+    def ref(self) -> str:
+        return f"account:{self.account_id}"
+
+
+# Sessions ------------------------------------------------------------------------------------
+
+APPLICANT_IDLE = timedelta(minutes=30)
+PRIVILEGED_IDLE = timedelta(minutes=15)
+ABSOLUTE_LIFETIME = timedelta(hours=12)
+
+
+def idle_timeout(roles: set[Role] | frozenset[Role]) -> timedelta:
+    """Reviewers and managers hold other people's work: their sessions expire sooner."""
+    return PRIVILEGED_IDLE if roles & PRIVILEGED else APPLICANT_IDLE
+
+
+# Passwords -----------------------------------------------------------------------------------
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+_COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 20,000 most common passwords (list from Django, BSD licence), lower-cased."""
+    with gzip.open(_COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def password_problem(password: str, *, email: str = "") -> InvalidInput | None:
+    """Why a new password cannot be used, or None. Length only, no composition rules
+    (NIST SP 800-63B); compared as typed, never truncated or case-folded when stored."""
+    if len(password) < PASSWORD_MIN:
+        return InvalidInput(
+            "Use at least %(count)s characters.", field="password", count=PASSWORD_MIN
+        )
+    if len(password) > PASSWORD_MAX:
+        return InvalidInput(
+            "Use at most %(count)s characters.", field="password", count=PASSWORD_MAX
+        )
+    if _easy_to_guess(password.lower(), email.partition("@")[0].lower()):
+        return InvalidInput(
+            "This password is too easy to guess. Try a few unrelated words.", field="password"
+        )
+    return None
+
+
+def _easy_to_guess(lowered: str, local_part: str) -> bool:
+    """On the common list, a common password repeated or followed by digits and signs
+    ("password2026!"), very few distinct characters, or the person's own address."""
+    common = common_passwords()
+    stem = re.sub(r"[\d\W_]+$", "", lowered)
+    for size in range(1, len(lowered) // 2 + 1):
+        if len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size):
+            stem = min(stem, lowered[:size], key=len)
+            break
+    return (
+        lowered in common
+        or stem in common
+        or len(stem) < 4
+        or len(set(lowered)) < 5
+        or (len(local_part) >= 4 and local_part in lowered)
+    )
+
+
+# E-mail --------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def normalise_email(value: str) -> str:
+    return nfc(value).strip().lower()
+
+
+def email_problem(email: str) -> InvalidInput | None:
+    if not email:
+        return InvalidInput("Enter your e-mail address.", field="email")
+    if len(email) > 254 or not _EMAIL.match(email):
+        return InvalidInput("Enter an e-mail address like name@example.vn.", field="email")
+    return None
+
+
+def raise_problems(*problems: InvalidInput | None) -> None:
+    found = [p for p in problems if p is not None]
+    if found:
+        raise InvalidForm(found)
+
+
+# Login backoff -------------------------------------------------------------------------------
+
+#: Failures allowed before each further one is delayed. Per account it is small; per client
+#: address larger, since offices and universities share one address.
+FREE_FAILURES = {"account": 5, "address": 20, "code": 5}
+#: An address's count starts again after this long without failures: a shared office address
+#: must not stay blocked by old typos. Account and code counts end only with a success (or a
+#: password reset), so guessing slowly still never passes 100 failures unblocked.
+ADDRESS_QUIET_RESET = timedelta(hours=1)
+FIRST_DELAY = timedelta(seconds=30)
+LONGEST_DELAY = timedelta(minutes=15)
+
+
+def backoff(scope: str, failures: int) -> timedelta | None:
+    """How long to refuse attempts after `failures` consecutive failures: doubling from 30 s,
+    never more than 15 min. Never a permanent lock, so nobody can lock another person out for
+    good by guessing wrong on purpose (and password reset still works meanwhile)."""
+    extra = failures - FREE_FAILURES[scope]
+    if extra <= 0:
+        return None
+    return min(FIRST_DELAY * 2 ** min(extra - 1, 16), LONGEST_DELAY)
+
+
+# One-time codes ------------------------------------------------------------------------------
+
+TOTP_ISSUER = "Registry"
+RECOVERY_CODES = 10
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def totp_step(secret: str, code: str, at: datetime, last_step: int | None) -> int | None:
+    """The 30-second step `code` belongs to (one step of clock drift either way), or None.
+    A step at or before `last_step` is refused: each code works once."""
+    code = "".join(code.split())
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = totp.timecode(at)
+    for step in (now_step - 1, now_step, now_step + 1):
+        if (last_step is None or step > last_step) and secrets.compare_digest(
+            totp.generate_otp(step), code
+        ):
+            return step
+    return None
+
+
+def new_recovery_codes() -> list[str]:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
+    return [
+        "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        for _ in range(RECOVERY_CODES)
+    ]
+
+
+def token_digest(token: str) -> str:
+    """What is stored for a session id, link token or recovery code: a leaked table cannot
+    be replayed. These tokens are random and long, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_recovery_code(code: str) -> str:
+    """People type codes with spaces or capitals; the stored digest is of the canonical form."""
+    return "".join(code.split()).lower()

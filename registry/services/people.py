@@ -1,0 +1,245 @@
+"""Who holds which role: administrators grant, confirm and revoke roles and disable accounts;
+members see their organisation's people; fund managers see the funds they manage.
+
+Every read is scoped to what the actor may see: a miss is NotFound, whether the object does
+not exist or belongs to someone else, so existence is never revealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry import database
+from registry.domain.accounts import SCOPED, Actor, Role
+from registry.domain.errors import Conflict, InvalidInput, NotFound
+from registry.services import audit, sessions
+from registry.services.accounts import Origin, require_admin
+
+NOT_FOUND = "Nothing is published at this address."
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    id: int
+    role: Role
+    scope_id: int | None
+    scope_name: str | None
+    pending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    email: str
+    display_name: str
+    organisation_name: str | None
+    verified: bool
+    disabled: bool
+    totp_enrolled: bool
+    created_at: datetime
+    grants: tuple[GrantRow, ...] = ()
+
+
+_PERSON = (
+    "SELECT a.id, a.email, a.display_name, o.name_vi AS organisation_name, "
+    "a.email_verified_at IS NOT NULL AS verified, a.disabled_at IS NOT NULL AS disabled, "
+    "a.totp_enrolled_at IS NOT NULL AS totp_enrolled, a.created_at "
+    "FROM account a LEFT JOIN organisation o ON o.id = a.organisation "
+)
+
+
+def _person(row, grants: tuple[GrantRow, ...] = ()) -> Person:  # type: ignore[no-untyped-def]
+    return Person(**dict(row), grants=grants)
+
+
+async def _grants(account_id: int) -> tuple[GrantRow, ...]:
+    rows = await database.fetch(
+        "SELECT g.id, g.role, coalesce(g.organisation, g.fund) AS scope_id, "
+        "coalesce(o.name_vi, f.name_vi) AS scope_name, g.pending FROM account_role g "
+        "LEFT JOIN organisation o ON o.id = g.organisation LEFT JOIN fund f ON f.id = g.fund "
+        "WHERE g.account = $1 ORDER BY g.role, g.id",
+        account_id,
+    )
+    return tuple(GrantRow(**{**dict(r), "role": Role(r["role"])}) for r in rows)
+
+
+async def list_people(actor: Actor) -> list[Person]:
+    require_admin(actor)
+    rows = await database.fetch(_PERSON + "ORDER BY a.created_at DESC, a.id DESC LIMIT 500")
+    return [_person(row) for row in rows]
+
+
+async def get_person(actor: Actor, account_id: int) -> Person:
+    require_admin(actor)
+    row = await database.fetchrow(_PERSON + "WHERE a.id = $1", account_id)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return _person(row, await _grants(account_id))
+
+
+async def _scope_exists(role: Role, scope_id: int | None) -> bool:
+    kind = SCOPED.get(role)
+    if kind is None:
+        return scope_id is None
+    if scope_id is None:
+        return False
+    table = "organisation" if kind == "organisation" else "fund"
+    return bool(await database.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", scope_id))
+
+
+async def _privileges_changed(account_id: int) -> None:
+    # A role change ends the person's sessions: they sign in again under the new rights
+    # (and a fresh session id), with the second factor if the new role needs one.
+    await sessions.end_all(account_id)
+
+
+async def grant(
+    actor: Actor, account_id: int, role: Role, scope_id: int | None, origin: Origin
+) -> None:
+    require_admin(actor)
+    await get_person(actor, account_id)
+    if not await _scope_exists(role, scope_id):
+        raise InvalidInput(
+            "Choose the organisation or fund this role applies to.", field="scope_id"
+        )
+    column = SCOPED.get(role)
+    async with database.engine().transaction():
+        grant_id = await database.fetchval(
+            "INSERT INTO account_role (account, role, organisation, fund) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+            account_id,
+            role.value,
+            scope_id if column == "organisation" else None,
+            scope_id if column == "fund" else None,
+        )
+        if grant_id is None:
+            raise Conflict("This person already has this role.")
+        await _privileges_changed(account_id)
+        await audit.record(
+            "role.granted",
+            f"account:{account_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            after={"role": role.value, "scope": scope_id},
+        )
+
+
+async def _change_grant(actor: Actor, account_id: int, grant_id: int, sql: str) -> dict:
+    row = await database.fetchrow(sql, grant_id, account_id)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    await _privileges_changed(account_id)
+    return {"role": row["role"], "scope": row["scope_id"]}
+
+
+async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
+    require_admin(actor)
+    async with database.engine().transaction():
+        summary = await _change_grant(
+            actor,
+            account_id,
+            grant_id,
+            "UPDATE account_role SET pending = false, granted_at = now() "
+            "WHERE id = $1 AND account = $2 AND pending "
+            "RETURNING role, coalesce(organisation, fund) AS scope_id",
+        )
+        await audit.record(
+            "role.confirmed",
+            f"account:{account_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            after=summary,
+        )
+
+
+async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
+    require_admin(actor)
+    if account_id == actor.account_id:
+        raise Conflict("You cannot remove your own roles; ask another administrator.")
+    async with database.engine().transaction():
+        summary = await _change_grant(
+            actor,
+            account_id,
+            grant_id,
+            "DELETE FROM account_role WHERE id = $1 AND account = $2 "
+            "RETURNING role, coalesce(organisation, fund) AS scope_id",
+        )
+        await audit.record(
+            "role.revoked",
+            f"account:{account_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            before=summary,
+        )
+
+
+async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Origin) -> None:
+    """Disabling ends every session of the account at once."""
+    require_admin(actor)
+    if account_id == actor.account_id:
+        raise Conflict("You cannot disable your own account.")
+    async with database.engine().transaction():
+        changed = await database.fetchval(
+            "UPDATE account SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) "
+            "END WHERE id = $1 RETURNING id",
+            account_id,
+            disabled,
+        )
+        if changed is None:
+            raise NotFound(NOT_FOUND)
+        ended = await sessions.end_all(account_id) if disabled else 0
+        await audit.record(
+            "account.disabled" if disabled else "account.enabled",
+            f"account:{account_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            after={"sessions_ended": ended},
+        )
+
+
+# Scoped views for members and managers -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    organisation_id: int
+    organisation_name: str
+    people: list[Person]
+
+
+async def organisation_members(actor: Actor, organisation_id: int) -> Members:
+    """The confirmed members of an organisation the actor belongs to (or any, for admins)."""
+    allowed = organisation_id in actor.scopes(Role.APPLICANT) or actor.has(Role.ADMIN)
+    name = await database.fetchval(
+        "SELECT name_vi FROM organisation WHERE id = $1", organisation_id
+    )
+    if not allowed or name is None:
+        raise NotFound(NOT_FOUND)
+    rows = await database.fetch(
+        _PERSON + "JOIN account_role g ON g.account = a.id AND g.role = 'applicant' "
+        "AND NOT g.pending WHERE g.organisation = $1 ORDER BY a.display_name",
+        organisation_id,
+    )
+    return Members(organisation_id, name, [_person(row) for row in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedFund:
+    fund_id: int
+    name: str
+    managers: list[Person]
+
+
+async def managed_fund(actor: Actor, fund_id: int) -> ManagedFund:
+    """A fund the actor manages (or any, for admins), with its managers."""
+    allowed = fund_id in actor.scopes(Role.FUND_MANAGER) or actor.has(Role.ADMIN)
+    name = await database.fetchval("SELECT name_vi FROM fund WHERE id = $1", fund_id)
+    if not allowed or name is None:
+        raise NotFound(NOT_FOUND)
+    rows = await database.fetch(
+        _PERSON + "JOIN account_role g ON g.account = a.id AND g.role = 'fund_manager' "
+        "WHERE g.fund = $1 ORDER BY a.display_name",
+        fund_id,
+    )
+    return ManagedFund(fund_id, name, [_person(row) for row in rows])

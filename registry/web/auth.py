@@ -1,0 +1,133 @@
+"""Who is calling: the session cookie, the middleware that turns it into an Actor, the guards
+every non-public route declares, and the Origin / Fetch-Metadata check on unsafe requests.
+
+Litestar's own server-side sessions keep whatever id a client sends and store a record for
+every visitor, so sessions are ours (services/sessions.py): created only at sign-in, always
+with a fresh id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from registry.domain.accounts import ABSOLUTE_LIFETIME, Actor, Role
+from registry.services import sessions
+from registry.settings import Settings
+
+GuardType = Callable[[ASGIConnection, BaseRouteHandler], None]
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Pages whose answers depend on who asks or carry form tokens: never stored by caches.
+PRIVATE_PREFIXES = (
+    "/login", "/logout", "/register", "/verify-email", "/password-reset", "/account",
+    "/admin", "/manage", "/organisations", "/dev",
+)  # fmt: skip
+
+
+def cookie_name(settings: Settings) -> str:
+    # __Host-: the browser refuses it unless Secure, Path=/ and no Domain, so a sibling
+    # subdomain cannot plant or overwrite it.
+    return "__Host-sid" if settings.secure_cookies else "sid"
+
+
+def session_cookie(settings: Settings, token: str | None) -> Cookie:
+    """The cookie that carries a new session id, or removes it (token None)."""
+    return Cookie(
+        key=cookie_name(settings),
+        value=token or "",
+        max_age=int(ABSOLUTE_LIFETIME.total_seconds()) if token else 0,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+class SecondFactorNeeded(NotAuthorizedException):
+    """Signed in with the password; the second factor (or its enrolment) is still due."""
+
+
+def session_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    name = cookie_name(settings)
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["path"].startswith("/static/"):
+                await app(scope, receive, send)
+                return
+            token = ASGIConnection(scope).cookies.get(name, "")
+            actor = await sessions.load(token) if token else None
+            scope["user"] = actor
+            scope["auth"] = token if actor else None
+            await app(scope, receive, send)
+
+        return middleware
+
+    return wrap
+
+
+def origin_check(app: ASGIApp) -> ASGIApp:
+    """Refuse unsafe requests another site started (Fetch Metadata, else Origin), on top of
+    the CSRF token: defence in depth, as the OWASP CSRF cheat sheet advises."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            headers = ASGIConnection(scope).headers
+            fetch_site = headers.get("sec-fetch-site")
+            origin = headers.get("origin")
+            if fetch_site is not None:
+                cross = fetch_site not in ("same-origin", "none")
+            else:
+                cross = origin not in (None, "null") and urlsplit(origin).netloc != headers.get(
+                    "host"
+                )
+            if cross:
+                raise PermissionDeniedException("cross-site request refused")
+        await app(scope, receive, send)
+
+    return middleware
+
+
+# Guards -----------------------------------------------------------------------------------
+
+
+def current_actor(connection: ASGIConnection) -> Actor | None:
+    return connection.scope.get("user")
+
+
+def password_given(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Signed in with a password, second factor or not: for the second-factor pages."""
+    if current_actor(connection) is None:
+        raise NotAuthorizedException()
+
+
+def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    actor = current_actor(connection)
+    if actor is None:
+        raise NotAuthorizedException()
+    if not actor.fully_signed_in:
+        raise SecondFactorNeeded()
+
+
+def has_role(*roles: Role) -> GuardType:
+    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        signed_in(connection, handler)
+        actor = current_actor(connection)
+        assert actor is not None
+        if not any(actor.has(role) for role in roles):
+            raise PermissionDeniedException()
+
+    guard.__name__ = "has_role_" + "_".join(role.value for role in roles)
+    return guard
+
+
+def development_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    settings: Settings = connection.app.state.settings
+    if not settings.debug:
+        raise NotFoundException()

@@ -1,0 +1,134 @@
+"""The real server in a subprocess, driven by Debian's headless Chromium through its matching
+chromedriver. Nothing is downloaded: Selenium Manager is skipped because both paths are given."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+WAIT = 10.0  # seconds an explicit wait gives a page or an element
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _log_tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> None:
+    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+        pytest.skip(
+            f"{CHROMIUM} or {CHROMEDRIVER} is missing: install Debian's chromium and "
+            "chromium-driver (.ci/run does)"
+        )
+
+
+@pytest.fixture(scope="package")
+def live_server(
+    chromium: None, catalogue: None, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`registry serve` on a free port of 127.0.0.1, on the migrated test database with the
+    reference data; mail goes to the data folder's outbox, readable at /dev/outbox."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    log = data_dir / "server.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "true",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_URL": base_url,
+        "REGISTRY_DATA_DIR": str(data_dir),
+        "SECRET_KEY": "browser-tests-only-" + "0" * 32,
+        "PICCOLO_CONF": "registry.piccolo_conf",
+    }
+    env.pop("SMTP_URL", None)
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "registry.cli", "serve"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"the server stopped at start ({process.returncode}):\n{_log_tail(log)}"
+                )
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer /healthz in time:\n{_log_tail(log)}")
+            time.sleep(0.1)  # polling for the port, not waiting on a page
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def browser(chromium: None, tmp_path: Path):
+    """A fresh headless Chromium per test (own profile: no cookies or language choice carried
+    over), asking for Vietnamese like a browser set up in Vietnam."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--password-store=basic",
+        "--window-size=1280,1024",
+        "--accept-lang=vi-VN,vi",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "vi-VN,vi"})
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "driver.log"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -1,0 +1,385 @@
+"""The permission matrix: every actor x every non-public route x its verbs, with 0 unexpected
+2xx (reliability.md §2.3 Z1-Z2), and sessions that end when an account is disabled or its
+roles change (§2.2 S5).
+
+Routes are collected from the app itself, so a new route joins the matrix on its own and fails
+here until its row in EXPECTED says who may call it."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from tests.http.conftest import CSRF_COOKIE, SESSION_COOKIE, csrf_token, post_form, sign_in
+
+pytestmark = [pytest.mark.http]
+
+ALLOW = "allow"
+DOMAIN = "testserver.local"
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    token: str | None  # session cookie; None for the anonymous visitor
+    account_id: int | None = None
+    organisation: int | None = None  # applicant of
+    fund: int | None = None  # fund manager of
+    admin: bool = False
+
+
+Rule = Callable[[Actor, dict[str, int]], str | int]
+
+
+def everyone(actor: Actor, params: dict[str, int]) -> str | int:
+    return ALLOW
+
+
+def signed_in(actor: Actor, params: dict[str, int]) -> str | int:
+    return ALLOW  # anonymous visitors are sent to /login before any rule is asked
+
+
+def admin_only(actor: Actor, params: dict[str, int]) -> str | int:
+    return ALLOW if actor.admin else 403
+
+
+def organisation_member(actor: Actor, params: dict[str, int]) -> str | int:
+    # Any signed-in person passes the guard; the service scopes the object, so another
+    # organisation's page is a 404 (its existence is not revealed).
+    return ALLOW if actor.admin or actor.organisation == params["organisation_id"] else 404
+
+
+def fund_manager(actor: Actor, params: dict[str, int]) -> str | int:
+    if actor.admin or actor.fund == params["fund_id"]:
+        return ALLOW
+    return 404 if actor.fund is not None else 403  # another fund's manager: scoped miss
+
+
+#: (methods, route path pattern (fnmatch on the route's template), who is allowed, whether an
+#: anonymous visitor is allowed). Every non-public route must match exactly one row.
+EXPECTED: list[tuple[frozenset[str], str, Rule, bool]] = [
+    (frozenset({"GET"}), "/account", signed_in, False),
+    # Second-factor pages need the password only (password_given): any signed-in person.
+    (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),
+    (frozenset({"POST"}), "/logout", signed_in, False),
+    (frozenset({"GET"}), "/organisations/*/members", organisation_member, False),
+    (frozenset({"GET"}), "/manage/funds/{fund_id:int}", fund_manager, False),
+    (frozenset({"GET", "POST"}), "/admin/*", admin_only, False),
+    # development_only: the test app runs with debug=True, where the outbox is open to
+    # everyone, signed in or not (in production, debug=False, it is a 404 for all).
+    (frozenset({"GET"}), "/dev/outbox", everyone, True),
+]
+#: Generated API documentation: public by design (test_routes.py leaves it out too).
+IGNORED_PREFIXES = ("/schema",)
+
+
+def expected_rule(method: str, path: str) -> tuple[Rule, bool]:
+    rows = [
+        (rule, anon)
+        for methods, pattern, rule, anon in EXPECTED
+        if method in methods and fnmatch.fnmatchcase(path, pattern)
+    ]
+    if len(rows) != 1:
+        pytest.fail(
+            f"{method} {path}: {len(rows)} rows of EXPECTED match; say who may call a new "
+            "route by adding a row to EXPECTED in tests/http/test_permissions.py"
+        )
+    return rows[0]
+
+
+def protected_routes(app) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]
+    """(method, path template, path parameter names) of every non-public handler."""
+    found = []
+    for route in app.routes:
+        if route.path.startswith(IGNORED_PREFIXES):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if handler.opt.get("public"):
+                continue
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((method, route.path, list(route.path_parameters)))
+    # Signing out ends the session: last, so each actor keeps theirs for the other routes.
+    return sorted(found, key=lambda item: (item[1] == "/logout", item[1], item[0]))
+
+
+def concrete(path: str, params: dict[str, int]) -> str:
+    for name, value in params.items():
+        path = path.replace(f"{{{name}:int}}", str(value))
+    assert "{" not in path, path
+    return path
+
+
+@dataclass
+class World:
+    organisation: dict[str, int]
+    fund: dict[str, int]
+    members: dict[str, int]  # member A / member B account ids (targets of admin GETs)
+    throwaways: dict[str, int]  # targets of admin POSTs, so nobody in the matrix is touched
+    grants: dict[int, int]  # account id -> one of its grants
+
+
+async def build_world(database_url: str, make_person) -> tuple[World, dict[str, object]]:  # type: ignore[no-untyped-def]
+    people = {
+        "member A": await make_person(("applicant", "vast")),
+        "member B": await make_person(("applicant", "hcmut")),
+        "reviewer": await make_person(("reviewer", None), totp=True),
+        "manager X": await make_person(("fund_manager", "nafosted"), totp=True),
+        "manager Y": await make_person(("fund_manager", "natif"), totp=True),
+        "admin": await make_person(("admin", None), totp=True),
+        "throwaway A": await make_person(("applicant", "vast")),
+        "throwaway B": await make_person(("applicant", "hcmut")),
+    }
+    conn = await asyncpg.connect(database_url)
+    try:
+        orgs = {
+            c: await conn.fetchval("SELECT id FROM organisation WHERE code = $1", c)
+            for c in ("vast", "hcmut")
+        }
+        funds = {
+            c: await conn.fetchval("SELECT id FROM fund WHERE code = $1", c)
+            for c in ("nafosted", "natif")
+        }
+        # Pending, so that the administrator's "confirm" has something to confirm.
+        for name in ("throwaway A", "throwaway B"):
+            await conn.execute(
+                "UPDATE account_role SET pending = true WHERE account = $1", people[name].id
+            )
+        grants = {}
+        for person in people.values():
+            grant = await conn.fetchval(
+                "SELECT id FROM account_role WHERE account = $1 ORDER BY id LIMIT 1", person.id
+            )
+            if grant is not None:
+                grants[person.id] = grant
+    finally:
+        await conn.close()
+    assert all(orgs.values())
+    assert all(funds.values())
+    world = World(
+        organisation={"A": orgs["vast"], "B": orgs["hcmut"]},
+        fund={"X": funds["nafosted"], "Y": funds["natif"]},
+        members={"A": people["member A"].id, "B": people["member B"].id},
+        throwaways={"A": people["throwaway A"].id, "B": people["throwaway B"].id},
+        grants=grants,
+    )
+    return world, people
+
+
+def parameter_sets(method: str, path: str, names: list[str], world: World) -> list[dict[str, int]]:
+    known = {"organisation_id", "fund_id", "account_id", "grant_id"}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        pytest.fail(
+            f"{method} {path}: the matrix does not know how to fill {unknown}; "
+            "teach parameter_sets() in tests/http/test_permissions.py"
+        )
+    choices: dict[str, list[int]] = {}
+    if "organisation_id" in names:
+        choices["organisation_id"] = list(world.organisation.values())
+    if "fund_id" in names:
+        choices["fund_id"] = list(world.fund.values())
+    if "account_id" in names:
+        targets = world.throwaways if method != "GET" else world.members
+        choices["account_id"] = list(targets.values())
+    sets = [
+        dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
+    ]
+    if "grant_id" in names:
+        for params in sets:
+            params["grant_id"] = world.grants[params["account_id"]]
+    return sets
+
+
+async def session_of(client, person) -> str:  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    await sign_in(client, person)
+    token = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    return token
+
+
+def act_as(client, actor: Actor, csrf: str) -> None:  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    client.cookies.set(CSRF_COOKIE, csrf, domain=DOMAIN)
+    if actor.token:
+        client.cookies.set(SESSION_COOKIE, actor.token, domain=DOMAIN)
+
+
+def judge(
+    actor: Actor,
+    method: str,
+    path: str,
+    answer,
+    rule: Rule,
+    anon_ok: bool,  # type: ignore[no-untyped-def]
+    params: dict[str, int],
+) -> str | None:
+    """What is wrong with this answer, or None."""
+    status = answer.status_code
+    location = answer.headers.get("location", "")
+    if actor.token is None:
+        expected: str | int = ALLOW if anon_ok else 303
+    else:
+        expected = rule(actor, params)
+    cell = f"{actor.name:>10} {method:4} {path}: {status}"
+    if status >= 500:
+        return f"{cell} (server error)"
+    if expected == ALLOW:
+        # Allowed cells must really work, or the matrix proves nothing.
+        if status in (401, 403) or location.startswith("/login?"):
+            return f"{cell} (allowed, but refused)"
+        if method == "GET" and status >= 400:
+            return f"{cell} (allowed, but failed)"
+        return None
+    if 200 <= status < 300:
+        return f"{cell} (expected {expected}: UNEXPECTED 2xx)"
+    if expected == 303:
+        if status != 303 or not location.startswith("/login"):
+            return f"{cell} -> {location!r} (expected a redirect to /login)"
+        return None
+    if status != expected:
+        return f"{cell} -> {location!r} (expected {expected})"
+    return None
+
+
+async def test_permission_matrix(client, make_person, database_url):
+    world, people = await build_world(database_url, make_person)
+    client.cookies.clear()
+    csrf = await csrf_token(client)
+    names = ("member A", "member B", "reviewer", "manager X", "manager Y", "admin")
+    person_of = {name: people[name] for name in names}
+    member_of = {"member A": world.organisation["A"], "member B": world.organisation["B"]}
+    manager_of = {"manager X": world.fund["X"], "manager Y": world.fund["Y"]}
+    actors = [Actor("anonymous", None)]
+    for name, person in person_of.items():
+        actors.append(
+            Actor(
+                name,
+                await session_of(client, person),
+                person.id,
+                organisation=member_of.get(name),
+                fund=manager_of.get(name),
+                admin=name == "admin",
+            )
+        )
+
+    routes = protected_routes(client.app)
+    assert {path for _, path, _ in routes} >= {
+        "/account",
+        "/admin/people",
+        "/organisations/{organisation_id:int}/members",
+        "/manage/funds/{fund_id:int}",
+        "/admin/people/{account_id:int}/disable",
+    }
+    plan = []
+    for method, path, names in routes:
+        rule, anon_ok = expected_rule(method, path)
+        for params in parameter_sets(method, path, names, world):
+            plan.append((method, path, concrete(path, params), params, rule, anon_ok))
+
+    violations = []
+    cells = 0
+    for actor in actors:
+        for method, _template, path, params, rule, anon_ok in plan:
+            act_as(client, actor, csrf)
+            if method == "GET":
+                answer = await client.get(path)
+            else:
+                answer = await client.post(path, data={"_csrf_token": csrf})
+            cells += 1
+            problem = judge(actor, method, path, answer, rule, anon_ok, params)
+            if problem:
+                violations.append(problem)
+    assert cells >= len(actors) * 20  # 168 when written
+    assert violations == [], "\n" + "\n".join(violations)
+
+
+async def test_disabling_a_person_ends_their_open_session(client, make_person):
+    admin = await make_person(("admin", None), totp=True)
+    person = await make_person(("applicant", "vast"))
+    person_token = await session_of(client, person)
+    admin_token = await session_of(client, admin)
+
+    client.cookies.set(SESSION_COOKIE, person_token, domain=DOMAIN)
+    assert (await client.get("/account")).status_code == 200
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, admin_token, domain=DOMAIN)
+    done = await post_form(client, f"/admin/people/{person.id}/disable")
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"/admin/people/{person.id}"
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, person_token, domain=DOMAIN)
+    after = await client.get("/account")
+    assert after.status_code == 303
+    assert after.headers["location"].startswith("/login")
+    # And the password no longer opens a new one.
+    client.cookies.clear()
+    refused = await post_form(
+        client, "/login", {"email": person.email, "password": "correct horse battery staple"}
+    )
+    assert refused.status_code == 400
+
+
+async def test_a_role_change_ends_the_persons_sessions(client, make_person, database_url):
+    admin = await make_person(("admin", None), totp=True)
+    person = await make_person(("applicant", "vast"))
+    conn = await asyncpg.connect(database_url)
+    try:
+        hcmut = await conn.fetchval("SELECT id FROM organisation WHERE code = 'hcmut'")
+    finally:
+        await conn.close()
+    person_token = await session_of(client, person)
+    admin_token = await session_of(client, admin)
+
+    client.cookies.set(SESSION_COOKIE, person_token, domain=DOMAIN)
+    assert (await client.get(f"/organisations/{hcmut}/members")).status_code == 404
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, admin_token, domain=DOMAIN)
+    granted = await post_form(
+        client,
+        f"/admin/people/{person.id}/roles",
+        {"role": "applicant", "organisation": str(hcmut), "fund": ""},
+    )
+    assert granted.status_code == 303, granted.text
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, person_token, domain=DOMAIN)
+    after = await client.get("/account")
+    assert after.status_code == 303
+    assert after.headers["location"].startswith("/login")
+
+    # Signed in again, the new rights apply.
+    client.cookies.clear()
+    await sign_in(client, person)
+    assert (await client.get(f"/organisations/{hcmut}/members")).status_code == 200
+
+
+async def test_revoking_a_role_ends_the_persons_sessions(client, make_person, database_url):
+    admin = await make_person(("admin", None), totp=True)
+    person = await make_person(("applicant", "vast"))
+    conn = await asyncpg.connect(database_url)
+    try:
+        grant = await conn.fetchval("SELECT id FROM account_role WHERE account = $1", person.id)
+    finally:
+        await conn.close()
+    person_token = await session_of(client, person)
+    admin_token = await session_of(client, admin)
+
+    client.cookies.set(SESSION_COOKIE, admin_token, domain=DOMAIN)
+    revoked = await post_form(client, f"/admin/people/{person.id}/roles/{grant}/revoke")
+    assert revoked.status_code == 303, revoked.text
+
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, person_token, domain=DOMAIN)
+    after = await client.get("/account")
+    assert after.status_code == 303
+    assert after.headers["location"].startswith("/login")
