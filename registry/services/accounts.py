@@ -539,3 +539,63 @@ def require_admin(actor: Actor) -> None:
     # Guards check this before the handler runs; repeated here so no caller can forget.
     if not actor.has(Role.ADMIN) or not actor.fully_signed_in:
         raise NotFound("Nothing is published at this address.")
+
+
+# Profile --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    display_name: str
+    orcid: str
+    #: Declared fields of expertise: technology ids (reviewers are matched on them).
+    expertise: frozenset[int]
+
+
+async def profile(actor: Actor) -> Profile:
+    row = await database.fetchrow(
+        "SELECT display_name, coalesce(orcid, '') AS orcid, expertise FROM account WHERE id = $1",
+        actor.account_id,
+    )
+    if row is None:
+        raise NotFound("Nothing is published at this address.")
+    return Profile(row["display_name"], row["orcid"], frozenset(row["expertise"] or ()))
+
+
+async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
+    name = clean(form.display_name)
+    orcid = form.orcid.strip()
+    raise_problems(
+        None if name else InvalidInput("Enter your name.", field="display_name"),
+        None
+        if len(name) <= 200
+        else InvalidInput("Use at most %(count)s characters.", field="display_name", count=200),
+        None
+        if not orcid or is_valid_orcid(orcid)
+        else InvalidInput(
+            "This ORCID iD is not valid (format 0000-0002-1825-0097).", field="orcid"
+        ),
+    )
+    known = await database.fetchval(
+        "SELECT count(*) FROM technology WHERE id = ANY($1::int[])", sorted(form.expertise)
+    )
+    if known != len(form.expertise):
+        raise InvalidInput("Choose fields from the list.", field="expertise")
+    async with _transaction():
+        before = await profile(actor)
+        await database.fetchval(
+            "UPDATE account SET display_name = $2, orcid = $3, expertise = $4::int[] "
+            "WHERE id = $1 RETURNING id",
+            actor.account_id,
+            name,
+            orcid or None,
+            sorted(form.expertise),
+        )
+        await audit.record(
+            "account.profile_changed",
+            actor.ref,
+            actor=actor.ref,
+            client_address=origin.client_address,
+            before={"orcid": before.orcid or None, "expertise": sorted(before.expertise)},
+            after={"orcid": orcid or None, "expertise": sorted(form.expertise)},
+        )

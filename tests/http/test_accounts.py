@@ -254,3 +254,44 @@ async def test_wrong_codes_are_throttled(client, make_person):
     late = await post_form(client, "/login/code?lang=en", {"code": person.code()})
     assert late.status_code == 429
     assert "Too many wrong codes" in late.text
+
+
+async def test_reviewer_declares_fields_and_orcid(client, make_person, database_url):
+    import asyncpg
+
+    person = await make_person(("reviewer", None), totp=True)
+    await sign_in(client, person)
+    conn = await asyncpg.connect(database_url)
+    try:
+        fields = [r["id"] for r in await conn.fetch("SELECT id FROM technology LIMIT 2")]
+        bad = await post_form(
+            client,
+            "/account?lang=en",
+            {"display_name": "TS. Lê Văn C", "orcid": "0000-0002-1825-0098"},
+        )
+        assert bad.status_code == 400
+        assert "This ORCID iD is not valid" in bad.text
+        assert 'value="TS. Lê Văn C"' in bad.text
+        saved = await client.post(
+            "/account",
+            data={
+                "display_name": "TS. Lê Văn C",
+                "orcid": "0000-0002-1825-0097",
+                "expertise": [str(i) for i in fields],
+                "_csrf_token": client.cookies["__Host-csrftoken"],
+            },
+        )
+        assert saved.status_code == 303
+        row = await conn.fetchrow(
+            "SELECT display_name, orcid, expertise FROM account WHERE id = $1", person.id
+        )
+        assert (row["display_name"], row["orcid"]) == ("TS. Lê Văn C", "0000-0002-1825-0097")
+        assert sorted(row["expertise"]) == sorted(fields)
+        unknown = await post_form(
+            client, "/account?lang=en",
+            {"display_name": "X", "orcid": "", "expertise": "99999999"},
+        )  # fmt: skip
+        assert unknown.status_code == 400
+        assert "Choose fields from the list." in unknown.text
+    finally:
+        await conn.close()

@@ -63,7 +63,7 @@ def fund_manager(actor: Actor, params: dict[str, int]) -> str | int:
 #: (methods, route path pattern (fnmatch on the route's template), who is allowed, whether an
 #: anonymous visitor is allowed). Every non-public route must match exactly one row.
 EXPECTED: list[tuple[frozenset[str], str, Rule, bool]] = [
-    (frozenset({"GET"}), "/account", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account", signed_in, False),
     # Second-factor pages need the password only (password_given): any signed-in person.
     (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),

@@ -223,7 +223,46 @@ class AccountController(Controller):
 
     @get("/account", guards=[signed_in], name="account")
     async def account(self, request: Request) -> Template:
-        return form_page("account/account.html", actor=current_actor(request))
+        actor = current_actor(request)
+        assert actor is not None
+        mine = await accounts.profile(actor)
+        values = {"display_name": mine.display_name, "orcid": mine.orcid}
+        return await self._account_page(actor, values, mine.expertise)
+
+    async def _account_page(  # type: ignore[no-untyped-def]
+        self, actor, values: dict[str, str], expertise: frozenset[int], error=None
+    ) -> Template:
+        return form_page(
+            "account/account.html",
+            values=values,
+            error=error,
+            actor=actor,
+            expertise=expertise,
+            technologies=await catalogue.list_technologies(),
+        )
+
+    @post("/account", guards=[signed_in])
+    async def update_profile(self, request: Request) -> Template | Redirect:
+        actor = current_actor(request)
+        assert actor is not None
+        form = await request.form()
+        values = {name: str(form.get(name, ""))[:2000] for name in ("display_name", "orcid")}
+        chosen = form.getall("expertise") if "expertise" in form else []
+        expertise: frozenset[int] = frozenset()
+        try:
+            expertise = frozenset(
+                forms.chosen_id(str(v), field="expertise", message="Choose fields from the list.")
+                or 0
+                for v in chosen[:100]
+            )
+            await accounts.update_profile(
+                actor,
+                accounts.Profile(values["display_name"], values["orcid"], expertise),
+                origin_of(request),
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return await self._account_page(actor, values, expertise, error)
+        return Redirect("/account", status_code=303)
 
     @get("/account/second-factor", guards=[password_given])
     async def enrol_page(self, request: Request) -> Template | Redirect:
