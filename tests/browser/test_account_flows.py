@@ -112,7 +112,7 @@ def test_register_verify_sign_in_enrol_and_sign_out(browser: WebDriver, live_ser
     # Sign in: an applicant needs no second factor yet, so the account page opens.
     sign_in(browser, live_server, email)
     wait_for_path(browser, "/account")
-    assert name in element(browser, "main").text
+    assert element(browser, "#f-display_name").get_attribute("value") == name
     assert name in element(browser, "header").text
 
     # Turn on the second factor with the key the page shows (as an authenticator app would).
@@ -146,7 +146,7 @@ def test_register_verify_sign_in_enrol_and_sign_out(browser: WebDriver, live_ser
     fill(browser, {"code": fresh_code})
     submit(browser, "form[action='/login/code']")
     wait_for_path(browser, "/account")
-    assert name in element(browser, "main").text
+    assert element(browser, "#f-display_name").get_attribute("value") == name
 
     # Once more: the code just used is refused, with the message at the field; a recovery
     # code from the list lets us in.
@@ -161,7 +161,7 @@ def test_register_verify_sign_in_enrol_and_sign_out(browser: WebDriver, live_ser
     fill(browser, {"code": codes[0]})
     submit(browser, "form[action='/login/code']")
     wait_for_path(browser, "/account")
-    assert name in element(browser, "main").text
+    assert element(browser, "#f-display_name").get_attribute("value") == name
     assert language(browser) == "vi"
 
 
