@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 
 from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.identifiers import is_valid_orcid
 from registry.domain.text import nfc
 
 
@@ -148,6 +149,28 @@ def email_problem(email: str) -> InvalidInput | None:
         return InvalidInput("Enter your e-mail address.", field="email")
     if len(email) > 254 or not _EMAIL.match(email):
         return InvalidInput("Enter an e-mail address like name@example.vn.", field="email")
+    return None
+
+
+NAME_MAX = 200
+
+
+def display_name_problem(name: str) -> InvalidInput | None:
+    if not name:
+        return InvalidInput("Enter your name.", field="display_name")
+    if len(name) > NAME_MAX:
+        return InvalidInput(
+            "Use at most %(count)s characters.", field="display_name", count=NAME_MAX
+        )
+    return None
+
+
+def orcid_problem(orcid: str) -> InvalidInput | None:
+    """An ORCID iD is optional; when given, its check digit must hold."""
+    if orcid and not is_valid_orcid(orcid):
+        return InvalidInput(
+            "This ORCID iD is not valid (format 0000-0002-1825-0097).", field="orcid"
+        )
     return None
 
 

@@ -18,18 +18,19 @@ from registry.domain.accounts import (
     Actor,
     Role,
     backoff,
+    display_name_problem,
     email_problem,
     new_recovery_codes,
     new_totp_secret,
     normalise_email,
     normalise_recovery_code,
+    orcid_problem,
     password_problem,
     raise_problems,
     token_digest,
     totp_step,
 )
 from registry.domain.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
-from registry.domain.identifiers import is_valid_orcid
 from registry.domain.text import clean
 from registry.i18n import N_
 from registry.services import audit, mail, passwords, sessions
@@ -99,16 +100,9 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
     orcid = form.orcid.strip()
     raise_problems(
         email_problem(email),
-        None if name else InvalidInput("Enter your name.", field="display_name"),
-        None
-        if len(name) <= 200
-        else InvalidInput("Use at most %(count)s characters.", field="display_name", count=200),
+        display_name_problem(name),
         password_problem(form.password, email=email),
-        None
-        if not orcid or is_valid_orcid(orcid)
-        else InvalidInput(
-            "This ORCID iD is not valid (format 0000-0002-1825-0097).", field="orcid"
-        ),
+        orcid_problem(orcid),
     )
     if form.organisation_id is not None:
         known = await database.fetchval(
@@ -565,17 +559,7 @@ async def profile(actor: Actor) -> Profile:
 async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
     name = clean(form.display_name)
     orcid = form.orcid.strip()
-    raise_problems(
-        None if name else InvalidInput("Enter your name.", field="display_name"),
-        None
-        if len(name) <= 200
-        else InvalidInput("Use at most %(count)s characters.", field="display_name", count=200),
-        None
-        if not orcid or is_valid_orcid(orcid)
-        else InvalidInput(
-            "This ORCID iD is not valid (format 0000-0002-1825-0097).", field="orcid"
-        ),
-    )
+    raise_problems(display_name_problem(name), orcid_problem(orcid))
     known = await database.fetchval(
         "SELECT count(*) FROM technology WHERE id = ANY($1::int[])", sorted(form.expertise)
     )

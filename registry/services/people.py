@@ -125,7 +125,7 @@ async def grant(
         )
 
 
-async def _change_grant(actor: Actor, account_id: int, grant_id: int, sql: str) -> dict:
+async def _change_grant(account_id: int, grant_id: int, sql: str) -> dict:
     row = await database.fetchrow(sql, grant_id, account_id)
     if row is None:
         raise NotFound(NOT_FOUND)
@@ -137,7 +137,6 @@ async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Or
     require_admin(actor)
     async with database.engine().transaction():
         summary = await _change_grant(
-            actor,
             account_id,
             grant_id,
             "UPDATE account_role SET pending = false, granted_at = now() "
@@ -159,7 +158,6 @@ async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -
         raise Conflict("You cannot remove your own roles; ask another administrator.")
     async with database.engine().transaction():
         summary = await _change_grant(
-            actor,
             account_id,
             grant_id,
             "DELETE FROM account_role WHERE id = $1 AND account = $2 "

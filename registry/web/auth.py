@@ -9,7 +9,7 @@ with a fresh id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
@@ -99,6 +99,20 @@ def origin_check(app: ASGIApp) -> ASGIApp:
 
 def current_actor(connection: ASGIConnection) -> Actor | None:
     return connection.scope.get("user")
+
+
+def guarded_actor(connection: ASGIConnection) -> Actor:
+    """The actor of a route whose guard already let only signed-in people through."""
+    actor = current_actor(connection)
+    assert actor is not None
+    return actor
+
+
+def second_factor_path(actor: Actor, next_path: str) -> str:
+    """Where someone signed in with the password alone goes next: the code, or enrolment."""
+    if actor.totp_enrolled:
+        return f"/login/code?next={quote(next_path, safe='/')}"
+    return "/account/second-factor"
 
 
 def password_given(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -27,7 +27,7 @@ from registry.domain.errors import (
     TooManyAttempts,
     Unavailable,
 )
-from registry.web.auth import SecondFactorNeeded, current_actor
+from registry.web.auth import SecondFactorNeeded, current_actor, second_factor_path
 from registry.web.i18n import current_language, gettext_, translate, use_request_language
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,11 @@ def http_error(request: Request, error: HTTPException) -> Response:
     if isinstance(error, NotAuthorizedException) and not _is_api(request):
         # A page that needs a signed-in person: go and sign in (or give the second factor),
         # then come back here.
-        back = quote(request.url.path, safe="/")
-        if isinstance(error, SecondFactorNeeded):
-            actor = current_actor(request)
-            enrolled = actor is not None and actor.totp_enrolled
-            target = f"/login/code?next={back}" if enrolled else "/account/second-factor"
+        actor = current_actor(request)
+        if isinstance(error, SecondFactorNeeded) and actor is not None:
+            target = second_factor_path(actor, request.url.path)
         else:
-            target = f"/login?next={back}"
+            target = f"/login?next={quote(request.url.path, safe='/')}"
         return Redirect(target, status_code=303)
     if isinstance(error, NotFoundException):
         status = 404

@@ -19,8 +19,9 @@ from registry.services.accounts import Origin, Registration
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import (
-    current_actor,
+    guarded_actor,
     password_given,
+    second_factor_path,
     session_cookie,
     signed_in,
 )
@@ -77,15 +78,6 @@ def safe_next(value: str | None) -> str:
 async def form_values(request: Request, *names: str) -> dict[str, str]:
     form = await request.form()
     return {name: str(form.get(name, "")).replace("\x00", "")[:2000] for name in names}
-
-
-def _after_password(token: str, next_path: str, settings: Settings, needs: str | None) -> Redirect:
-    target = {
-        None: next_path,
-        "code": f"/login/code?next={next_path}",
-        "enrol": "/account/second-factor",
-    }[needs]
-    return Redirect(target, cookies=[session_cookie(settings, token)], status_code=303)
 
 
 class AccountController(Controller):
@@ -160,10 +152,10 @@ class AccountController(Controller):
         token = await accounts.sign_in(account_id, origin, replacing=request.scope.get("auth"))
         actor = await sessions.load(token)
         assert actor is not None
-        needs = None
+        next_path = safe_next(values["next"])
         if not actor.fully_signed_in:
-            needs = "code" if actor.totp_enrolled else "enrol"
-        return _after_password(token, safe_next(values["next"]), settings, needs)
+            next_path = second_factor_path(actor, next_path)
+        return Redirect(next_path, cookies=[session_cookie(settings, token)], status_code=303)
 
     @get("/login/code", guards=[password_given])
     async def code_page(self, request: Request) -> Template:
@@ -173,8 +165,7 @@ class AccountController(Controller):
     @post("/login/code", guards=[password_given])
     async def code(self, request: Request, settings: NamedDependency[Settings]) -> Response[Any]:
         values = await form_values(request, "code", "next")
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
         try:
             token = await accounts.give_second_factor(
                 actor, values["code"], request.scope["auth"], origin_of(request)
@@ -187,8 +178,7 @@ class AccountController(Controller):
 
     @post("/logout", guards=[password_given])
     async def logout(self, request: Request, settings: NamedDependency[Settings]) -> Redirect:
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
         await accounts.sign_out(request.scope["auth"], actor, origin_of(request))
         return Redirect("/", cookies=[session_cookie(settings, None)], status_code=303)
 
@@ -223,8 +213,7 @@ class AccountController(Controller):
 
     @get("/account", guards=[signed_in], name="account")
     async def account(self, request: Request) -> Template:
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
         mine = await accounts.profile(actor)
         values = {"display_name": mine.display_name, "orcid": mine.orcid}
         return await self._account_page(actor, values, mine.expertise)
@@ -243,10 +232,9 @@ class AccountController(Controller):
 
     @post("/account", guards=[signed_in])
     async def update_profile(self, request: Request) -> Template | Redirect:
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
+        values = await form_values(request, "display_name", "orcid")
         form = await request.form()
-        values = {name: str(form.get(name, ""))[:2000] for name in ("display_name", "orcid")}
         chosen = form.getall("expertise") if "expertise" in form else []
         expertise: frozenset[int] = frozenset()
         try:
@@ -266,8 +254,7 @@ class AccountController(Controller):
 
     @get("/account/second-factor", guards=[password_given])
     async def enrol_page(self, request: Request) -> Template | Redirect:
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
         if actor.totp_enrolled:
             return Redirect("/account", status_code=303)
         return await self._enrol_form(actor)
@@ -284,8 +271,7 @@ class AccountController(Controller):
 
     @post("/account/second-factor", guards=[password_given])
     async def enrol(self, request: Request, settings: NamedDependency[Settings]) -> Template:
-        actor = current_actor(request)
-        assert actor is not None
+        actor = guarded_actor(request)
         values = await form_values(request, "code")
         try:
             token, codes = await accounts.confirm_totp(

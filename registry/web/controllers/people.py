@@ -16,14 +16,8 @@ from registry.domain.errors import Conflict, InvalidInput
 from registry.services import catalogue, mail, people
 from registry.settings import Settings
 from registry.web import forms
-from registry.web.auth import current_actor, development_only, has_role, signed_in
+from registry.web.auth import development_only, guarded_actor, has_role, signed_in
 from registry.web.controllers.account import form_page, form_values, origin_of
-
-
-def _actor(request: Request):  # type: ignore[no-untyped-def]
-    actor = current_actor(request)
-    assert actor is not None  # the guards let only signed-in people through
-    return actor
 
 
 class PeopleAdminController(Controller):
@@ -33,13 +27,14 @@ class PeopleAdminController(Controller):
     @get("/", name="people")
     async def people_list(self, request: Request) -> Template:
         return Template(
-            "admin/people.html", context={"people": await people.list_people(_actor(request))}
+            "admin/people.html",
+            context={"people": await people.list_people(guarded_actor(request))},
         )
 
     async def _person_page(
         self, request: Request, account_id: int, error: Exception | None = None
     ) -> Template:
-        person = await people.get_person(_actor(request), account_id)
+        person = await people.get_person(guarded_actor(request), account_id)
         return form_page(
             "admin/person.html",
             error=error,  # type: ignore[arg-type]
@@ -67,7 +62,9 @@ class PeopleAdminController(Controller):
                 field="scope_id",
                 message="Choose the organisation or fund this role applies to.",
             )
-            await people.grant(_actor(request), account_id, role, scope_id, origin_of(request))
+            await people.grant(
+                guarded_actor(request), account_id, role, scope_id, origin_of(request)
+            )
         except (InvalidInput, Conflict) as error:
             return await self._person_page(request, account_id, error)
         return Redirect(f"/admin/people/{account_id}", status_code=303)
@@ -77,7 +74,7 @@ class PeopleAdminController(Controller):
         self, request: Request, account_id: FromPath[int], grant_id: FromPath[int]
     ) -> Redirect:
         await people.confirm_grant(
-            _actor(request), forms.item_id(account_id), forms.item_id(grant_id),
+            guarded_actor(request), forms.item_id(account_id), forms.item_id(grant_id),
             origin_of(request),
         )  # fmt: skip
         return Redirect(f"/admin/people/{account_id}", status_code=303)
@@ -88,7 +85,7 @@ class PeopleAdminController(Controller):
     ) -> Template | Redirect:
         try:
             await people.revoke(
-                _actor(request), forms.item_id(account_id), forms.item_id(grant_id),
+                guarded_actor(request), forms.item_id(account_id), forms.item_id(grant_id),
                 origin_of(request),
             )  # fmt: skip
         except Conflict as error:
@@ -99,7 +96,7 @@ class PeopleAdminController(Controller):
     async def disable(self, request: Request, account_id: FromPath[int]) -> Template | Redirect:
         try:
             await people.set_disabled(
-                _actor(request), forms.item_id(account_id), True, origin_of(request)
+                guarded_actor(request), forms.item_id(account_id), True, origin_of(request)
             )
         except Conflict as error:
             return await self._person_page(request, account_id, error)
@@ -108,14 +105,16 @@ class PeopleAdminController(Controller):
     @post("/{account_id:int}/enable")
     async def enable(self, request: Request, account_id: FromPath[int]) -> Redirect:
         await people.set_disabled(
-            _actor(request), forms.item_id(account_id), False, origin_of(request)
+            guarded_actor(request), forms.item_id(account_id), False, origin_of(request)
         )
         return Redirect(f"/admin/people/{account_id}", status_code=303)
 
 
 @get("/organisations/{organisation_id:int}/members", guards=[signed_in], name="members")
 async def organisation_members(request: Request, organisation_id: FromPath[int]) -> Template:
-    members = await people.organisation_members(_actor(request), forms.item_id(organisation_id))
+    members = await people.organisation_members(
+        guarded_actor(request), forms.item_id(organisation_id)
+    )
     return Template("people/members.html", context={"members": members})
 
 
@@ -125,7 +124,7 @@ async def organisation_members(request: Request, organisation_id: FromPath[int])
     name="managed_fund",
 )
 async def managed_fund(request: Request, fund_id: FromPath[int]) -> Template:
-    fund = await people.managed_fund(_actor(request), forms.item_id(fund_id))
+    fund = await people.managed_fund(guarded_actor(request), forms.item_id(fund_id))
     return Template("people/managed_fund.html", context={"fund": fund})
 
 
