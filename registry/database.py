@@ -156,3 +156,8 @@ async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
 async def fetchval(sql: str, *args: Any) -> Any:
     async with connection() as conn:
         return await conn.fetchval(sql, *args)
+
+
+async def execute(sql: str, *args: Any) -> str:
+    async with connection() as conn:
+        return await conn.execute(sql, *args)

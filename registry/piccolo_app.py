@@ -10,7 +10,12 @@ APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=str(MIGRATIONS),
     table_classes=table_finder(
-        modules=["registry.tables.catalogue", "registry.tables.accounts"], exclude_imported=True
+        modules=[
+            "registry.tables.catalogue",
+            "registry.tables.accounts",
+            "registry.tables.calls",
+        ],
+        exclude_imported=True,
     ),
     migration_dependencies=[],
     commands=[],

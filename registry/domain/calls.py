@@ -7,12 +7,17 @@ a threshold or a ranking depends on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from registry.domain.catalogue import Localized
-from registry.domain.errors import InvalidInput
+from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.money import parse_vnd
+from registry.domain.text import clean
 
 TENTHS = 10
 WEIGHT_ONE = 1000
@@ -83,6 +88,10 @@ class Criteria:
             sum(marks) >= self.overall_threshold
         )
 
+    def tie_break_items(self) -> tuple[Criterion, ...]:
+        """The criteria in the order they break ties (CRITERION_ORDER)."""
+        return tuple(self.items[i] for i in self.tie_break_order or range(len(self.items)))
+
     def ranking_score(self, marks: tuple[int, ...]) -> int:
         """Weighted sum in tenths x thousandths (an exact integer)."""
         return sum(m * c.weight for m, c in zip(marks, self.items, strict=True))
@@ -142,8 +151,62 @@ PRESETS: dict[str, Criteria] = {
             ),
         ),
         overall_threshold=100,
+        tie_break_order=(0, 1, 2),
     ),
 }
+
+
+def _localized(value: Localized) -> dict[str, str]:
+    return {"vi": value.vi, "en": value.en or ""}
+
+
+def criteria_to_json(criteria: Criteria) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "name": _localized(c.name),
+                "guidance": _localized(c.guidance),
+                "threshold": c.threshold,
+                "weight": c.weight,
+                "scale": {
+                    "low": c.scale.low,
+                    "high": c.scale.high,
+                    "step": c.scale.step,
+                    "labels": [_localized(label) for label in c.scale.labels],
+                },
+            }
+            for c in criteria.items
+        ],
+        "overall_threshold": criteria.overall_threshold,
+        "tie_breaks": [str(t) for t in criteria.tie_breaks],
+        "tie_break_order": list(criteria.tie_break_order),
+    }
+
+
+def criteria_from_json(data: Mapping[str, Any]) -> Criteria:
+    def localized(value: Mapping[str, str]) -> Localized:
+        return Localized(value["vi"], value.get("en") or None)
+
+    return Criteria(
+        items=tuple(
+            Criterion(
+                name=localized(c["name"]),
+                guidance=localized(c["guidance"]),
+                threshold=c["threshold"],
+                weight=c["weight"],
+                scale=Scale(
+                    c["scale"]["low"],
+                    c["scale"]["high"],
+                    c["scale"]["step"],
+                    tuple(localized(label) for label in c["scale"]["labels"]),
+                ),
+            )
+            for c in data["items"]
+        ),
+        overall_threshold=data["overall_threshold"],
+        tie_breaks=tuple(TieBreak(t) for t in data["tie_breaks"]),
+        tie_break_order=tuple(data["tie_break_order"]),
+    )
 
 
 def format_mark(tenths: int) -> str:
@@ -200,3 +263,287 @@ def received_in_time(received_at: datetime, closes_at: datetime) -> bool:
     """The server's receipt time decides: strictly before the closing time. A submission
     received at the closing instant is late."""
     return received_at < closes_at
+
+
+class AttachmentKind(StrEnum):
+    """The kinds of documents a proposal attaches and a call can require."""
+
+    DESCRIPTION = "description"  # thuyết minh đề tài
+    CVS = "cvs"  # lý lịch khoa học
+    BUDGET_JUSTIFICATION = "budget_justification"
+    ENDORSEMENT = "endorsement"  # văn bản xác nhận của tổ chức chủ trì
+    OTHER = "other"
+
+
+# The call form -------------------------------------------------------------------------------
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+CRITERIA_ROWS_MAX = 8
+TITLE_MAX = 300
+DESCRIPTION_MAX = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """Everything a fund manager sets on a call (times in UTC, money in whole VND)."""
+
+    title_vi: str
+    title_en: str
+    description_vi: str
+    description_en: str
+    technologies: tuple[int, ...]
+    opens_at: datetime
+    closes_at: datetime
+    budget_vnd: int
+    min_request_vnd: int
+    max_request_vnd: int
+    cofunding_permille: int
+    required_attachments: tuple[str, ...]
+    reviewers_per_proposal: int
+    blind_review: bool
+    criteria: Criteria
+
+
+def parse_local_time(value: str, *, field: str) -> datetime:
+    """A `datetime-local` field, read as Vietnam time and returned in UTC."""
+    try:
+        local = datetime.fromisoformat(value.strip())
+    except ValueError:
+        local = None
+    if local is None or local.tzinfo is not None or not 2000 <= local.year <= 2100:
+        raise InvalidInput("Enter a date and time such as 2026-12-31 17:00.", field=field)
+    return local.replace(tzinfo=VIETNAM).astimezone(UTC)
+
+
+def parse_decimal(value: str, *, field: str, scale: int, low: int, high: int) -> int:
+    """`3`, `3.5` or `3,5` as an integer in 1/scale units (tenths, thousandths), within
+    [low, high] in those units."""
+    text = value.strip().replace(",", ".")
+    whole, _, part = text.partition(".")
+    digits = len(str(scale)) - 1
+    if (
+        not whole.isascii()
+        or not whole.isdigit()
+        or (part and not (part.isascii() and part.isdigit()))
+        or len(part) > digits
+    ):
+        number = None
+    else:
+        number = int(whole) * scale + int(part.ljust(digits, "0") or 0)
+    if number is None or not low <= number <= high:
+        raise InvalidInput(
+            "Enter a number from %(low)s to %(high)s.",
+            field=field,
+            low=_decimal(low, scale),
+            high=_decimal(high, scale),
+        )
+    return number
+
+
+def _decimal(value: int, scale: int) -> str:
+    whole, rest = divmod(value, scale)
+    if rest == 0:
+        return f"{whole}"
+    return f"{whole}." + str(rest).rjust(len(str(scale)) - 1, "0").rstrip("0")
+
+
+def criteria_from_form(form: Mapping[str, str], problems: list[InvalidInput]) -> Criteria | None:
+    """Rows criterion-N-name_vi/name_en/guidance_vi/guidance_en/threshold/weight/tie_rank, the
+    overall threshold and the tie_break-N selects. Empty rows are dropped; problems are
+    appended to `problems`."""
+    items: list[Criterion] = []
+    ranks: list[int] = []
+    for row in range(CRITERIA_ROWS_MAX):
+
+        def value(name: str, row: int = row) -> str:
+            return form.get(f"criterion-{row}-{name}", "").strip()
+
+        if not value("name_vi"):
+            continue
+        try:
+            threshold = parse_decimal(
+                value("threshold") or "0", field=f"criterion-{row}-threshold",
+                scale=TENTHS, low=DEFAULT_SCALE.low, high=DEFAULT_SCALE.high,
+            )  # fmt: skip
+            if threshold % DEFAULT_SCALE.step:
+                raise InvalidInput(
+                    "Thresholds are marks: use steps of %(step)s.",
+                    field=f"criterion-{row}-threshold",
+                    step=format_mark(DEFAULT_SCALE.step),
+                )
+            weight = parse_decimal(
+                value("weight") or "1", field=f"criterion-{row}-weight",
+                scale=WEIGHT_ONE, low=1, high=10 * WEIGHT_ONE,
+            )  # fmt: skip
+            rank = parse_decimal(
+                value("tie_rank") or str(row + 1), field=f"criterion-{row}-tie_rank",
+                scale=1, low=1, high=CRITERIA_ROWS_MAX,
+            )  # fmt: skip
+        except InvalidInput as problem:
+            problems.append(problem)
+            continue
+        items.append(
+            Criterion(
+                Localized(value("name_vi")[:200], value("name_en")[:200] or None),
+                Localized(value("guidance_vi")[:2000], value("guidance_en")[:2000] or None),
+                threshold=threshold,
+                weight=weight,
+            )
+        )
+        ranks.append(rank)
+    if not items and not any((p.field or "").startswith("criterion-") for p in problems):
+        problems.append(
+            InvalidInput("Publish at least one criterion.", field="criterion-0-name_vi")
+        )
+    try:
+        overall = parse_decimal(
+            form.get("overall_threshold", "") or "0", field="overall_threshold",
+            scale=TENTHS, low=0, high=DEFAULT_SCALE.high * max(len(items), 1),
+        )  # fmt: skip
+    except InvalidInput as problem:
+        problems.append(problem)
+        overall = 0
+    tie_breaks: list[TieBreak] = []
+    for row in range(len(TieBreak)):
+        chosen = form.get(f"tie_break-{row}", "")
+        if chosen in set(TieBreak) and TieBreak(chosen) not in tie_breaks:
+            tie_breaks.append(TieBreak(chosen))
+        elif chosen:
+            problems.append(
+                InvalidInput("Choose each tie-break rule once.", field=f"tie_break-{row}")
+            )
+    if not items:
+        return None
+    # Criteria compared for ties in the order of their ranks (equal ranks keep row order).
+    order = tuple(sorted(range(len(items)), key=lambda i: (ranks[i], i)))
+    return Criteria(tuple(items), overall, tuple(tie_breaks), order)
+
+
+def criteria_form_fields(criteria: Criteria) -> dict[str, str]:
+    """The criteria as the call form's field values (the inverse of criteria_from_form)."""
+    values = {"overall_threshold": format_mark(criteria.overall_threshold)}
+    order = criteria.tie_break_order or tuple(range(len(criteria.items)))
+    for row, item in enumerate(criteria.items):
+        values |= {
+            f"criterion-{row}-name_vi": item.name.vi,
+            f"criterion-{row}-name_en": item.name.en or "",
+            f"criterion-{row}-guidance_vi": item.guidance.vi,
+            f"criterion-{row}-guidance_en": item.guidance.en or "",
+            f"criterion-{row}-threshold": format_mark(item.threshold),
+            f"criterion-{row}-weight": _decimal(item.weight, WEIGHT_ONE),
+            f"criterion-{row}-tie_rank": str(order.index(row) + 1),
+        }
+    for row, rule in enumerate(criteria.tie_breaks):
+        values[f"tie_break-{row}"] = str(rule)
+    return values
+
+
+def spec_from_form(
+    form: Mapping[str, str], technologies: list[str], attachments: list[str]
+) -> CallSpec:
+    """A call from the manager's form, or InvalidForm naming each bad field."""
+    problems: list[InvalidInput] = []
+
+    def read(parse, default):  # type: ignore[no-untyped-def]
+        try:
+            return parse()
+        except InvalidInput as problem:
+            problems.append(problem)
+            return default
+
+    def text(name: str, limit: int) -> str:
+        value = clean(form.get(name, ""))
+        if len(value) > limit:
+            problems.append(
+                InvalidInput("Use at most %(count)s characters.", field=name, count=limit)
+            )
+        return value[:limit]
+
+    title_vi = text("title_vi", TITLE_MAX)
+    if not title_vi:
+        problems.append(InvalidInput("Enter the call's title in Vietnamese.", field="title_vi"))
+    chosen = []
+    for value in technologies:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**31:
+            problems.append(
+                InvalidInput("Choose technologies from the list in force.", field="technologies")
+            )
+            break
+        chosen.append(int(value))
+    kinds = []
+    for value in attachments:
+        if value not in set(AttachmentKind):
+            problems.append(
+                InvalidInput("Choose document kinds from the list.", field="required_attachments")
+            )
+            break
+        kinds.append(value)
+    now = datetime.now(UTC)
+    opens_at = read(lambda: parse_local_time(form.get("opens_at", ""), field="opens_at"), now)
+    closes_at = read(lambda: parse_local_time(form.get("closes_at", ""), field="closes_at"), now)
+
+    def money(name: str) -> int:
+        return read(lambda: parse_vnd(form.get(name, ""), field=name), 0)
+
+    budget, smallest, largest = (
+        money("budget_vnd"),
+        money("min_request_vnd"),
+        money("max_request_vnd"),
+    )
+    if not budget:
+        problems.append(InvalidInput("Enter the call's total budget.", field="budget_vnd"))
+    if not largest:
+        problems.append(
+            InvalidInput(
+                "Enter the largest amount one proposal may ask for.", field="max_request_vnd"
+            )
+        )
+    cofunding = read(
+        lambda: parse_decimal(form.get("cofunding_percent", "") or "0", field="cofunding_percent",
+                              scale=10, low=0, high=999),
+        0,
+    )  # fmt: skip
+    reviewers = read(
+        lambda: parse_decimal(form.get("reviewers_per_proposal", "") or "3",
+                              field="reviewers_per_proposal", scale=1, low=1, high=20),
+        3,
+    )  # fmt: skip
+    criteria = criteria_from_form(form, problems)
+    if problems:
+        raise InvalidForm(problems)
+    assert criteria is not None  # criteria_from_form reports a problem otherwise
+    return CallSpec(
+        title_vi=title_vi,
+        title_en=text("title_en", TITLE_MAX),
+        description_vi=text("description_vi", DESCRIPTION_MAX),
+        description_en=text("description_en", DESCRIPTION_MAX),
+        technologies=tuple(dict.fromkeys(chosen)),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        budget_vnd=budget,
+        min_request_vnd=smallest,
+        max_request_vnd=largest,
+        cofunding_permille=cofunding,
+        required_attachments=tuple(dict.fromkeys(kinds)),
+        reviewers_per_proposal=reviewers,
+        blind_review=form.get("blind_review", "") == "on",
+        criteria=criteria,
+    )
+
+
+def spec_form_fields(spec: CallSpec) -> dict[str, str]:
+    """The call as its form's field values (the inverse of spec_from_form)."""
+    return {
+        "title_vi": spec.title_vi,
+        "title_en": spec.title_en,
+        "description_vi": spec.description_vi,
+        "description_en": spec.description_en,
+        "opens_at": spec.opens_at.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": spec.closes_at.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M"),
+        "budget_vnd": str(spec.budget_vnd),
+        "min_request_vnd": str(spec.min_request_vnd),
+        "max_request_vnd": str(spec.max_request_vnd),
+        "cofunding_percent": _decimal(spec.cofunding_permille, 10),
+        "reviewers_per_proposal": str(spec.reviewers_per_proposal),
+        "blind_review": "on" if spec.blind_review else "",
+    } | criteria_form_fields(spec.criteria)

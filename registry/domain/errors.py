@@ -47,6 +47,11 @@ class Conflict(RegistryError):
     """The action clashes with the current state (already verified, token used...)."""
 
 
+class StaleEdit(Conflict):
+    """The form was filled in from a version that has since changed (another tab, another
+    person): saving it would silently overwrite that change."""
+
+
 class NotAllowed(RegistryError):
     """The caller is known but may not do this (shown as 403, never for object lookups)."""
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from registry.domain.errors import InvalidInput
+
 
 def group_thousands(amount: int, separator: str) -> str:
     digits = f"{abs(amount):,}".replace(",", separator)
@@ -35,3 +39,27 @@ def format_vnd_compact(amount: int, language: str) -> str:
             number = f"{group_thousands(whole, ',')}" + (f".{fraction}" if fraction else "")
             return f"{sign}VND {number} {en_unit}"
     return format_vnd(amount, language)
+
+
+#: Far above any real grant (a million billion đồng) and far below bigint's range.
+AMOUNT_MAX = 10**15
+
+
+_GROUPED = re.compile(r"^\d{1,3}([ .,\u00a0\u202f]\d{3})+$")
+
+
+def parse_vnd(value: str, *, field: str) -> int:
+    """Whole đồng as people type them: 1500000, 1.500.000 or 1 500 000. Commas and dots are
+    thousands separators only (đồng have no fractions), so every group after one has 3 digits."""
+    text = value.strip()
+    if not text:
+        return 0
+    if text.isascii() and text.isdigit():
+        amount = int(text)
+    elif _GROUPED.match(text):
+        amount = int(re.sub(r"\D", "", text))
+    else:
+        raise InvalidInput("Enter a whole amount in đồng, such as 1.500.000.", field=field)
+    if amount > AMOUNT_MAX:
+        raise InvalidInput("This amount is too large.", field=field)
+    return amount

@@ -149,6 +149,12 @@ async def load_reference(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> Loa
             organisations[values["code"]] = await upsert_by_key(
                 conn, t.Organisation, "code", values
             )
+        # Organisations on the official reference lists are confirmed by being listed.
+        await conn.execute(
+            "UPDATE organisation SET verified_at = now() "
+            "WHERE id = ANY($1::int[]) AND verified_at IS NULL",
+            list(organisations.values()),
+        )
         for item in data.get("technology_lists", ()):
             list_id = await upsert_by_key(
                 conn,

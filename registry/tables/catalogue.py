@@ -12,6 +12,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     Text,
+    Timestamptz,
     Varchar,
 )
 from piccolo.columns.base import OnDelete
@@ -85,6 +86,9 @@ class Organisation(Table, tablename="organisation"):
     note_vi = Text(null=True, default=None)
     note_en = Text(null=True, default=None)
     is_demo = Boolean(default=False)
+    #: When the registry confirmed the organisation exists (reference lists are confirmed on
+    #: loading); proposals from unconfirmed organisations cannot be submitted.
+    verified_at = Timestamptz(null=True, default=None)
 
 
 class Laboratory(Table, tablename="laboratory"):

@@ -26,7 +26,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Pages whose answers depend on who asks or carry form tokens: never stored by caches.
 PRIVATE_PREFIXES = (
     "/login", "/logout", "/register", "/verify-email", "/password-reset", "/account",
-    "/admin", "/manage", "/organisations", "/dev",
+    "/admin", "/manage", "/organisations", "/dev", "/proposals",
 )  # fmt: skip
 
 

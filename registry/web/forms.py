@@ -107,3 +107,11 @@ def audit_params(params: Mapping[str, str]) -> int | None:
     reject_unknown(params, frozenset({"seq"}) | COMMON_PARAMETERS)
     seq = (params.get("seq") or "").strip()
     return _whole_number(seq, "seq", low=1, high=2**63 - 1) if seq else None
+
+
+def row_version(values: Mapping[str, str]) -> int:
+    """The version of the object an edit form was filled in from (its hidden field)."""
+    value = values.get("row_version", "").strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ID:
+        raise InvalidInput("This form is out of date. Reload the page and try again.")
+    return int(value)

@@ -7,6 +7,7 @@ from litestar.static_files import create_static_files_router
 from registry.web.controllers.account import AccountController
 from registry.web.controllers.api import CatalogueApi
 from registry.web.controllers.audit import AuditApi, AuditController
+from registry.web.controllers.calls import CallsController, ManageCallsController, fund_calls
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.health import healthz, readyz
 from registry.web.controllers.people import (
@@ -15,6 +16,7 @@ from registry.web.controllers.people import (
     managed_fund,
     organisation_members,
 )
+from registry.web.controllers.proposals import ProposalsController
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -30,6 +32,10 @@ ROUTE_HANDLERS = [
     organisation_members,
     managed_fund,
     dev_outbox,
+    CallsController,
+    ManageCallsController,
+    fund_calls,
+    ProposalsController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
     ),

@@ -97,6 +97,33 @@ def role_name(role: str) -> str:
     return i18n.gettext_(_ROLE_NAMES[str(role)])
 
 
+_ATTACHMENT_KINDS = {
+    "description": N_("Project description"),
+    "cvs": N_("CVs of the team"),
+    "budget_justification": N_("Budget justification"),
+    "endorsement": N_("Endorsement of the host organisation"),
+    "other": N_("Other document"),
+}
+
+
+def attachment_kind_name(kind: str) -> str:
+    return i18n.gettext_(_ATTACHMENT_KINDS[str(kind)])
+
+
+_BUDGET_CATEGORIES = {
+    "personnel": N_("Personnel"),
+    "equipment": N_("Equipment"),
+    "materials": N_("Materials and supplies"),
+    "travel": N_("Travel and conferences"),
+    "subcontracting": N_("Subcontracting"),
+    "other": N_("Other costs"),
+}
+
+
+def budget_category_name(category: str) -> str:
+    return i18n.gettext_(_BUDGET_CATEGORIES[str(category)])
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -126,5 +153,7 @@ def build_environment() -> Environment:
         facet_urls=facet_urls,
         quote_value=quote_plus,
         role_name=role_name,
+        attachment_kind_name=attachment_kind_name,
+        budget_category_name=budget_category_name,
     )
     return env

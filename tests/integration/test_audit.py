@@ -322,4 +322,3 @@ async def test_the_verify_command_exits_1_and_names_a_committed_edit(database_ur
     assert process.returncode == 1
     assert output.decode().startswith(f"audit trail BROKEN at event {target}: ")
     assert (await audit.verify()).ok
-

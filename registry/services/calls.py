@@ -1,0 +1,337 @@
+"""Fund calls: managers draft, publish and change them; everyone reads the published ones.
+
+Publishing freezes the criteria as version 1; any later change of the criteria freezes a new
+version. Submitted proposal versions keep the number in force when they were received, so a
+change never reaches them. Managers reach only their own funds' calls (others are NotFound).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from registry import database
+from registry.domain.accounts import Actor, Role
+from registry.domain.calls import CallSpec, Criteria, criteria_from_json, criteria_to_json
+from registry.domain.catalogue import Localized
+from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
+from registry.domain.proposals import AttachmentKind, CallRules
+from registry.services import audit
+from registry.services.accounts import Origin
+
+NOT_FOUND = "Nothing is published at this address."
+CHANGED_ELSEWHERE = "Someone else changed this call while you were editing. Reload to see it."
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    id: int
+    fund_id: int
+    fund_name: Localized
+    fund_code: str
+    spec: CallSpec
+    criteria_version: int
+    published_at: datetime | None
+    row_version: int
+
+    @property
+    def title(self) -> Localized:
+        return Localized(self.spec.title_vi, self.spec.title_en or None)
+
+    @property
+    def description(self) -> Localized:
+        return Localized(self.spec.description_vi, self.spec.description_en or None)
+
+    @property
+    def rules(self) -> CallRules:
+        spec = self.spec
+        return CallRules(
+            opens_at=spec.opens_at,
+            closes_at=spec.closes_at,
+            technologies=frozenset(spec.technologies),
+            min_request_vnd=spec.min_request_vnd,
+            max_request_vnd=spec.max_request_vnd,
+            cofunding_permille=spec.cofunding_permille,
+            required_attachments=tuple(AttachmentKind(k) for k in spec.required_attachments),
+        )
+
+    def state(self, at: datetime) -> str:
+        """draft, upcoming, open or closed."""
+        if self.published_at is None:
+            return "draft"
+        if at < self.spec.opens_at:
+            return "upcoming"
+        return "open" if self.rules.is_open(at) else "closed"
+
+
+_CALL = """
+SELECT c.*, f.name_vi AS fund_name_vi, f.name_en AS fund_name_en, f.code AS fund_code
+FROM call c JOIN fund f ON f.id = c.fund
+"""
+
+
+def _call(row: Any, criteria: Criteria | None = None) -> Call:
+    spec = CallSpec(
+        title_vi=row["title_vi"],
+        title_en=row["title_en"],
+        description_vi=row["description_vi"],
+        description_en=row["description_en"],
+        technologies=tuple(row["technologies"]),
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        budget_vnd=row["budget_vnd"],
+        min_request_vnd=row["min_request_vnd"],
+        max_request_vnd=row["max_request_vnd"],
+        cofunding_permille=row["cofunding_permille"],
+        required_attachments=tuple(row["required_attachments"]),
+        reviewers_per_proposal=row["reviewers_per_proposal"],
+        blind_review=row["blind_review"],
+        criteria=criteria or criteria_from_json(json.loads(row["criteria"])),
+    )
+    return Call(
+        id=row["id"],
+        fund_id=row["fund"],
+        fund_name=Localized(row["fund_name_vi"], row["fund_name_en"]),
+        fund_code=row["fund_code"],
+        spec=spec,
+        criteria_version=row["criteria_version"],
+        published_at=row["published_at"],
+        row_version=row["row_version"],
+    )
+
+
+def _managed_funds(actor: Actor) -> frozenset[int]:
+    return actor.scopes(Role.FUND_MANAGER)
+
+
+async def eligible_technologies() -> tuple[tuple[int, Localized], ...]:
+    """Technologies on a strategic-technology list in force today, in Vietnamese order."""
+    rows = await database.fetch(
+        """SELECT t.id, t.name_vi, t.name_en FROM technology t
+           WHERE EXISTS (
+               SELECT FROM technology_listing l JOIN technology_list tl ON tl.id = l.technology_list
+               WHERE l.technology = t.id
+                 AND coalesce(tl.effective_from, tl.issued_on, '-infinity') <= current_date
+                 AND (tl.effective_to IS NULL OR tl.effective_to > current_date))
+           ORDER BY t.sort_key COLLATE "C", t.id"""
+    )
+    return tuple((r["id"], Localized(r["name_vi"], r["name_en"])) for r in rows)
+
+
+async def _check_spec(spec: CallSpec) -> None:
+    """Rules that need the database, or span several fields (InvalidForm from the caller)."""
+    problems: list[InvalidInput] = []
+    eligible = {tech_id for tech_id, _ in await eligible_technologies()}
+    if not spec.technologies:
+        problems.append(
+            InvalidInput("Choose the strategic technologies this call funds.", field="technologies")
+        )
+    elif not set(spec.technologies) <= eligible:
+        problems.append(
+            InvalidInput("Choose technologies from the list in force.", field="technologies")
+        )
+    if spec.closes_at <= spec.opens_at:
+        problems.append(InvalidInput("The call must close after it opens.", field="closes_at"))
+    if spec.max_request_vnd > spec.budget_vnd:
+        problems.append(
+            InvalidInput(
+                "The largest amount per proposal cannot exceed the call's budget.",
+                field="max_request_vnd",
+            )
+        )
+    if spec.min_request_vnd > spec.max_request_vnd:
+        problems.append(
+            InvalidInput(
+                "The smallest amount per proposal cannot exceed the largest.",
+                field="min_request_vnd",
+            )
+        )
+    if problems:
+        raise InvalidForm(problems)
+
+
+def _values(spec: CallSpec) -> list[Any]:
+    return [
+        spec.title_vi,
+        spec.title_en,
+        spec.description_vi,
+        spec.description_en,
+        list(spec.technologies),
+        spec.opens_at,
+        spec.closes_at,
+        spec.budget_vnd,
+        spec.min_request_vnd,
+        spec.max_request_vnd,
+        spec.cofunding_permille,
+        list(spec.required_attachments),
+        spec.reviewers_per_proposal,
+        spec.blind_review,
+        json.dumps(criteria_to_json(spec.criteria), ensure_ascii=False),
+    ]
+
+
+_SPEC_COLUMNS = (
+    "title_vi, title_en, description_vi, description_en, technologies, opens_at, closes_at, "
+    "budget_vnd, min_request_vnd, max_request_vnd, cofunding_permille, required_attachments, "
+    "reviewers_per_proposal, blind_review, criteria"
+)
+
+
+def _summary(spec: CallSpec) -> dict[str, Any]:
+    return {
+        "title_vi": spec.title_vi,
+        "opens_at": spec.opens_at,
+        "closes_at": spec.closes_at,
+        "budget_vnd": spec.budget_vnd,
+        "min_request_vnd": spec.min_request_vnd,
+        "max_request_vnd": spec.max_request_vnd,
+        "cofunding_permille": spec.cofunding_permille,
+        "technologies": list(spec.technologies),
+        "required_attachments": list(spec.required_attachments),
+    }
+
+
+async def create_call(actor: Actor, fund_id: int, spec: CallSpec, origin: Origin) -> int:
+    if fund_id not in _managed_funds(actor):
+        raise NotFound(NOT_FOUND)
+    await _check_spec(spec)
+    async with database.engine().transaction():
+        call_id = await database.fetchval(
+            f"INSERT INTO call (fund, created_by, {_SPEC_COLUMNS}) VALUES ($1, $2, "
+            "$3, $4, $5, $6, $7::int[], $8, $9, $10, $11, $12, $13, $14::varchar[], $15, $16, "
+            "$17::jsonb) RETURNING id",
+            fund_id,
+            actor.account_id,
+            *_values(spec),
+        )
+        await audit.record(
+            "call.created",
+            f"call:{call_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            after=_summary(spec),
+        )
+    return call_id
+
+
+async def managed_call(actor: Actor, call_id: int, *, lock: bool = False) -> Call:
+    """A call of a fund the actor manages; NotFound otherwise."""
+    row = await database.fetchrow(
+        _CALL + "WHERE c.id = $1" + (" FOR UPDATE OF c" if lock else ""), call_id
+    )
+    if row is None or row["fund"] not in _managed_funds(actor):
+        raise NotFound(NOT_FOUND)
+    return _call(row)
+
+
+async def update_call(
+    actor: Actor, call_id: int, spec: CallSpec, row_version: int, origin: Origin
+) -> None:
+    """Save the manager's changes. After publication, changed criteria become a new frozen
+    version; proposals already submitted keep the version they were received under."""
+    await _check_spec(spec)
+    async with database.engine().transaction():
+        before = await managed_call(actor, call_id, lock=True)
+        if before.row_version != row_version:
+            raise Conflict(CHANGED_ELSEWHERE)
+        criteria_changed = before.spec.criteria != spec.criteria
+        new_version = before.criteria_version + (
+            1 if before.published_at is not None and criteria_changed else 0
+        )
+        await database.fetchval(
+            f"UPDATE call SET ({_SPEC_COLUMNS}) = ($2, $3, $4, $5, $6::int[], $7, $8, $9, $10, "
+            "$11, $12, $13::varchar[], $14, $15, $16::jsonb), criteria_version = $17, "
+            "row_version = row_version + 1, updated_at = now() WHERE id = $1 RETURNING id",
+            call_id,
+            *_values(spec),
+            new_version,
+        )
+        if new_version != before.criteria_version:
+            await _freeze_criteria(call_id, new_version, spec.criteria)
+        await audit.record(
+            "call.changed",
+            f"call:{call_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            before=_summary(before.spec) | {"criteria_version": before.criteria_version},
+            after=_summary(spec) | {"criteria_version": new_version},
+        )
+
+
+async def _freeze_criteria(call_id: int, version: int, criteria: Criteria) -> None:
+    await database.fetchval(
+        "INSERT INTO call_criteria (call, version, criteria) VALUES ($1, $2, $3::jsonb) "
+        "RETURNING id",
+        call_id,
+        version,
+        json.dumps(criteria_to_json(criteria), ensure_ascii=False),
+    )
+
+
+async def publish_call(actor: Actor, call_id: int, row_version: int, origin: Origin) -> None:
+    async with database.engine().transaction():
+        call = await managed_call(actor, call_id, lock=True)
+        if call.row_version != row_version:
+            raise Conflict(CHANGED_ELSEWHERE)
+        if call.published_at is not None:
+            raise Conflict("This call is already published.")
+        await _check_spec(call.spec)
+        await database.fetchval(
+            "UPDATE call SET published_at = now(), criteria_version = 1, "
+            "row_version = row_version + 1, updated_at = now() WHERE id = $1 RETURNING id",
+            call_id,
+        )
+        await _freeze_criteria(call_id, 1, call.spec.criteria)
+        await audit.record(
+            "call.published",
+            f"call:{call_id}",
+            actor=actor.ref,
+            client_address=origin.client_address,
+            after=_summary(call.spec) | {"criteria_version": 1},
+        )
+
+
+async def fund_calls(actor: Actor, fund_id: int) -> tuple[Call, ...]:
+    """Every call of a fund the actor manages, drafts included, newest first."""
+    if fund_id not in _managed_funds(actor):
+        raise NotFound(NOT_FOUND)
+    rows = await database.fetch(_CALL + "WHERE c.fund = $1 ORDER BY c.closes_at DESC", fund_id)
+    return tuple(_call(row) for row in rows)
+
+
+async def published_call(call_id: int) -> Call:
+    """A published call, with the criteria of its latest frozen version (what the public and
+    applicants see, whatever a manager is editing)."""
+    row = await database.fetchrow(
+        _CALL.replace("SELECT c.*", "SELECT c.*, cc.criteria AS frozen")
+        + "JOIN call_criteria cc ON cc.call = c.id AND cc.version = c.criteria_version "
+        "WHERE c.id = $1 AND c.published_at IS NOT NULL",
+        call_id,
+    )
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return _call(row, criteria_from_json(json.loads(row["frozen"])))
+
+
+async def published_calls(*, fund_id: int | None = None) -> tuple[Call, ...]:
+    """Published calls, those closing soonest first, then closed ones (newest first)."""
+    rows = await database.fetch(
+        _CALL.replace("SELECT c.*", "SELECT c.*, cc.criteria AS frozen")
+        + "JOIN call_criteria cc ON cc.call = c.id AND cc.version = c.criteria_version "
+        "WHERE c.published_at IS NOT NULL AND ($1::int IS NULL OR c.fund = $1) "
+        "ORDER BY c.closes_at <= now(), CASE WHEN c.closes_at > now() THEN c.closes_at END, "
+        "c.closes_at DESC LIMIT 200",
+        fund_id,
+    )
+    return tuple(_call(row, criteria_from_json(json.loads(row["frozen"]))) for row in rows)
+
+
+async def criteria_version(call_id: int, version: int) -> Criteria:
+    raw = await database.fetchval(
+        "SELECT criteria FROM call_criteria WHERE call = $1 AND version = $2", call_id, version
+    )
+    if raw is None:
+        raise NotFound(NOT_FOUND)
+    return criteria_from_json(json.loads(raw))

@@ -1,0 +1,201 @@
+"""Fund calls: the public list and call pages, and the fund manager's pages to draft, publish
+and change a call and to follow its proposals (the call dashboard)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from registry.domain.accounts import Role
+from registry.domain.calls import (
+    PRESETS,
+    AttachmentKind,
+    BudgetCategory,
+    TieBreak,
+    criteria_form_fields,
+    format_mark,
+    spec_form_fields,
+    spec_from_form,
+)
+from registry.domain.errors import Conflict, InvalidForm, InvalidInput, RegistryError
+from registry.services import calls, proposals
+from registry.web import forms
+from registry.web.auth import current_actor, guarded_actor, has_role
+from registry.web.controllers.account import PUBLIC, form_page, origin_of
+
+PRESET_NAMES = {
+    "horizon_ria": "Horizon Europe RIA",
+    "horizon_ia": "Horizon Europe IA",
+    "nafosted_basic": "NAFOSTED",
+}
+
+
+async def form_data(request: Request, *multi: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every single-valued field of the posted form (NUL bytes removed, long values cut), and
+    the lists of the fields named in `multi` (checkbox groups)."""
+    form = await request.form()
+    single = {
+        str(name): str(value).replace("\x00", "")[:10000]
+        for name, value in form.items()
+        if isinstance(value, str) and name not in multi
+    }
+    lists = {
+        name: [str(v).replace("\x00", "")[:20] for v in form.getall(name, [])] for name in multi
+    }
+    return single, lists
+
+
+async def _call_form(
+    template: str, *, values: dict[str, Any], error: RegistryError | None = None, **context: Any
+) -> Template:
+    return form_page(
+        template,
+        values=values,
+        error=error,
+        technologies=await calls.eligible_technologies(),
+        attachment_kinds=list(AttachmentKind),
+        tie_breaks=list(TieBreak),
+        presets=PRESET_NAMES,
+        criteria_rows=range(6),
+        **context,
+    )
+
+
+class CallsController(Controller):
+    """What everyone may read: published calls, their criteria and budget."""
+
+    @get("/calls", opt=PUBLIC, name="calls")
+    async def call_list(self, request: Request) -> Template:
+        forms.page_params(request.query_params)
+        return Template(
+            "calls/list.html",
+            context={"calls": await calls.published_calls(), "now": await proposals.now()},
+        )
+
+    @get("/calls/{call_id:int}", opt=PUBLIC, name="call")
+    async def call_page(self, request: Request, call_id: FromPath[int]) -> Template:
+        forms.page_params(request.query_params)
+        call = await calls.published_call(forms.item_id(call_id))
+        actor = current_actor(request)
+        return Template(
+            "calls/call.html",
+            context={
+                "call": call,
+                "now": await proposals.now(),
+                "technologies": dict(await calls.eligible_technologies()),
+                "organisations": await proposals.applicant_organisations(actor) if actor else (),
+                "format_mark": format_mark,
+            },
+        )
+
+
+class ManageCallsController(Controller):
+    """A fund manager's own funds' calls (another fund's call answers 404)."""
+
+    guards: ClassVar = [has_role(Role.FUND_MANAGER)]
+
+    @get("/manage/funds/{fund_id:int}/calls/new", name="new_call")
+    async def new_call(self, request: Request, fund_id: FromPath[int]) -> Template:
+        preset = request.query_params.get("preset", "horizon_ria")
+        criteria = PRESETS.get(preset, PRESETS["horizon_ria"])
+        values = {"reviewers_per_proposal": "3", "cofunding_percent": "0"}
+        return await _call_form(
+            "calls/edit.html",
+            values=values | criteria_form_fields(criteria),
+            fund_id=forms.item_id(fund_id),
+            call=None,
+            preset=preset,
+        )
+
+    @post("/manage/funds/{fund_id:int}/calls/new")
+    async def create_call(self, request: Request, fund_id: FromPath[int]) -> Template | Redirect:
+        values, lists = await form_data(request, "technologies", "required_attachments")
+        try:
+            spec = spec_from_form(values, lists["technologies"], lists["required_attachments"])
+            call_id = await calls.create_call(
+                guarded_actor(request), forms.item_id(fund_id), spec, origin_of(request)
+            )
+        except (InvalidInput, InvalidForm, Conflict) as error:
+            return await _call_form(
+                "calls/edit.html",
+                values=values | lists,
+                error=error,
+                fund_id=fund_id,
+                call=None,
+                preset="",
+            )
+        return Redirect(f"/manage/calls/{call_id}", status_code=303)
+
+    @get("/manage/calls/{call_id:int}", name="call_dashboard")
+    async def dashboard(self, request: Request, call_id: FromPath[int]) -> Template:
+        board = await proposals.dashboard(guarded_actor(request), forms.item_id(call_id))
+        return Template(
+            "calls/dashboard.html",
+            context={
+                "board": board,
+                "now": await proposals.now(),
+                "categories": list(BudgetCategory),
+            },
+        )
+
+    @get("/manage/calls/{call_id:int}/edit", name="edit_call")
+    async def edit_call(self, request: Request, call_id: FromPath[int]) -> Template:
+        call = await calls.managed_call(guarded_actor(request), forms.item_id(call_id))
+        values = spec_form_fields(call.spec) | {"row_version": str(call.row_version)}
+        return await _call_form(
+            "calls/edit.html", values=values | _lists_of(call), fund_id=call.fund_id, call=call
+        )
+
+    @post("/manage/calls/{call_id:int}/edit")
+    async def update_call(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
+        actor = guarded_actor(request)
+        call = await calls.managed_call(actor, forms.item_id(call_id))
+        values, lists = await form_data(request, "technologies", "required_attachments")
+        try:
+            spec = spec_from_form(values, lists["technologies"], lists["required_attachments"])
+            row_version = forms.row_version(values)
+            await calls.update_call(actor, call.id, spec, row_version, origin_of(request))
+        except (InvalidInput, InvalidForm, Conflict) as error:
+            return await _call_form(
+                "calls/edit.html",
+                values=values | lists,
+                error=error,
+                fund_id=call.fund_id,
+                call=call,
+            )
+        return Redirect(f"/manage/calls/{call.id}", status_code=303)
+
+    @post("/manage/calls/{call_id:int}/publish")
+    async def publish(self, request: Request, call_id: FromPath[int]) -> Redirect:
+        values, _ = await form_data(request)
+        await calls.publish_call(
+            guarded_actor(request),
+            forms.item_id(call_id),
+            forms.row_version(values),
+            origin_of(request),
+        )
+        return Redirect(f"/manage/calls/{call_id}", status_code=303)
+
+
+@get("/manage/funds/{fund_id:int}/calls", guards=[has_role(Role.FUND_MANAGER)], name="fund_calls")
+async def fund_calls(request: Request, fund_id: FromPath[int]) -> Template:
+    fund_id = forms.item_id(fund_id)
+    return Template(
+        "calls/fund_calls.html",
+        context={
+            "calls": await calls.fund_calls(guarded_actor(request), fund_id),
+            "fund_id": fund_id,
+            "presets": PRESET_NAMES,
+            "now": await proposals.now(),
+        },
+    )
+
+
+def _lists_of(call: calls.Call) -> dict[str, Any]:
+    return {
+        "technologies": [str(t) for t in call.spec.technologies],
+        "required_attachments": list(call.spec.required_attachments),
+    }

@@ -1,0 +1,336 @@
+"""An applicant's proposals: start one against an open call, edit the draft (saved as it is
+typed by static/autosave.js, or by the plain Save button), attach PDFs, watch the checklist,
+submit and resubmit with a receipt (page and PDF), withdraw, and read earlier versions.
+
+The services scope every proposal to the actor's organisations: anyone else's is a 404.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import File, Redirect, Template
+
+from registry.domain.accounts import Role
+from registry.domain.calls import AttachmentKind, BudgetCategory
+from registry.domain.errors import (
+    Conflict,
+    InvalidForm,
+    InvalidInput,
+    RegistryError,
+    StaleEdit,
+)
+from registry.domain.proposals import (
+    MILESTONE_ROWS_MAX,
+    TEAM_ROWS_MAX,
+    Check,
+    draft_from_form,
+    form_fields,
+)
+from registry.services import calls, proposals
+from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
+from registry.services.blobs import BlobStore
+from registry.settings import Settings
+from registry.web import forms
+from registry.web.auth import guarded_actor, has_role
+from registry.web.controllers.account import field_messages, form_page, origin_of
+from registry.web.controllers.calls import form_data
+from registry.web.errors import status_of
+from registry.web.formatting import vnd
+from registry.web.i18n import translate
+from registry.web.pdf import render_pdf
+from registry.web.templating import attachment_kind_name
+
+#: Spare empty rows the plain form offers below the filled ones.
+SPARE_ROWS = 2
+#: A multipart body: the file, its kind and the CSRF token.
+UPLOAD_BODY_MAX = MAX_ATTACHMENT_BYTES + 64 * 1024
+
+
+def check_message(check: Check) -> str:
+    """A checklist line in the reader's language (lists and amounts formatted)."""
+    params: dict[str, Any] = dict(check.params)
+    if "fields" in params:
+        params["fields"] = ", ".join(translate(name) for name in params["fields"])
+    if "kinds" in params:
+        params["kinds"] = ", ".join(attachment_kind_name(k) for k in params["kinds"])
+    if check.key == "amount":
+        params = {name: vnd(value) for name, value in params.items()}
+    return translate(check.message, params)
+
+
+def _store(settings: Settings) -> BlobStore:
+    return BlobStore(settings.data_dir / "blobs")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.headers.get("x-autosave") == "1"
+
+
+async def _editor(
+    request: Request,
+    proposal_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    error: RegistryError | None = None,
+    saved: bool = False,
+) -> Template:
+    proposal = await proposals.get(guarded_actor(request), proposal_id)
+    now = await proposals.now()
+    fields = values if values is not None else form_fields(proposal.draft)
+    if values is None:
+        fields["technologies"] = [str(t) for t in proposal.draft.technologies]
+        fields["row_version"] = str(proposal.row_version)
+    checks = proposal.checks(now)
+    return form_page(
+        "proposals/edit.html",
+        values=fields,
+        error=error,
+        proposal=proposal,
+        now=now,
+        editable=proposal.editable(now),
+        checks=[(check, check_message(check)) for check in checks],
+        ready=all(check.ok for check in checks),
+        submit_key=str(uuid.uuid4()),
+        team_rows=range(min(len(proposal.draft.team) + SPARE_ROWS, TEAM_ROWS_MAX)),
+        milestone_rows=range(min(len(proposal.draft.milestones) + SPARE_ROWS, MILESTONE_ROWS_MAX)),
+        categories=list(BudgetCategory),
+        kinds=list(AttachmentKind),
+        technologies=await _technology_names(),
+        saved=saved,
+    )
+
+
+async def _technology_names() -> dict[int, Any]:
+    return dict(await calls.eligible_technologies())
+
+
+class ProposalsController(Controller):
+    guards: ClassVar = [has_role(Role.APPLICANT)]
+
+    @get("/proposals", name="my_proposals")
+    async def mine(self, request: Request) -> Template:
+        return Template(
+            "proposals/list.html",
+            context={
+                "proposals": await proposals.mine(guarded_actor(request)),
+                "now": await proposals.now(),
+            },
+        )
+
+    @post("/calls/{call_id:int}/proposals")
+    async def start(self, request: Request, call_id: FromPath[int]) -> Redirect:
+        values, _ = await form_data(request)
+        organisation_id = forms.chosen_id(
+            values.get("organisation", ""),
+            field="organisation",
+            message="Choose one of your organisations.",
+        )
+        proposal_id = await proposals.start(
+            guarded_actor(request),
+            forms.item_id(call_id),
+            organisation_id or 0,
+            origin_of(request),
+        )
+        return Redirect(f"/proposals/{proposal_id}", status_code=303)
+
+    @get("/proposals/{proposal_id:int}", name="proposal")
+    async def edit(self, request: Request, proposal_id: FromPath[int]) -> Template:
+        return await _editor(request, forms.item_id(proposal_id))
+
+    @post("/proposals/{proposal_id:int}")
+    async def save(self, request: Request, proposal_id: FromPath[int]) -> Response | Template:
+        """Autosave (JSON answer) and the plain Save button (the page again) share this."""
+        proposal_id = forms.item_id(proposal_id)
+        actor = guarded_actor(request)
+        values, lists = await form_data(request, "technologies")
+        try:
+            draft = draft_from_form(values, lists["technologies"])
+            row_version = forms.row_version(values)
+            new_version = await proposals.save_draft(
+                actor, proposal_id, draft, row_version, origin_of(request)
+            )
+        except StaleEdit as error:
+            if _wants_json(request):
+                return _json_error(error, conflict_url=f"/proposals/{proposal_id}")
+            return await _conflict_page(request, proposal_id, values | lists)
+        except (InvalidInput, InvalidForm, Conflict) as error:
+            if _wants_json(request):
+                return _json_error(error)
+            return await _editor(request, proposal_id, values=values | lists, error=error)
+        if _wants_json(request):
+            proposal = await proposals.get(actor, proposal_id)
+            now = await proposals.now()
+            checks = proposal.checks(now)
+            return Response(
+                {
+                    "row_version": new_version,
+                    "checks": [
+                        {"key": c.key, "ok": c.ok, "message": "" if c.ok else check_message(c)}
+                        for c in checks
+                    ],
+                    "ready": all(c.ok for c in checks),
+                },
+                status_code=200,
+            )
+        return await _editor(request, proposal_id, saved=True)
+
+    @post("/proposals/{proposal_id:int}/attachments", request_max_body_size=UPLOAD_BODY_MAX)
+    async def upload(
+        self, request: Request, proposal_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        proposal_id = forms.item_id(proposal_id)
+        form = await request.form()
+        upload = form.get("file")
+        kind = str(form.get("kind", ""))
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise InvalidInput("Choose a PDF file to attach.", field="file")
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "upload.pdf"
+                data = await upload.read()
+                await anyio.Path(path).write_bytes(data)
+                await proposals.add_attachment(
+                    guarded_actor(request),
+                    proposal_id,
+                    kind,
+                    upload.filename,
+                    path,
+                    _store(settings),
+                    origin_of(request),
+                )
+        except (InvalidInput, Conflict) as error:
+            return await _editor(request, proposal_id, error=error)
+        return Redirect(f"/proposals/{proposal_id}#attachments", status_code=303)
+
+    @post("/proposals/{proposal_id:int}/attachments/{attachment_id:int}/delete")
+    async def remove(
+        self, request: Request, proposal_id: FromPath[int], attachment_id: FromPath[int]
+    ) -> Redirect:
+        await proposals.remove_attachment(
+            guarded_actor(request),
+            forms.item_id(proposal_id),
+            forms.item_id(attachment_id),
+            origin_of(request),
+        )
+        return Redirect(f"/proposals/{proposal_id}#attachments", status_code=303)
+
+    @get("/proposals/{proposal_id:int}/files/{sha256:str}")
+    async def download(
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        sha256: FromPath[str],
+        settings: NamedDependency[Settings],
+    ) -> File:
+        digest, filename = await proposals.attachment_file(
+            guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
+        )
+        return File(
+            path=_store(settings).path(digest),
+            filename=filename,
+            media_type="application/pdf",
+            content_disposition_type="attachment",
+            headers={"Content-Security-Policy": "sandbox"},
+        )
+
+    @post("/proposals/{proposal_id:int}/submit")
+    async def submit(self, request: Request, proposal_id: FromPath[int]) -> Redirect | Template:
+        proposal_id = forms.item_id(proposal_id)
+        values, _ = await form_data(request)
+        try:
+            receipt = await proposals.submit(
+                guarded_actor(request),
+                proposal_id,
+                values.get("submit_key", ""),
+                origin_of(request),
+            )
+        except (InvalidInput, InvalidForm, Conflict) as error:
+            return await _editor(request, proposal_id, error=error)
+        return Redirect(f"/proposals/{proposal_id}/receipts/{receipt.version}", status_code=303)
+
+    @post("/proposals/{proposal_id:int}/withdraw")
+    async def withdraw(self, request: Request, proposal_id: FromPath[int]) -> Redirect:
+        proposal_id = forms.item_id(proposal_id)
+        await proposals.withdraw(guarded_actor(request), proposal_id, origin_of(request))
+        return Redirect(f"/proposals/{proposal_id}", status_code=303)
+
+    @get("/proposals/{proposal_id:int}/receipts/{number:int}", name="receipt")
+    async def receipt(
+        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+    ) -> Template:
+        receipt = await proposals.receipt(
+            guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
+        )
+        return Template("proposals/receipt.html", context={"receipt": receipt})
+
+    @get("/proposals/{proposal_id:int}/receipts/{number:int}/pdf")
+    async def receipt_pdf(
+        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+    ) -> Response:
+        receipt = await proposals.receipt(
+            guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
+        )
+        template = request.app.template_engine.get_template("proposals/receipt_pdf.html")
+        pdf = await render_pdf(template.render(receipt=receipt))
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{receipt.receipt_no}.pdf"',
+            },
+        )
+
+    @get("/proposals/{proposal_id:int}/versions/{number:int}", name="proposal_version")
+    async def version(
+        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+    ) -> Template:
+        actor = guarded_actor(request)
+        proposal_id, number = forms.item_id(proposal_id), forms.item_id(number)
+        return Template(
+            "proposals/version.html",
+            context={
+                "draft": await proposals.version_content(actor, proposal_id, number),
+                "receipt": await proposals.receipt(actor, proposal_id, number),
+                "technologies": await _technology_names(),
+            },
+        )
+
+
+def _json_error(error: RegistryError, **extra: str) -> Response:
+    return Response(
+        {"errors": field_messages(error), **extra},
+        status_code=status_of(error),
+    )
+
+
+async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any]) -> Template:
+    """Both versions side by side: keep the saved one, or save mine over it on purpose."""
+    proposal = await proposals.get(guarded_actor(request), proposal_id)
+    saved = form_fields(proposal.draft)
+    names = sorted(
+        {n for n in (*saved, *mine) if n not in ("row_version", "technologies", "_csrf_token")}
+    )
+    return Template(
+        "proposals/conflict.html",
+        context={
+            "proposal": proposal,
+            "mine": mine,
+            "saved": saved,
+            "rows": [
+                (name, mine.get(name, ""), saved.get(name, ""))
+                for name in names
+                if mine.get(name, "") != saved.get(name, "")
+            ],
+            "technologies": mine.get("technologies", []),
+        },
+        status_code=409,
+    )
