@@ -4,6 +4,7 @@ server of its own (`.registry/test-pgdata`), migrated with the real migrations."
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -11,7 +12,8 @@ import asyncpg
 
 from registry import database
 
-TEST_DATABASE = "registry_test"
+#: Another name lets two test runs share one server (REGISTRY_TEST_DATABASE=registry_test_2).
+TEST_DATABASE = os.environ.get("REGISTRY_TEST_DATABASE", "registry_test")
 TEST_PGDATA = Path(".registry/test-pgdata")
 
 
