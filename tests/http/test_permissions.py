@@ -8,14 +8,26 @@ here until its row in EXPECTED says who may call it."""
 from __future__ import annotations
 
 import fnmatch
+import io
 import itertools
+import re
+import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import anyio
 import asyncpg
 import pytest
+from pypdf import PdfWriter
 
+from registry.domain import accounts
+from registry.domain.accounts import Grant, Role
+from registry.services import proposals
+from registry.services.blobs import BlobStore
 from tests.http.conftest import CSRF_COOKIE, SESSION_COOKIE, csrf_token, post_form, sign_in
+from tests.integration.calls_fixtures import ORIGIN, complete_draft, open_call, technology_ids
 
 pytestmark = [pytest.mark.http]
 
@@ -33,31 +45,52 @@ class Actor:
     admin: bool = False
 
 
-Rule = Callable[[Actor, dict[str, int]], str | int]
+#: A route's path parameters, plus the scope of the object they name (a call's fund_id, a
+#: proposal's organisation_id), which the rules read.
+Params = dict[str, int | str]
+Rule = Callable[[Actor, Params], str | int]
 
 
-def everyone(actor: Actor, params: dict[str, int]) -> str | int:
+def everyone(actor: Actor, params: Params) -> str | int:
     return ALLOW
 
 
-def signed_in(actor: Actor, params: dict[str, int]) -> str | int:
+def signed_in(actor: Actor, params: Params) -> str | int:
     return ALLOW  # anonymous visitors are sent to /login before any rule is asked
 
 
-def admin_only(actor: Actor, params: dict[str, int]) -> str | int:
+def admin_only(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.admin else 403
 
 
-def organisation_member(actor: Actor, params: dict[str, int]) -> str | int:
+def organisation_member(actor: Actor, params: Params) -> str | int:
     # Any signed-in person passes the guard; the service scopes the object, so another
     # organisation's page is a 404 (its existence is not revealed).
     return ALLOW if actor.admin or actor.organisation == params["organisation_id"] else 404
 
 
-def fund_manager(actor: Actor, params: dict[str, int]) -> str | int:
+def fund_manager(actor: Actor, params: Params) -> str | int:
     if actor.admin or actor.fund == params["fund_id"]:
         return ALLOW
     return 404 if actor.fund is not None else 403  # another fund's manager: scoped miss
+
+
+def call_manager(actor: Actor, params: Params) -> str | int:
+    # has_role(FUND_MANAGER) and nothing else: an administrator is refused like anyone without
+    # the role. The service scopes the fund (or the call's fund): another fund's is a 404.
+    if actor.fund is None:
+        return 403
+    return ALLOW if actor.fund == params["fund_id"] else 404
+
+
+def applicant(actor: Actor, params: Params) -> str | int:
+    # has_role(APPLICANT): administrators are refused too. Anything naming a proposal is scoped
+    # to the proposal's organisation: another organisation's applicant gets a 404.
+    if actor.organisation is None:
+        return 403
+    if "proposal_id" not in params:
+        return ALLOW
+    return ALLOW if actor.organisation == params["organisation_id"] else 404
 
 
 #: (methods, route path pattern (fnmatch on the route's template), who is allowed, whether an
@@ -70,6 +103,34 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool]] = [
     (frozenset({"POST"}), "/logout", signed_in, False),
     (frozenset({"GET"}), "/organisations/*/members", organisation_member, False),
     (frozenset({"GET"}), "/manage/funds/{fund_id:int}", fund_manager, False),
+    # Calls: fund managers of the call's fund only.
+    (frozenset({"GET"}), "/manage/funds/{fund_id:int}/calls", call_manager, False),
+    (frozenset({"GET", "POST"}), "/manage/funds/{fund_id:int}/calls/new", call_manager, False),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}", call_manager, False),
+    (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/edit", call_manager, False),
+    (frozenset({"POST"}), "/manage/calls/{call_id:int}/publish", call_manager, False),
+    # Proposals: applicants, each proposal to its organisation's members only.
+    (frozenset({"GET"}), "/proposals", applicant, False),
+    (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
+    (frozenset({"GET", "POST"}), "/proposals/{proposal_id:int}", applicant, False),
+    (frozenset({"POST"}), "/proposals/{proposal_id:int}/attachments", applicant, False),
+    (
+        frozenset({"POST"}),
+        "/proposals/{proposal_id:int}/attachments/{attachment_id:int}/delete",
+        applicant,
+        False,
+    ),
+    (frozenset({"GET"}), "/proposals/{proposal_id:int}/files/{sha256:str}", applicant, False),
+    (frozenset({"POST"}), "/proposals/{proposal_id:int}/submit", applicant, False),
+    (frozenset({"POST"}), "/proposals/{proposal_id:int}/withdraw", applicant, False),
+    (frozenset({"GET"}), "/proposals/{proposal_id:int}/receipts/{number:int}", applicant, False),
+    (
+        frozenset({"GET"}),
+        "/proposals/{proposal_id:int}/receipts/{number:int}/pdf",
+        applicant,
+        False,
+    ),
+    (frozenset({"GET"}), "/proposals/{proposal_id:int}/versions/{number:int}", applicant, False),
     (frozenset({"GET", "POST"}), "/admin/*", admin_only, False),
     # development_only: the test app runs with debug=True, where the outbox is open to
     # everyone, signed in or not (in production, debug=False, it is a 404 for all).
@@ -108,9 +169,9 @@ def protected_routes(app) -> list[tuple[str, str, list[str]]]:  # type: ignore[n
     return sorted(found, key=lambda item: (item[1] == "/logout", item[1], item[0]))
 
 
-def concrete(path: str, params: dict[str, int]) -> str:
+def concrete(path: str, params: Params) -> str:
     for name, value in params.items():
-        path = path.replace(f"{{{name}:int}}", str(value))
+        path = re.sub(rf"\{{{name}:\w+\}}", str(value), path)
     assert "{" not in path, path
     return path
 
@@ -122,9 +183,60 @@ class World:
     members: dict[str, int]  # member A / member B account ids (targets of admin GETs)
     throwaways: dict[str, int]  # targets of admin POSTs, so nobody in the matrix is touched
     grants: dict[int, int]  # account id -> one of its grants
+    calls: dict[str, int]  # an open, published call of fund X / fund Y
+    call_fund: dict[int, int]  # call id -> its fund
+    #: A submitted proposal of organisation A / B (targets of GETs), and one more of each that
+    #: the members' own POSTs may change (withdraw, delete its file) without touching the first.
+    proposals: dict[str, int]
+    proposal_throwaways: dict[str, int]
+    proposal_organisation: dict[int, int]  # proposal id -> its organisation
+    attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
 
 
-async def build_world(database_url: str, make_person) -> tuple[World, dict[str, object]]:  # type: ignore[no-untyped-def]
+def pdf_bytes(title: str) -> bytes:
+    """A one-page PDF; the title makes each proposal's file (and its SHA-256) its own."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+async def on_app_loop(client, service, *args):  # type: ignore[no-untyped-def]
+    """Await `service(*args)` on the app's event loop (the test client's portal), where the
+    database pool the services share with the app lives."""
+    return await anyio.to_thread.run_sync(client.blocking_portal.call, service, *args)
+
+
+def service_actor(person, grant: Grant) -> accounts.Actor:  # type: ignore[no-untyped-def]
+    """The account as the services see a fully signed-in person with that one grant."""
+    return accounts.Actor(person.id, person.email, "Người thử", frozenset({grant}), True, True)
+
+
+async def submitted_proposal(
+    member: accounts.Actor, call_id: int, organisation_id: int, title: str, store: BlobStore
+) -> tuple[int, int, str]:
+    """A proposal made through the services, with one PDF, submitted once (so version 1 has a
+    receipt); (proposal id, attachment id, the file's SHA-256)."""
+    proposal_id = await proposals.start(member, call_id, organisation_id, ORIGIN)
+    proposal = await proposals.get(member, proposal_id)
+    draft = complete_draft(tuple(await technology_ids()), title=title)
+    await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
+    with tempfile.TemporaryDirectory() as folder:
+        upload = Path(folder) / "upload.pdf"
+        upload.write_bytes(pdf_bytes(title))
+        attachment_id = await proposals.add_attachment(
+            member, proposal_id, "description", "thuyet-minh.pdf", upload, store, ORIGIN
+        )
+    await proposals.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
+    files = {a.id: a.sha256 for a in (await proposals.get(member, proposal_id)).attachments}
+    return proposal_id, attachment_id, files[attachment_id]
+
+
+async def build_world(  # type: ignore[no-untyped-def]
+    client, database_url: str, make_person, blobs: Path
+) -> tuple[World, dict[str, object]]:
     people = {
         "member A": await make_person(("applicant", "vast")),
         "member B": await make_person(("applicant", "hcmut")),
@@ -161,25 +273,71 @@ async def build_world(database_url: str, make_person) -> tuple[World, dict[str, 
         await conn.close()
     assert all(orgs.values())
     assert all(funds.values())
+    organisation = {"A": orgs["vast"], "B": orgs["hcmut"]}
+    fund = {"X": funds["nafosted"], "Y": funds["natif"]}
+
+    # Calls and proposals through the services, as the people in the matrix.
+    managers = {
+        key: service_actor(people[f"manager {key}"], Grant(Role.FUND_MANAGER, fund[key]))
+        for key in fund
+    }
+    calls = {key: await on_app_loop(client, open_call, managers[key], fund[key]) for key in fund}
+    store = BlobStore(blobs)
+    kept, throwaway, attachment = {}, {}, {}
+    for key, call_key in (("A", "X"), ("B", "Y")):
+        member = service_actor(people[f"member {key}"], Grant(Role.APPLICANT, organisation[key]))
+        for made, title in ((kept, "Mô hình ngôn ngữ"), (throwaway, "Cảm biến lượng tử")):
+            proposal_id, attachment_id, sha256 = await on_app_loop(
+                client,
+                submitted_proposal,
+                member,
+                calls[call_key],
+                organisation[key],
+                f"{title} {key}",
+                store,
+            )
+            made[key] = proposal_id
+            attachment[proposal_id] = (attachment_id, sha256)
+    proposal_organisation = {
+        proposal_id: organisation[key]
+        for made in (kept, throwaway)
+        for key, proposal_id in made.items()
+    }
     world = World(
-        organisation={"A": orgs["vast"], "B": orgs["hcmut"]},
-        fund={"X": funds["nafosted"], "Y": funds["natif"]},
+        organisation=organisation,
+        fund=fund,
         members={"A": people["member A"].id, "B": people["member B"].id},
         throwaways={"A": people["throwaway A"].id, "B": people["throwaway B"].id},
         grants=grants,
+        calls=calls,
+        call_fund={calls[key]: fund[key] for key in fund},
+        proposals=kept,
+        proposal_throwaways=throwaway,
+        proposal_organisation=proposal_organisation,
+        attachment=attachment,
     )
     return world, people
 
 
-def parameter_sets(method: str, path: str, names: list[str], world: World) -> list[dict[str, int]]:
-    known = {"organisation_id", "fund_id", "account_id", "grant_id"}
+def parameter_sets(method: str, path: str, names: list[str], world: World) -> list[Params]:
+    known = {
+        "organisation_id",
+        "fund_id",
+        "account_id",
+        "grant_id",
+        "call_id",
+        "proposal_id",
+        "attachment_id",
+        "sha256",
+        "number",
+    }
     unknown = sorted(set(names) - known)
     if unknown:
         pytest.fail(
             f"{method} {path}: the matrix does not know how to fill {unknown}; "
             "teach parameter_sets() in tests/http/test_permissions.py"
         )
-    choices: dict[str, list[int]] = {}
+    choices: dict[str, list[int | str]] = {}
     if "organisation_id" in names:
         choices["organisation_id"] = list(world.organisation.values())
     if "fund_id" in names:
@@ -187,12 +345,30 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
     if "account_id" in names:
         targets = world.throwaways if method != "GET" else world.members
         choices["account_id"] = list(targets.values())
-    sets = [
+    if "call_id" in names:
+        choices["call_id"] = list(world.calls.values())
+    if "proposal_id" in names:
+        # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
+        proposals = world.proposal_throwaways if method != "GET" else world.proposals
+        choices["proposal_id"] = list(proposals.values())
+    sets: list[Params] = [
         dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
     ]
-    if "grant_id" in names:
-        for params in sets:
-            params["grant_id"] = world.grants[params["account_id"]]
+    for params in sets:
+        if "grant_id" in names:
+            params["grant_id"] = world.grants[int(params["account_id"])]
+        if "call_id" in params:  # the call's fund, for the rules
+            params["fund_id"] = world.call_fund[int(params["call_id"])]
+        if "proposal_id" in params:  # the proposal's organisation and its own file
+            proposal_id = int(params["proposal_id"])
+            params["organisation_id"] = world.proposal_organisation[proposal_id]
+            attachment_id, sha256 = world.attachment[proposal_id]
+            if "attachment_id" in names:
+                params["attachment_id"] = attachment_id
+            if "sha256" in names:
+                params["sha256"] = sha256
+        if "number" in names:
+            params["number"] = 1  # each proposal was submitted once
     return sets
 
 
@@ -218,7 +394,7 @@ def judge(
     answer,
     rule: Rule,
     anon_ok: bool,  # type: ignore[no-untyped-def]
-    params: dict[str, int],
+    params: Params,
 ) -> str | None:
     """What is wrong with this answer, or None."""
     status = answer.status_code
@@ -234,6 +410,8 @@ def judge(
         # Allowed cells must really work, or the matrix proves nothing.
         if status in (401, 403) or location.startswith("/login?"):
             return f"{cell} (allowed, but refused)"
+        if status == 404:  # a scoped miss: every object in the matrix exists
+            return f"{cell} (allowed, but not found)"
         if method == "GET" and status >= 400:
             return f"{cell} (allowed, but failed)"
         return None
@@ -248,8 +426,10 @@ def judge(
     return None
 
 
-async def test_permission_matrix(client, make_person, database_url):
-    world, people = await build_world(database_url, make_person)
+async def test_permission_matrix(client, make_person, database_url, settings):
+    # The download route reads files from the app's data folder: store them there.
+    blobs = settings.data_dir / "blobs"
+    world, people = await build_world(client, database_url, make_person, blobs)
     client.cookies.clear()
     csrf = await csrf_token(client)
     names = ("member A", "member B", "reviewer", "manager X", "manager Y", "admin")
