@@ -106,6 +106,12 @@ def _managed_funds(actor: Actor) -> frozenset[int]:
     return actor.scopes(Role.FUND_MANAGER)
 
 
+def require_managed_fund(actor: Actor, fund_id: int) -> None:
+    """Another fund (or none) is NotFound: its existence is not revealed."""
+    if fund_id not in _managed_funds(actor):
+        raise NotFound(NOT_FOUND)
+
+
 async def eligible_technologies() -> tuple[tuple[int, Localized], ...]:
     """Technologies on a strategic-technology list in force today, in Vietnamese order."""
     rows = await database.fetch(
@@ -194,8 +200,7 @@ def _summary(spec: CallSpec) -> dict[str, Any]:
 
 
 async def create_call(actor: Actor, fund_id: int, spec: CallSpec, origin: Origin) -> int:
-    if fund_id not in _managed_funds(actor):
-        raise NotFound(NOT_FOUND)
+    require_managed_fund(actor, fund_id)
     await _check_spec(spec)
     async with database.engine().transaction():
         call_id = await database.fetchval(
@@ -295,8 +300,7 @@ async def publish_call(actor: Actor, call_id: int, row_version: int, origin: Ori
 
 async def fund_calls(actor: Actor, fund_id: int) -> tuple[Call, ...]:
     """Every call of a fund the actor manages, drafts included, newest first."""
-    if fund_id not in _managed_funds(actor):
-        raise NotFound(NOT_FOUND)
+    require_managed_fund(actor, fund_id)
     rows = await database.fetch(_CALL + "WHERE c.fund = $1 ORDER BY c.closes_at DESC", fund_id)
     return tuple(_call(row) for row in rows)
 

@@ -153,6 +153,14 @@ def http_error(request: Request, error: HTTPException) -> Response:
     return _answer(request, status, _default_message(status))
 
 
+def undecodable_body(request: Request, error: UnicodeDecodeError) -> Response:
+    """Litestar's form parser decodes every non-file part as UTF-8 (before our handlers run):
+    a body in another encoding is the sender's error, not ours."""
+    _use_language(request)
+    log.warning("undecodable request body on %s %s: %s", request.method, request.url.path, error)
+    return _answer(request, 400, gettext_("The form was sent in an encoding other than UTF-8."))
+
+
 def unexpected_error(request: Request, error: Exception) -> Response:
     _use_language(request)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -162,5 +170,6 @@ def unexpected_error(request: Request, error: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     RegistryError: registry_error,
     HTTPException: http_error,
+    UnicodeDecodeError: undecodable_body,
     Exception: unexpected_error,
 }

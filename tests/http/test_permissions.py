@@ -349,8 +349,8 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         choices["call_id"] = list(world.calls.values())
     if "proposal_id" in names:
         # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
-        proposals = world.proposal_throwaways if method != "GET" else world.proposals
-        choices["proposal_id"] = list(proposals.values())
+        made = world.proposal_throwaways if method != "GET" else world.proposals
+        choices["proposal_id"] = list(made.values())
     sets: list[Params] = [
         dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
     ]

@@ -16,7 +16,8 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from registry.domain.accounts import FREE_FAILURES, token_digest
+from registry.domain.accounts import FREE_FAILURES, Grant, Role, token_digest
+from registry.services.blobs import BlobStore
 from tests.http.conftest import (
     CSRF_COOKIE,
     PASSWORD,
@@ -25,6 +26,13 @@ from tests.http.conftest import (
     post_form,
     sign_in,
 )
+from tests.http.test_permissions import (
+    on_app_loop,
+    pdf_bytes,
+    service_actor,
+    submitted_proposal,
+)
+from tests.integration.calls_fixtures import open_call
 
 pytestmark = [pytest.mark.http]
 
@@ -360,6 +368,41 @@ FIELDS = (
     "code",
     "next",
     "fund",
+    # A fund call (templates/calls/edit.html)
+    "title_vi",
+    "title_en",
+    "description_vi",
+    "technologies",
+    "opens_at",
+    "closes_at",
+    "budget_vnd",
+    "min_request_vnd",
+    "max_request_vnd",
+    "cofunding_percent",
+    "reviewers_per_proposal",
+    "blind_review",
+    "required_attachments",
+    "overall_threshold",
+    "criterion-0-name_vi",
+    "criterion-0-threshold",
+    "criterion-0-weight",
+    "criterion-0-tie_rank",
+    "tie_break-0",
+    "row_version",
+    # A proposal (templates/proposals/edit.html)
+    "abstract_vi",
+    "pi_name",
+    "pi_orcid",
+    "duration_months",
+    "team-0-name",
+    "team-0-orcid",
+    "team-0-role",
+    "budget-personnel-requested",
+    "budget-personnel-own",
+    "milestone-0-month",
+    "milestone-0-text",
+    "submit_key",
+    "kind",
 )
 JUNK = [
     "x" * 10_000,
@@ -375,6 +418,8 @@ JUNK = [
     "' OR '1'='1",
     "//evil.example/",
 ]
+#: Routes that name a fund, a call or a proposal, besides /logout.
+SCOPED_ROUTES = ("/manage/", "/calls/", "/proposals/", "/logout")
 VALID_REGISTRATION = {
     "email": "valid@example.vn",  # replaced by a new address at each post
     "display_name": "Phạm Minh Châu",
@@ -407,36 +452,100 @@ async def _throwaway_grant(db, person_id: int) -> int:  # type: ignore[no-untype
     return await db.fetchval("SELECT id FROM account_role WHERE account = $1", person_id)
 
 
-def _post_routes(app, throwaway: int, grant: int) -> list[str]:  # type: ignore[no-untyped-def]
+async def _call_and_proposal(client, db, manager, applicant, blobs) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """An open call of the manager's fund (NAFOSTED) and a submitted proposal of the applicant's
+    organisation (VAST) with one attachment, made through the services: real ids to post to."""
+    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    organisation_id = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    call_id = await on_app_loop(
+        client, open_call, service_actor(manager, Grant(Role.FUND_MANAGER, fund_id)), fund_id
+    )
+    proposal_id, attachment_id, _ = await on_app_loop(
+        client,
+        submitted_proposal,
+        service_actor(applicant, Grant(Role.APPLICANT, organisation_id)),
+        call_id,
+        organisation_id,
+        f"Đề xuất thử dữ liệu rác {secrets.token_hex(3)}",
+        BlobStore(blobs),
+    )
+    return {
+        "fund_id": fund_id,
+        "call_id": call_id,
+        "proposal_id": proposal_id,
+        "attachment_id": attachment_id,
+    }
+
+
+def _junk_uploads() -> list[tuple[str, bytes, str]]:
+    """(file name, content, kind) of uploads a browser would not send, or should not."""
+    pdf = pdf_bytes("Thuyết minh")
+    return [
+        ("thuyet-minh.pdf", b"", "description"),
+        ("thuyet-minh.pdf", b"not a pdf at all", "description"),
+        ("thuyet-minh.pdf", b"%PDF-1.7\n" + b"\x00" * 64, "description"),  # no end marker
+        ("thuyet-minh.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "other"),
+        ("thuyet-minh.pdf", pdf[: len(pdf) // 2] + b"\n%%EOF\n", "description"),  # cut off
+        ("../../../etc/passwd", pdf, "description"),
+        ("..\\..\\boot.ini", pdf, "cvs"),
+        ("x" * 10_000 + ".pdf", pdf, "description"),
+        ("<script>alert(1)</script>.pdf", pdf, "other"),
+        ("", pdf, "description"),
+        ("thuyet-minh.pdf", pdf, ""),
+        ("thuyet-minh.pdf", pdf, "\x00"),
+        ("thuyet-minh.pdf", pdf, "x" * 10_000),
+        ("thuyet-minh.pdf", pdf, "' OR '1'='1"),
+    ]
+
+
+def _post_routes(app, ids: dict[str, int]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every POST route, its path parameters filled from `ids` (parameter name -> id)."""
     paths = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             if "POST" not in handler.http_methods:
                 continue
-            unknown = set(route.path_parameters) - {"account_id", "grant_id"}
+            unknown = set(route.path_parameters) - set(ids)
             assert not unknown, f"POST {route.path}: teach the junk test to fill {unknown}"
-            paths.append(
-                route.path.replace("{account_id:int}", str(throwaway)).replace(
-                    "{grant_id:int}", str(grant)
-                )
-            )
+            path = route.path
+            for name in route.path_parameters:
+                path = path.replace(f"{{{name}:int}}", str(ids[name]))
+            paths.append(path)
     return sorted(paths, key=lambda path: (path == "/logout", path))  # sign out last
 
 
-async def test_junk_input_never_causes_a_server_error(client, make_person, from_address, db):
+async def test_junk_input_never_causes_a_server_error(
+    client, make_person, from_address, db, settings
+):
     admin = await make_person(("admin", None), totp=True)
     throwaway = await make_person(("applicant", "vast"))
     grant = await _throwaway_grant(db, throwaway.id)
+    # The manager's and the applicant's junk reaches the call and proposal forms' parsers.
+    manager = await make_person(("fund_manager", "nafosted"), totp=True)
+    applicant = await make_person(("applicant", "vast"))
+    ids = await _call_and_proposal(client, db, manager, applicant, settings.data_dir / "blobs")
+    ids |= {"account_id": throwaway.id, "grant_id": grant}
     # The admin may legitimately make the throwaway person an admin; nobody else may become one.
     count_admins = "SELECT count(*) FROM account_role WHERE role = 'admin' AND account <> $1"
     admins_before = await db.fetchval(count_admins, throwaway.id)
 
-    await sign_in(client, admin)
-    admin_token = client.cookies[SESSION_COOKIE]
+    tokens = {}
+    for who, person in (("admin", admin), ("fund manager", manager), ("applicant", applicant)):
+        client.cookies.clear()
+        await sign_in(client, person)
+        tokens[who] = client.cookies[SESSION_COOKIE]
     client.cookies.clear()
     csrf = await csrf_token(client)
-    routes = _post_routes(client.app, throwaway.id, grant)
-    assert {"/register", "/login", f"/admin/people/{throwaway.id}/roles"} <= set(routes)
+    routes = _post_routes(client.app, ids)
+    assert {
+        "/register",
+        "/login",
+        f"/admin/people/{throwaway.id}/roles",
+        f"/manage/funds/{ids['fund_id']}/calls/new",
+        f"/manage/calls/{ids['call_id']}/edit",
+        f"/proposals/{ids['proposal_id']}",
+        f"/proposals/{ids['proposal_id']}/submit",
+    } <= set(routes)
 
     def bodies(path: str) -> list[dict[str, str] | bytes]:
         found: list[dict[str, str] | bytes] = [{}, *RAW_BODIES]  # {}: every field missing
@@ -452,9 +561,30 @@ async def test_junk_input_never_causes_a_server_error(client, make_person, from_
                 ]
         return found
 
+    upload_path = f"/proposals/{ids['proposal_id']}/attachments"
     failures = []
-    for who, token in (("anonymous", None), ("admin", admin_token)):
+    for who, token in (("anonymous", None), *tokens.items()):
+        # Multipart junk for the attachment upload, as the one person whose junk reaches the
+        # PDF checks (everyone else is refused before the handler), before /logout ends the
+        # session.
+        for filename, content, kind in _junk_uploads() if who == "applicant" else ():
+            from_address()
+            client.cookies.clear()
+            client.cookies.set(CSRF_COOKIE, csrf, domain=DOMAIN)
+            client.cookies.set(SESSION_COOKIE, tokens[who], domain=DOMAIN)
+            answer = await client.post(
+                upload_path,
+                data={"kind": kind, "_csrf_token": csrf},
+                files={"file": (filename, content, "application/pdf")},
+            )
+            if answer.status_code >= 500:
+                shown = f"file={filename[:24]!r} ({len(content)} bytes) kind={kind[:24]!r}"
+                failures.append(f"{who} POST {upload_path} {shown}: {answer.status_code}")
         for path in routes:
+            # Anonymous visitors and the admin post to every route; the manager and the
+            # applicant to those that name their fund, call or proposal (and sign out last).
+            if who in ("fund manager", "applicant") and not path.startswith(SCOPED_ROUTES):
+                continue
             for body in bodies(path):
                 from_address()  # fresh throttles: every attempt reaches the password check
                 client.cookies.clear()

@@ -99,6 +99,7 @@ class ManageCallsController(Controller):
 
     @get("/manage/funds/{fund_id:int}/calls/new", name="new_call")
     async def new_call(self, request: Request, fund_id: FromPath[int]) -> Template:
+        calls.require_managed_fund(guarded_actor(request), forms.item_id(fund_id))
         preset = request.query_params.get("preset", "horizon_ria")
         criteria = PRESETS.get(preset, PRESETS["horizon_ria"])
         values = {"reviewers_per_proposal": "3", "cofunding_percent": "0"}
@@ -112,6 +113,7 @@ class ManageCallsController(Controller):
 
     @post("/manage/funds/{fund_id:int}/calls/new")
     async def create_call(self, request: Request, fund_id: FromPath[int]) -> Template | Redirect:
+        calls.require_managed_fund(guarded_actor(request), forms.item_id(fund_id))
         values, lists = await form_data(request, "technologies", "required_attachments")
         try:
             spec = spec_from_form(values, lists["technologies"], lists["required_attachments"])
@@ -170,13 +172,10 @@ class ManageCallsController(Controller):
 
     @post("/manage/calls/{call_id:int}/publish")
     async def publish(self, request: Request, call_id: FromPath[int]) -> Redirect:
+        actor = guarded_actor(request)
+        call = await calls.managed_call(actor, forms.item_id(call_id))
         values, _ = await form_data(request)
-        await calls.publish_call(
-            guarded_actor(request),
-            forms.item_id(call_id),
-            forms.row_version(values),
-            origin_of(request),
-        )
+        await calls.publish_call(actor, call.id, forms.row_version(values), origin_of(request))
         return Redirect(f"/manage/calls/{call_id}", status_code=303)
 
 

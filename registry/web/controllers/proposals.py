@@ -209,6 +209,9 @@ class ProposalsController(Controller):
                 )
         except (InvalidInput, Conflict) as error:
             return await _editor(request, proposal_id, error=error)
+        finally:
+            if isinstance(upload, UploadFile):
+                await upload.close()
         return Redirect(f"/proposals/{proposal_id}#attachments", status_code=303)
 
     @post("/proposals/{proposal_id:int}/attachments/{attachment_id:int}/delete")
