@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -46,17 +47,26 @@ def fill(driver: WebDriver, fields: dict[str, str]) -> None:
 
 
 def follow(driver: WebDriver, clickable) -> None:  # type: ignore[no-untyped-def]
-    """Click a link or button and wait until the next page has replaced this one (the URL can
-    change before the old document is gone)."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click a link or button and wait until another document has replaced this one.
+
+    The old document is marked rather than watched for staleness: while a page is being
+    replaced chromedriver can answer a staleness probe with "Node with given id does not
+    belong to the document" instead of a stale-element error."""
+    driver.execute_script("document.documentElement.setAttribute('data-left', '')")
     clickable.click()
-    wait(driver).until(EC.staleness_of(page))
+    WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !document.documentElement.hasAttribute('data-left')"
+            " && document.readyState !== 'loading'"
+        ),
+        "the page was not replaced",
+    )
     element(driver, "body")
 
 
 def submit(driver: WebDriver, form: str) -> None:
     """Press the form's button and wait until the browser has left the page."""
-    follow(driver, driver.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]"))
+    follow(driver, element(driver, f"{form} button[type=submit]"))
 
 
 def language(driver: WebDriver) -> str:

@@ -1,0 +1,348 @@
+"""Calls and proposals in a real browser: a fund manager opens a call from a criteria preset and
+publishes it; an applicant starts a proposal, lets autosave keep the draft, attaches a PDF,
+submits, submits a new version and withdraws."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from pypdf import PdfWriter
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.select import Select
+
+from tests.browser.conftest import _log_tail
+from tests.browser.test_account_flows import (
+    PASSWORD,
+    element,
+    fill,
+    follow,
+    path_of,
+    submit,
+    wait,
+    wait_for_path,
+)
+
+pytestmark = [pytest.mark.browser]
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+_HASH = PasswordHasher().hash(PASSWORD)
+
+
+@dataclass
+class Person:
+    email: str
+    totp_secret: str | None = None
+
+
+async def _make_person(database_url: str, role: str, scope: str, *, totp: bool) -> Person:
+    """A verified account made directly in the database (not through the pages under test):
+    one role scoped to an organisation or a fund, optionally with an enrolled TOTP secret."""
+    email = f"{role.replace('_', '.')}.{secrets.token_hex(4)}@example.vn"
+    secret = pyotp.random_base32() if totp else None
+    column = "organisation" if role == "applicant" else "fund"
+    conn = await asyncpg.connect(database_url)
+    try:
+        account_id = await conn.fetchval(
+            "INSERT INTO account (email, display_name, password_hash, email_verified_at, "
+            "totp_secret, totp_enrolled_at) VALUES ($1, $2, $3, now(), $4::text, "
+            "CASE WHEN $4::text IS NOT NULL THEN now() END) RETURNING id",
+            email, "Lê Thị Thu Hà", _HASH, secret,
+        )  # fmt: skip
+        await conn.execute(
+            f"INSERT INTO account_role (account, role, {column}) "
+            f"VALUES ($1, $2, (SELECT id FROM {column} WHERE code = $3))",
+            account_id, role, scope,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    return Person(email, secret)
+
+
+@pytest.fixture
+async def manager(live_server: str, database_url: str) -> Person:
+    """A manager of NAFOSTED, who signs in with an authenticator code."""
+    return await _make_person(database_url, "fund_manager", "nafosted", totp=True)
+
+
+@pytest.fixture
+async def applicant(live_server: str, database_url: str) -> Person:
+    """A confirmed member of VAST, without a second factor."""
+    return await _make_person(database_url, "applicant", "vast", totp=False)
+
+
+@pytest.fixture
+async def nafosted_id(database_url: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def server_log(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's log (conftest keeps it in the package's browser-data folder)."""
+    logs = sorted(
+        tmp_path_factory.getbasetemp().glob("browser-data*/server.log"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    return logs[-1] if logs else Path("/nonexistent")
+
+
+@contextmanager
+def explained_by(log: Path) -> Iterator[None]:
+    """A failed step or wait shows the end of the server's log alongside."""
+    try:
+        yield
+    except (AssertionError, WebDriverException) as failure:
+        # A WebDriver error's msg leaves out chromedriver's native stack trace.
+        what = getattr(failure, "msg", None) or str(failure)
+        pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{_log_tail(log)}")
+
+
+def sign_out(driver: WebDriver) -> None:
+    submit(driver, "header form[action='/logout']")
+    wait_for_path(driver, "/")
+    element(driver, "header a[href='/login']")
+
+
+def sign_in(driver: WebDriver, base_url: str, person: Person) -> None:
+    """Password, then the authenticator code when the account has a second factor."""
+    driver.get(f"{base_url}/login")
+    fill(driver, {"email": person.email, "password": PASSWORD})
+    submit(driver, "form[action='/login']")
+    if person.totp_secret:
+        wait_for_path(driver, "/login/code")
+        fill(driver, {"code": pyotp.TOTP(person.totp_secret).now()})
+        submit(driver, "form[action='/login/code']")
+    wait_for_path(driver, "/account")
+
+
+def local_datetime(moment: datetime) -> str:
+    """A `datetime-local` value in Vietnam time."""
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+
+
+def set_value(driver: WebDriver, css: str, value: str) -> None:
+    """Chromium's datetime-local inputs take typed digits segment by segment, in the locale's
+    order; setting the value (and telling the page) is what a date picker does."""
+    driver.execute_script(
+        "arguments[0].value = arguments[1];"
+        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+        element(driver, css),
+        value,
+    )
+    assert element(driver, css).get_attribute("value") == value
+
+
+def tick(driver: WebDriver, css: str) -> None:
+    box = element(driver, css)
+    if not box.is_selected():
+        box.click()
+    assert box.is_selected()
+
+
+def watch_autosave(driver: WebDriver) -> None:
+    """Log, in page order, each edit of the draft form and each autosave status shown. A
+    status stays on screen after later typing, so only a "saved" logged after the last edit
+    says that edit was saved (autosave reports it only when nothing changed meanwhile)."""
+    element(driver, "#autosave-status")
+    driver.execute_script(
+        """
+        const log = window.autosaveLog = [];
+        const form = document.getElementById("draft");
+        const status = document.getElementById("autosave-status");
+        for (const kind of ["input", "change"]) {
+          form.addEventListener(kind, () => log.push({edit: kind}));
+        }
+        new MutationObserver(() => log.push({status: status.textContent.trim()}))
+          .observe(status, {childList: true, characterData: true, subtree: true});
+        """
+    )
+
+
+def wait_until_autosaved(driver: WebDriver) -> None:
+    saved = element(driver, "form#draft").get_attribute("data-msg-saved")
+    assert saved
+    wait(driver).until(
+        lambda d: d.execute_script(
+            "const log = window.autosaveLog;"
+            "return log.some(e => e.edit) && log[log.length - 1].status === arguments[0];",
+            saved,
+        ),
+        "autosave never reported the last edit saved",
+    )
+    assert element(driver, "#autosave-status").text.strip() == saved
+
+
+def pdf_file(folder: Path) -> Path:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Author": "Trần Văn Bình", "/Title": "Thuyết minh"})
+    path = folder / "thuyet-minh.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+def open_call(driver: WebDriver, base_url: str, fund_id: int, title: str) -> int:
+    """As a signed-in manager: a new call from the NAFOSTED preset, saved and published."""
+    driver.get(f"{base_url}/manage/funds/{fund_id}/calls")
+    follow(driver, element(driver, "main").find_element(By.LINK_TEXT, "NAFOSTED"))
+    wait_for_path(driver, f"/manage/funds/{fund_id}/calls/new")
+    # The preset filled in the criteria; its name is shown as the chosen one.
+    assert element(driver, "main h1 + p strong").text == "NAFOSTED"
+    first_criterion = element(driver, "input[name='criterion-0-name_vi']")
+    assert first_criterion.get_attribute("value") == "Giá trị khoa học"
+
+    now = datetime.now(UTC)
+    fill(driver, {"title_vi": title})
+    boxes = driver.find_elements(By.CSS_SELECTOR, "main input[name='technologies']")
+    assert len(boxes) >= 2
+    for box in boxes[:2]:
+        box.click()
+    set_value(driver, "#f-opens_at", local_datetime(now - timedelta(days=1)))
+    set_value(driver, "#f-closes_at", local_datetime(now + timedelta(days=2)))
+    fill(driver, {"budget_vnd": "20.000.000.000", "max_request_vnd": "5.000.000.000"})
+    tick(driver, "input[name='required_attachments'][value='description']")
+    submit(driver, "main form.form")
+
+    assert not driver.find_elements(By.CSS_SELECTOR, "main .error"), element(driver, "main").text
+    found = re.fullmatch(r"/manage/calls/(\d+)", path_of(driver))
+    assert found, f"the new call's form led to {path_of(driver)}"
+    call_id = int(found.group(1))
+    assert title in element(driver, "main h1").text
+
+    submit(driver, f"form[action='/manage/calls/{call_id}/publish']")
+    wait_for_path(driver, f"/manage/calls/{call_id}")
+    assert not driver.find_elements(By.CSS_SELECTOR, "form[action$='/publish']")
+    element(driver, f"main a[href='/calls/{call_id}']")  # the public page is linked now
+    return call_id
+
+
+def test_a_manager_opens_a_call_and_an_applicant_submits_resubmits_and_withdraws(
+    browser: WebDriver,
+    live_server: str,
+    manager: Person,
+    applicant: Person,
+    nafosted_id: int,
+    server_log: Path,
+    tmp_path: Path,
+):
+    call_title = f"Đặt hàng nghiên cứu vi mạch {secrets.token_hex(2)}"
+    title = "Chip nhận dạng tiếng nói tiếng Việt"
+    new_title = "Chip nhận dạng tiếng nói tiếng Việt, tiết kiệm năng lượng"
+
+    with explained_by(server_log):
+        # 1. The manager (password and authenticator code) opens and publishes the call.
+        sign_in(browser, live_server, manager)
+        call_id = open_call(browser, live_server, nafosted_id, call_title)
+
+        # The public page shows it, with the preset's criteria.
+        browser.get(f"{live_server}/calls/{call_id}")
+        assert call_title in element(browser, "main h1").text
+        assert element(browser, "main h1 .state-open")
+        rows = browser.find_elements(By.CSS_SELECTOR, "table.criteria tbody tr")
+        assert [row.find_element(By.TAG_NAME, "td").text for row in rows] == [
+            "Giá trị khoa học",
+            "Năng lực nhóm nghiên cứu",
+            "Tính khả thi",
+        ]
+        assert "20.000.000.000" in element(browser, "dl.facts").text
+        sign_out(browser)
+
+        # 2. An applicant of VAST starts a proposal from the call's page.
+        sign_in(browser, live_server, applicant)
+        browser.get(f"{live_server}/calls/{call_id}")
+        submit(browser, f"form[action='/calls/{call_id}/proposals']")
+        found = re.fullmatch(r"/proposals/(\d+)", path_of(browser))
+        assert found, f"starting a proposal led to {path_of(browser)}"
+        proposal = f"/proposals/{found.group(1)}"
+        assert element(browser, "#submit-button").get_attribute("disabled") is not None
+        watch_autosave(browser)
+
+        # Typing is enough: autosave keeps the draft without the Save button.
+        fill(
+            browser,
+            {
+                "title_vi": title,
+                "abstract_vi": "Thiết kế chip tiết kiệm năng lượng cho nhận dạng tiếng nói.",
+                "pi_name": "Trần Văn Bình",
+                "duration_months": "24",
+            },
+        )
+        tick(browser, "#draft input[name='technologies']")
+        for name, value in (
+            ("budget-personnel-requested", "1000000000"),
+            ("budget-personnel-own", "300000000"),
+            ("milestone-0-month", "12"),
+            ("milestone-0-text", "Bản thiết kế vi mạch"),
+        ):
+            box = element(browser, f"#draft input[name='{name}']")
+            box.clear()
+            box.send_keys(value)
+        wait_until_autosaved(browser)
+        # Only the missing document holds the submission back.
+        blocked = browser.find_elements(By.CSS_SELECTOR, "#checklist li.blocked")
+        assert [item.get_attribute("data-key") for item in blocked] == ["attachments"]
+        assert element(browser, "#submit-button").get_attribute("disabled") is not None
+
+        browser.refresh()
+        wait_for_path(browser, proposal)
+        assert element(browser, "#f-title_vi").get_attribute("value") == title
+        assert element(browser, "#f-pi_name").get_attribute("value") == "Trần Văn Bình"
+
+        # Attach the description: the file is listed and submission opens.
+        Select(element(browser, "#f-kind")).select_by_value("description")
+        element(browser, "#f-file").send_keys(str(pdf_file(tmp_path)))
+        submit(browser, f"form[action='{proposal}/attachments']")
+        wait_for_path(browser, proposal)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#attachments .error")
+        assert "thuyet-minh.pdf" in element(browser, "#attachments table").text
+        assert element(browser, "#submit-button").is_enabled()
+
+        # Submit: a receipt for version 1.
+        follow(browser, element(browser, "#submit-button"))
+        wait_for_path(browser, f"{proposal}/receipts/1")
+        receipt_no = element(browser, "main dl.facts strong").text.strip()
+        assert re.fullmatch(r"[A-Z]+-\d{4}-\d{6}-V1", receipt_no), receipt_no
+        assert title in element(browser, "main dl.facts").text
+
+        # Back to the draft, change the title, let autosave keep it, submit a new version.
+        follow(browser, element(browser, f"main p:last-child a[href='{proposal}']"))
+        wait_for_path(browser, proposal)
+        assert element(browser, "main h1 .status-submitted")
+        watch_autosave(browser)
+        fill(browser, {"title_vi": new_title})
+        wait_until_autosaved(browser)
+        follow(browser, element(browser, "#submit-button"))
+        wait_for_path(browser, f"{proposal}/receipts/2")
+        second_no = element(browser, "main dl.facts strong").text.strip()
+        assert second_no == receipt_no[: -len("V1")] + "V2"
+        assert new_title in element(browser, "main dl.facts").text
+
+        # Withdraw: the status says so and the history keeps both versions.
+        browser.get(f"{live_server}{proposal}")
+        submit(browser, f"form[action='{proposal}/withdraw']")
+        wait_for_path(browser, proposal)
+        assert element(browser, "main h1 .status-withdrawn")
+        history = browser.find_elements(By.CSS_SELECTOR, "#submit table tbody tr")
+        versions = [row.find_element(By.TAG_NAME, "td").text.strip() for row in history]
+        assert sorted(versions) == ["1", "2"], versions
+        assert {receipt_no, second_no} <= {
+            row.find_elements(By.TAG_NAME, "td")[1].text.strip() for row in history
+        }
