@@ -464,13 +464,22 @@ async def submit(
     received_at = received_at or await now()
     async with database.engine().transaction():
         proposal = await get(actor, proposal_id, lock=True)
-        earlier = await database.fetchval(
-            "SELECT number FROM proposal_version WHERE proposal = $1 AND submit_key = $2",
+        earlier = await database.fetchrow(
+            "SELECT number, content FROM proposal_version WHERE proposal = $1 AND submit_key = $2",
             proposal_id,
             key,
         )
         if earlier is not None:
-            return await receipt(actor, proposal_id, earlier)
+            # A retry of the same click answers its receipt; the same key with a draft changed
+            # since (a page kept open after submitting) must not pass for a new submission.
+            sent, now_content = json.loads(earlier["content"]), _content(proposal)
+            if (sent["proposal"], sent["files"]) != (now_content["proposal"], now_content["files"]):
+                raise Conflict(
+                    "This page already submitted version %(number)s and the draft has changed "
+                    "since. Reload the page and submit again.",
+                    number=earlier["number"],
+                )
+            return await receipt(actor, proposal_id, earlier["number"])
         problems = blocking(proposal.checks(received_at))
         if any(check.key == "open" for check in problems):
             raise Conflict(CLOSED, closes_at=proposal.call.spec.closes_at)

@@ -307,3 +307,15 @@ async def test_every_step_is_audited(setting, db):
         f"call:{setting['call_id']}",
     )
     assert [a["action"] for a in call_actions] == ["call.created", "call.published"]
+
+
+async def test_a_used_submit_key_never_passes_for_a_changed_draft(setting):
+    applicant, proposal_id = setting["applicant"], setting["proposal_id"]
+    row_version = await _fill(setting)
+    key = str(uuid.uuid4())
+    await proposals.submit(applicant, proposal_id, key, ORIGIN)
+    changed = replace(setting["draft"], title_vi="Sửa sau khi nộp")
+    await proposals.save_draft(applicant, proposal_id, changed, row_version, ORIGIN)
+    with pytest.raises(Conflict):
+        await proposals.submit(applicant, proposal_id, key, ORIGIN)
+    assert (await proposals.get(applicant, proposal_id)).submitted_version == 1
