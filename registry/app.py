@@ -24,7 +24,12 @@ from registry import __version__, database
 from registry.services import mail
 from registry.settings import Settings
 from registry.web import i18n
-from registry.web.auth import PRIVATE_PREFIXES, origin_check, session_middleware
+from registry.web.auth import (
+    PRIVATE_PREFIXES,
+    arrival_stamp,
+    origin_check,
+    session_middleware,
+)
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.routes import ROUTE_HANDLERS
 from registry.web.templating import build_environment
@@ -107,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database_pool, mail_delivery],
         state=State({"settings": settings}),
-        middleware=[origin_check, session_middleware(settings)],
+        middleware=[arrival_stamp, origin_check, session_middleware(settings)],
         csrf_config=CSRFConfig(
             secret=settings.resolved_secret_key(),
             cookie_name="__Host-csrftoken" if secure else "csrftoken",

@@ -184,8 +184,10 @@ FROM proposal p JOIN organisation o ON o.id = p.organisation
 
 
 async def _load(proposal_id: int, *, lock: bool = False) -> tuple[Any, Call]:
+    # NO KEY UPDATE: serialises changes to this proposal without blocking the key-share locks
+    # other submissions take when they flag it as a near-duplicate (a deadlock otherwise).
     row = await database.fetchrow(
-        _PROPOSAL + "WHERE p.id = $1" + (" FOR UPDATE OF p" if lock else ""), proposal_id
+        _PROPOSAL + "WHERE p.id = $1" + (" FOR NO KEY UPDATE OF p" if lock else ""), proposal_id
     )
     if row is None:
         raise NotFound(NOT_FOUND)

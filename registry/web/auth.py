@@ -9,6 +9,7 @@ with a fresh id.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from litestar.connection import ASGIConnection
@@ -24,6 +25,7 @@ from registry.settings import Settings
 GuardType = Callable[[ASGIConnection, BaseRouteHandler], None]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Pages whose answers depend on who asks or carry form tokens: never stored by caches.
+RECEIVED_AT = "registry.received_at"
 PRIVATE_PREFIXES = (
     "/login", "/logout", "/register", "/verify-email", "/password-reset", "/account",
     "/admin", "/manage", "/organisations", "/dev", "/proposals",
@@ -70,6 +72,22 @@ def session_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         return middleware
 
     return wrap
+
+
+def arrival_stamp(app: ASGIApp) -> ASGIApp:
+    """Note when a request reached the server, before anything can make it wait (a database
+    connection, the session lookup): a submission is judged by the moment it was received."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[RECEIVED_AT] = datetime.now(UTC)
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def received_at(connection: ASGIConnection) -> datetime:
+    return connection.scope["state"][RECEIVED_AT]  # type: ignore[typeddict-item]
 
 
 def origin_check(app: ASGIApp) -> ASGIApp:

@@ -40,7 +40,7 @@ from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
 from registry.services.blobs import BlobStore
 from registry.settings import Settings
 from registry.web import forms
-from registry.web.auth import guarded_actor, has_role
+from registry.web.auth import guarded_actor, has_role, received_at
 from registry.web.controllers.account import field_messages, form_page, origin_of
 from registry.web.controllers.calls import form_data
 from registry.web.errors import status_of
@@ -255,6 +255,7 @@ class ProposalsController(Controller):
                 proposal_id,
                 values.get("submit_key", ""),
                 origin_of(request),
+                received_at=received_at(request),
             )
         except (InvalidInput, InvalidForm, Conflict) as error:
             return await _editor(request, proposal_id, error=error)

@@ -13,7 +13,7 @@
   var timer = null;
   var dirty = false;
   var saving = null;
-  var stopped = false;
+  var stopped = false;  // or "conflict" / "closed": autosave has stopped, and why
 
   function say(key) { status.textContent = form.dataset[key] || ""; }
 
@@ -42,7 +42,14 @@
       credentials: "same-origin",
       headers: { "X-Autosave": "1", "Accept": "application/json" }
     }).then(function (response) {
-      if (response.status === 409) { stopped = true; say("msgConflict"); return; }
+      if (response.status === 409) {
+        return response.json().then(function (answer) {
+          if (answer.conflict_url) { stopped = "conflict"; say("msgConflict"); return; }
+          // Anything else (the call has closed): say why, stop saving, let Submit ask.
+          stopped = "closed";
+          status.textContent = (answer.errors && answer.errors[""]) || form.dataset.msgInvalid;
+        });
+      }
       if (!response.ok) { say("msgInvalid"); return; }
       return response.json().then(function (answer) {
         form.elements.row_version.value = answer.row_version;
@@ -70,7 +77,10 @@
       if (!dirty && !saving) return;
       event.preventDefault();
       if (timer) clearTimeout(timer);
-      save().then(function () { if (!stopped) submitForm.submit(); });
+      // After a conflict the typed changes are not saved: submitting now would send the
+      // other window's version, so the page asks to compare first. Otherwise the server
+      // decides (a closed call answers why).
+      save().then(function () { if (stopped !== "conflict") submitForm.submit(); });
     });
   }
   window.addEventListener("beforeunload", function (event) {
