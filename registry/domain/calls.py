@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from registry.domain.catalogue import Localized
-from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.errors import InvalidInput, Problems
 from registry.domain.money import parse_vnd
-from registry.domain.text import clean
+from registry.domain.text import clean_limited
 
 TENTHS = 10
 WEIGHT_ONE = 1000
@@ -279,6 +279,8 @@ class AttachmentKind(StrEnum):
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CRITERIA_ROWS_MAX = 8
+NAME_MAX = 200
+GUIDANCE_MAX = 2000
 TITLE_MAX = 300
 DESCRIPTION_MAX = 10000
 
@@ -347,76 +349,77 @@ def _decimal(value: int, scale: int) -> str:
     return f"{whole}." + str(rest).rjust(len(str(scale)) - 1, "0").rstrip("0")
 
 
-def criteria_from_form(form: Mapping[str, str], problems: list[InvalidInput]) -> Criteria | None:
+def criteria_from_form(form: Mapping[str, str], problems: Problems) -> Criteria | None:
     """Rows criterion-N-name_vi/name_en/guidance_vi/guidance_en/threshold/weight/tie_rank, the
-    overall threshold and the tie_break-N selects. Empty rows are dropped; problems are
-    appended to `problems`."""
+    overall threshold and the tie_break-N selects. Empty rows are dropped; problems are noted
+    in `problems`."""
     items: list[Criterion] = []
     ranks: list[int] = []
     for row in range(CRITERIA_ROWS_MAX):
-
-        def value(name: str, row: int = row) -> str:
-            return form.get(f"criterion-{row}-{name}", "").strip()
-
-        if not value("name_vi"):
+        if not form.get(f"criterion-{row}-name_vi", "").strip():
             continue
         try:
-            threshold = parse_decimal(
-                value("threshold") or "0", field=f"criterion-{row}-threshold",
-                scale=TENTHS, low=DEFAULT_SCALE.low, high=DEFAULT_SCALE.high,
-            )  # fmt: skip
-            if threshold % DEFAULT_SCALE.step:
-                raise InvalidInput(
-                    "Thresholds are marks: use steps of %(step)s.",
-                    field=f"criterion-{row}-threshold",
-                    step=format_mark(DEFAULT_SCALE.step),
-                )
-            weight = parse_decimal(
-                value("weight") or "1", field=f"criterion-{row}-weight",
-                scale=WEIGHT_ONE, low=1, high=10 * WEIGHT_ONE,
-            )  # fmt: skip
-            rank = parse_decimal(
-                value("tie_rank") or str(row + 1), field=f"criterion-{row}-tie_rank",
-                scale=1, low=1, high=CRITERIA_ROWS_MAX,
-            )  # fmt: skip
+            item, rank = _criterion_row(form, row)
         except InvalidInput as problem:
-            problems.append(problem)
+            problems.add(problem)
             continue
-        items.append(
-            Criterion(
-                Localized(value("name_vi")[:200], value("name_en")[:200] or None),
-                Localized(value("guidance_vi")[:2000], value("guidance_en")[:2000] or None),
-                threshold=threshold,
-                weight=weight,
-            )
-        )
+        items.append(item)
         ranks.append(rank)
-    if not items and not any((p.field or "").startswith("criterion-") for p in problems):
-        problems.append(
-            InvalidInput("Publish at least one criterion.", field="criterion-0-name_vi")
-        )
-    try:
-        overall = parse_decimal(
+    if not items and not any((p.field or "").startswith("criterion-") for p in problems.found):
+        problems.add(InvalidInput("Publish at least one criterion.", field="criterion-0-name_vi"))
+    overall = problems.read(
+        lambda: parse_decimal(
             form.get("overall_threshold", "") or "0", field="overall_threshold",
             scale=TENTHS, low=0, high=DEFAULT_SCALE.high * max(len(items), 1),
-        )  # fmt: skip
-    except InvalidInput as problem:
-        problems.append(problem)
-        overall = 0
+        ),
+        0,
+    )  # fmt: skip
     tie_breaks: list[TieBreak] = []
     for row in range(len(TieBreak)):
         chosen = form.get(f"tie_break-{row}", "")
         if chosen in set(TieBreak) and TieBreak(chosen) not in tie_breaks:
             tie_breaks.append(TieBreak(chosen))
         elif chosen:
-            problems.append(
-                InvalidInput("Choose each tie-break rule once.", field=f"tie_break-{row}")
-            )
+            problems.add(InvalidInput("Choose each tie-break rule once.", field=f"tie_break-{row}"))
     if not items:
         return None
     # Criteria compared for ties in the order of their ranks (equal ranks keep row order).
     order = tuple(sorted(range(len(items)), key=lambda i: (ranks[i], i)))
-    return Criteria(tuple(items), overall, tuple(tie_breaks), order)
+    return Criteria(tuple(items), overall or 0, tuple(tie_breaks), order)
+
+
+def _criterion_row(form: Mapping[str, str], row: int) -> tuple[Criterion, int]:
+    """One criterion row and its tie-break rank, or the row's first problem."""
+
+    def field(name: str) -> str:
+        return f"criterion-{row}-{name}"
+
+    def text(name: str, limit: int) -> str:
+        return clean_limited(form.get(field(name), ""), field=field(name), limit=limit)
+
+    threshold = parse_decimal(
+        form.get(field("threshold"), "").strip() or "0", field=field("threshold"),
+        scale=TENTHS, low=DEFAULT_SCALE.low, high=DEFAULT_SCALE.high,
+    )  # fmt: skip
+    if threshold % DEFAULT_SCALE.step:
+        raise InvalidInput(
+            "Thresholds are marks: use steps of %(step)s.",
+            field=field("threshold"),
+            step=format_mark(DEFAULT_SCALE.step),
+        )
+    weight = parse_decimal(
+        form.get(field("weight"), "").strip() or "1", field=field("weight"),
+        scale=WEIGHT_ONE, low=1, high=10 * WEIGHT_ONE,
+    )  # fmt: skip
+    rank = parse_decimal(
+        form.get(field("tie_rank"), "").strip() or str(row + 1), field=field("tie_rank"),
+        scale=1, low=1, high=CRITERIA_ROWS_MAX,
+    )  # fmt: skip
+    name = Localized(text("name_vi", NAME_MAX), text("name_en", NAME_MAX) or None)
+    guidance = Localized(
+        text("guidance_vi", GUIDANCE_MAX), text("guidance_en", GUIDANCE_MAX) or None
+    )
+    return Criterion(name, guidance, threshold=threshold, weight=weight), rank
 
 
 def criteria_form_fields(criteria: Criteria) -> dict[str, str]:
@@ -442,30 +445,33 @@ def spec_from_form(
     form: Mapping[str, str], technologies: list[str], attachments: list[str]
 ) -> CallSpec:
     """A call from the manager's form, or InvalidForm naming each bad field."""
-    problems: list[InvalidInput] = []
-
-    def read(parse, default):  # type: ignore[no-untyped-def]
-        try:
-            return parse()
-        except InvalidInput as problem:
-            problems.append(problem)
-            return default
+    problems = Problems()
 
     def text(name: str, limit: int) -> str:
-        value = clean(form.get(name, ""))
-        if len(value) > limit:
-            problems.append(
-                InvalidInput("Use at most %(count)s characters.", field=name, count=limit)
-            )
-        return value[:limit]
+        return problems.read(lambda: clean_limited(form.get(name, ""), field=name, limit=limit), "")
 
+    def money(name: str) -> int:
+        return problems.read(lambda: parse_vnd(form.get(name, ""), field=name), 0)
+
+    def number(name: str, default: str, *, scale: int, low: int, high: int) -> int:
+        return problems.read(
+            lambda: parse_decimal(
+                form.get(name, "") or default, field=name, scale=scale, low=low, high=high
+            ),
+            int(default) * scale,
+        )
+
+    def local_time(name: str) -> datetime:
+        return problems.read(lambda: parse_local_time(form.get(name, ""), field=name), now)
+
+    now = datetime.now(UTC)
     title_vi = text("title_vi", TITLE_MAX)
     if not title_vi:
-        problems.append(InvalidInput("Enter the call's title in Vietnamese.", field="title_vi"))
+        problems.add(InvalidInput("Enter the call's title in Vietnamese.", field="title_vi"))
     chosen = []
     for value in technologies:
         if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**31:
-            problems.append(
+            problems.add(
                 InvalidInput("Choose technologies from the list in force.", field="technologies")
             )
             break
@@ -473,62 +479,38 @@ def spec_from_form(
     kinds = []
     for value in attachments:
         if value not in set(AttachmentKind):
-            problems.append(
+            problems.add(
                 InvalidInput("Choose document kinds from the list.", field="required_attachments")
             )
             break
         kinds.append(value)
-    now = datetime.now(UTC)
-    opens_at = read(lambda: parse_local_time(form.get("opens_at", ""), field="opens_at"), now)
-    closes_at = read(lambda: parse_local_time(form.get("closes_at", ""), field="closes_at"), now)
-
-    def money(name: str) -> int:
-        return read(lambda: parse_vnd(form.get(name, ""), field=name), 0)
-
-    budget, smallest, largest = (
-        money("budget_vnd"),
-        money("min_request_vnd"),
-        money("max_request_vnd"),
-    )
-    if not budget:
-        problems.append(InvalidInput("Enter the call's total budget.", field="budget_vnd"))
-    if not largest:
-        problems.append(
-            InvalidInput(
-                "Enter the largest amount one proposal may ask for.", field="max_request_vnd"
-            )
-        )
-    cofunding = read(
-        lambda: parse_decimal(form.get("cofunding_percent", "") or "0", field="cofunding_percent",
-                              scale=10, low=0, high=999),
-        0,
-    )  # fmt: skip
-    reviewers = read(
-        lambda: parse_decimal(form.get("reviewers_per_proposal", "") or "3",
-                              field="reviewers_per_proposal", scale=1, low=1, high=20),
-        3,
-    )  # fmt: skip
-    criteria = criteria_from_form(form, problems)
-    if problems:
-        raise InvalidForm(problems)
-    assert criteria is not None  # criteria_from_form reports a problem otherwise
-    return CallSpec(
+    spec = CallSpec(
         title_vi=title_vi,
         title_en=text("title_en", TITLE_MAX),
         description_vi=text("description_vi", DESCRIPTION_MAX),
         description_en=text("description_en", DESCRIPTION_MAX),
         technologies=tuple(dict.fromkeys(chosen)),
-        opens_at=opens_at,
-        closes_at=closes_at,
-        budget_vnd=budget,
-        min_request_vnd=smallest,
-        max_request_vnd=largest,
-        cofunding_permille=cofunding,
+        opens_at=local_time("opens_at"),
+        closes_at=local_time("closes_at"),
+        budget_vnd=money("budget_vnd"),
+        min_request_vnd=money("min_request_vnd"),
+        max_request_vnd=money("max_request_vnd"),
+        cofunding_permille=number("cofunding_percent", "0", scale=10, low=0, high=999),
         required_attachments=tuple(dict.fromkeys(kinds)),
-        reviewers_per_proposal=reviewers,
+        reviewers_per_proposal=number("reviewers_per_proposal", "3", scale=1, low=1, high=20),
         blind_review=form.get("blind_review", "") == "on",
-        criteria=criteria,
+        criteria=criteria_from_form(form, problems),  # type: ignore[arg-type]
     )
+    if not spec.budget_vnd:
+        problems.add(InvalidInput("Enter the call's total budget.", field="budget_vnd"))
+    if not spec.max_request_vnd:
+        problems.add(
+            InvalidInput(
+                "Enter the largest amount one proposal may ask for.", field="max_request_vnd"
+            )
+        )
+    problems.raise_any()  # criteria_from_form notes a problem whenever it answers None
+    return spec
 
 
 def spec_form_fields(spec: CallSpec) -> dict[str, str]:

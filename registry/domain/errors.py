@@ -5,6 +5,11 @@ Messages are English msgids: the web layer translates them (vi/en) before showin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class RegistryError(Exception):
     """Base of every error the application expects and explains to people."""
@@ -41,6 +46,29 @@ class InvalidForm(RegistryError):
     def __init__(self, problems: list[InvalidInput]) -> None:
         super().__init__(problems[0].message, **problems[0].params)
         self.problems = problems
+
+
+class Problems:
+    """Collects every field's problem while a form is read, so it shows them all at once."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def read(self, parse: Callable[[], T], default: T | None = None) -> T | None:
+        """`parse()`, or `default` with its problem noted."""
+        try:
+            return parse()
+        except InvalidInput as problem:
+            self.found.append(problem)
+            return default
+
+    def add(self, problem: InvalidInput | None) -> None:
+        if problem is not None:
+            self.found.append(problem)
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise InvalidForm(self.found)
 
 
 class Conflict(RegistryError):

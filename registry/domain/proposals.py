@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -24,9 +24,9 @@ from registry.domain.calls import (
     received_in_time,
     totals,
 )
-from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.errors import InvalidInput, Problems
 from registry.domain.money import parse_vnd
-from registry.domain.text import clean
+from registry.domain.text import clean_limited
 
 TITLE_MAX = 300
 ABSTRACT_MAX = 5000
@@ -129,41 +129,16 @@ def parse_whole(value: str, *, field: str, low: int, high: int, message: str) ->
     return int(text)
 
 
-def _text(value: str, *, field: str, limit: int) -> str:
-    text = clean(value)
-    if len(text) > limit:
-        raise InvalidInput("Use at most %(count)s characters.", field=field, count=limit)
-    return text
-
-
-class _Problems:
-    """Collects every field's problem so the form shows them all at once."""
-
-    def __init__(self) -> None:
-        self.found: list[InvalidInput] = []
-
-    def read(self, read: Callable[[], Any], default: Any = None) -> Any:
-        try:
-            return read()
-        except InvalidInput as problem:
-            self.found.append(problem)
-            return default
-
-    def add(self, problem: InvalidInput | None) -> None:
-        if problem is not None:
-            self.found.append(problem)
-
-
 def draft_from_form(form: Mapping[str, str], technologies: list[str]) -> Draft:
     """A draft from the proposal form's fields, or InvalidForm naming each bad field.
 
     Rows: team-N-name/orcid/role, milestone-N-month/text, budget-<category>-requested/own.
     Empty rows are dropped, so the plain form can always offer spare ones.
     """
-    problems = _Problems()
+    problems = Problems()
 
     def text(name: str, limit: int) -> str:
-        return problems.read(lambda: _text(form.get(name, ""), field=name, limit=limit), "")
+        return problems.read(lambda: clean_limited(form.get(name, ""), field=name, limit=limit), "")
 
     duration = problems.read(
         lambda: parse_whole(
@@ -252,8 +227,7 @@ def draft_from_form(form: Mapping[str, str], technologies: list[str]) -> Draft:
         duration_months=duration,
         milestones=tuple(sorted(milestones, key=lambda m: m.month)),
     )
-    if problems.found:
-        raise InvalidForm(problems.found)
+    problems.raise_any()
     return draft
 
 

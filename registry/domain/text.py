@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from registry.domain.errors import InvalidInput
+
 #: Vietnamese alphabet order (a ă â b c d đ e ê ... ư v x y) with the Latin letters that appear in
 #: loan words and codes (f j w z) placed where the Latin alphabet has them.
 ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -28,6 +30,14 @@ def nfc(text: str) -> str:
 def clean(text: str) -> str:
     """NFC with runs of whitespace collapsed and the ends trimmed."""
     return " ".join(nfc(text).split())
+
+
+def clean_limited(text: str, *, field: str, limit: int) -> str:
+    """`clean(text)`, refused (never cut) when longer than `limit` characters."""
+    cleaned = clean(text)
+    if len(cleaned) > limit:
+        raise InvalidInput("Use at most %(count)s characters.", field=field, count=limit)
+    return cleaned
 
 
 #: The Unicode blocks of combining marks (Vietnamese tone and vowel marks are in the first).

@@ -15,8 +15,9 @@ from registry.domain.calls import (
     BudgetLine,
     criteria_form_fields,
     criteria_from_form,
+    spec_from_form,
 )
-from registry.domain.errors import InvalidForm, InvalidInput
+from registry.domain.errors import InvalidForm, InvalidInput, Problems
 from registry.domain.money import AMOUNT_MAX, group_thousands, parse_vnd
 from registry.domain.proposals import (
     CallRules,
@@ -104,9 +105,9 @@ def test_every_bad_field_is_reported_at_once():
 
 @given(st.sampled_from(sorted(PRESETS)))
 def test_criteria_survive_the_call_form(name):
-    problems: list[InvalidInput] = []
+    problems = Problems()
     assert criteria_from_form(criteria_form_fields(PRESETS[name]), problems) == PRESETS[name]
-    assert problems == []
+    assert problems.found == []
 
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -136,3 +137,15 @@ def test_the_content_digest_ignores_key_order_but_not_content():
     one = {"a": 1, "b": ["trí tuệ", 2]}
     assert content_digest(one) == content_digest({"b": ["trí tuệ", 2], "a": 1})
     assert content_digest(one) != content_digest({"a": 1, "b": ["tri tue", 2]})
+
+
+def test_over_long_call_texts_are_refused_not_cut():
+    form = criteria_form_fields(PRESETS["horizon_ria"]) | {
+        "title_vi": "Đợt kêu gọi",
+        "description_en": "x" * 10_001,
+        "criterion-1-guidance_vi": "y" * 2_001,
+    }
+    with pytest.raises(InvalidForm) as refused:
+        spec_from_form(form, [], [])
+    fields = {problem.field for problem in refused.value.problems}
+    assert {"description_en", "criterion-1-guidance_vi"} <= fields
