@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -264,8 +264,8 @@ def _require_open(proposal: Proposal, at: datetime) -> None:
 
 async def save_draft(
     actor: Actor, proposal_id: int, draft: Draft, row_version: int, origin: Origin
-) -> int:
-    """Store the draft if nobody changed it since `row_version`; answer the new version.
+) -> Proposal:
+    """Store the draft if nobody changed it since `row_version`; answer the proposal as saved.
 
     A stale `row_version` (another tab saved first) is StaleEdit, never a silent overwrite.
     Saving the draft of a submitted proposal does not change what was submitted.
@@ -277,7 +277,7 @@ async def save_draft(
         if proposal.row_version != row_version:
             raise StaleEdit("This draft was changed in another window or by a colleague.")
         if draft == proposal.draft:
-            return row_version
+            return proposal
         sums = draft.totals
         new_version = await database.fetchval(
             "UPDATE proposal SET draft = $2::jsonb, requested_vnd = $3, own_vnd = $4, "
@@ -297,7 +297,7 @@ async def save_draft(
             client_address=origin.client_address,
             after={"changed": sorted(k for k in after if after[k] != before[k])},
         )
-    return new_version
+    return replace(proposal, draft=draft, row_version=new_version)
 
 
 # Attachments ---------------------------------------------------------------------------------
@@ -533,7 +533,8 @@ async def submit(
         )
         failpoints.reach("submit.before_commit")
     failpoints.reach("submit.after_commit")
-    return await receipt(actor, proposal_id, number)
+    # Built from what was just written: no second read of the proposal at the deadline peak.
+    return _receipt(proposal, number, receipt_no, received_at, digest, content, actor.display_name)
 
 
 async def _flag_duplicates(version_id: int, proposal: Proposal) -> None:
@@ -596,19 +597,38 @@ async def receipt(actor: Actor, proposal_id: int, number: int) -> Receipt:
     )
     if row is None:
         raise NotFound(NOT_FOUND)
-    content = json.loads(row["content"])
+    return _receipt(
+        proposal,
+        number,
+        row["receipt_no"],
+        row["received_at"],
+        row["content_sha256"],
+        json.loads(row["content"]),
+        row["display_name"],
+    )
+
+
+def _receipt(
+    proposal: Proposal,
+    number: int,
+    receipt_no: str,
+    received_at: datetime,
+    content_sha256: str,
+    content: dict[str, Any],
+    submitted_by: str,
+) -> Receipt:
     return Receipt(
-        receipt_no=row["receipt_no"],
+        receipt_no=receipt_no,
         reference=proposal.reference,
-        proposal_id=proposal_id,
+        proposal_id=proposal.id,
         version=number,
         title=content["proposal"]["title_vi"],
         call_title=proposal.call.title,
         fund_name=proposal.call.fund_name,
         organisation_name=proposal.organisation_name,
-        submitted_by=row["display_name"],
-        received_at=row["received_at"],
-        content_sha256=row["content_sha256"],
+        submitted_by=submitted_by,
+        received_at=received_at,
+        content_sha256=content_sha256,
         files=tuple(content["files"]),
     )
 

@@ -60,9 +60,10 @@ async def setting(db, database_url):
 
 async def _fill(setting) -> int:
     proposal = await proposals.get(setting["applicant"], setting["proposal_id"])
-    return await proposals.save_draft(
+    saved = await proposals.save_draft(
         setting["applicant"], proposal.id, setting["draft"], proposal.row_version, ORIGIN
     )
+    return saved.row_version
 
 
 async def _close_now(db, call_id: int) -> None:
@@ -227,9 +228,10 @@ async def test_resubmissions_keep_history_and_only_the_latest_counts(setting, db
     row_version = await _fill(setting)
     titles = ["Phiên bản một", "Phiên bản hai", "Phiên bản ba"]
     for title in titles:
-        row_version = await proposals.save_draft(
+        saved = await proposals.save_draft(
             applicant, proposal_id, replace(setting["draft"], title_vi=title), row_version, ORIGIN
         )
+        row_version = saved.row_version
         await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
     proposal = await proposals.get(applicant, proposal_id)
     assert proposal.submitted_version == 3

@@ -155,7 +155,7 @@ class ProposalsController(Controller):
         try:
             draft = draft_from_form(values, lists["technologies"])
             row_version = forms.row_version(values)
-            new_version = await proposals.save_draft(
+            saved = await proposals.save_draft(
                 actor, proposal_id, draft, row_version, origin_of(request)
             )
         except StaleEdit as error:
@@ -167,12 +167,10 @@ class ProposalsController(Controller):
                 return _json_error(error)
             return await _editor(request, proposal_id, values=values | lists, error=error)
         if _wants_json(request):
-            proposal = await proposals.get(actor, proposal_id)
-            now = await proposals.now()
-            checks = proposal.checks(now)
+            checks = saved.checks(received_at(request))
             return Response(
                 {
-                    "row_version": new_version,
+                    "row_version": saved.row_version,
                     "checks": [
                         {"key": c.key, "ok": c.ok, "message": "" if c.ok else check_message(c)}
                         for c in checks
