@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
@@ -85,43 +86,42 @@ def query_url(path: str, **params: object) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-_ROLE_NAMES = {
-    "applicant": N_("Applicant"),
-    "reviewer": N_("Expert reviewer"),
-    "fund_manager": N_("Fund manager"),
-    "admin": N_("Administrator"),
-}
+def _names(msgids: dict[str, str]) -> Callable[[str], str]:
+    """A function naming each code (an enum value) in the reader's language."""
+
+    def name(code: str) -> str:
+        return i18n.gettext_(msgids[str(code)])
+
+    return name
 
 
-def role_name(role: str) -> str:
-    return i18n.gettext_(_ROLE_NAMES[str(role)])
-
-
-_ATTACHMENT_KINDS = {
-    "description": N_("Project description"),
-    "cvs": N_("CVs of the team"),
-    "budget_justification": N_("Budget justification"),
-    "endorsement": N_("Endorsement of the host organisation"),
-    "other": N_("Other document"),
-}
-
-
-def attachment_kind_name(kind: str) -> str:
-    return i18n.gettext_(_ATTACHMENT_KINDS[str(kind)])
-
-
-_BUDGET_CATEGORIES = {
-    "personnel": N_("Personnel"),
-    "equipment": N_("Equipment"),
-    "materials": N_("Materials and supplies"),
-    "travel": N_("Travel and conferences"),
-    "subcontracting": N_("Subcontracting"),
-    "other": N_("Other costs"),
-}
-
-
-def budget_category_name(category: str) -> str:
-    return i18n.gettext_(_BUDGET_CATEGORIES[str(category)])
+role_name = _names(
+    {
+        "applicant": N_("Applicant"),
+        "reviewer": N_("Expert reviewer"),
+        "fund_manager": N_("Fund manager"),
+        "admin": N_("Administrator"),
+    }
+)
+attachment_kind_name = _names(
+    {
+        "description": N_("Project description"),
+        "cvs": N_("CVs of the team"),
+        "budget_justification": N_("Budget justification"),
+        "endorsement": N_("Endorsement of the host organisation"),
+        "other": N_("Other document"),
+    }
+)
+budget_category_name = _names(
+    {
+        "personnel": N_("Personnel"),
+        "equipment": N_("Equipment"),
+        "materials": N_("Materials and supplies"),
+        "travel": N_("Travel and conferences"),
+        "subcontracting": N_("Subcontracting"),
+        "other": N_("Other costs"),
+    }
+)
 
 
 def build_environment() -> Environment:

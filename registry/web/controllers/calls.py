@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from registry.domain.accounts import Role
 from registry.domain.calls import (
+    CRITERIA_ROWS_MAX,
     PRESETS,
     AttachmentKind,
     BudgetCategory,
@@ -59,7 +60,7 @@ async def _call_form(
         attachment_kinds=list(AttachmentKind),
         tie_breaks=list(TieBreak),
         presets=PRESET_NAMES,
-        criteria_rows=range(6),
+        criteria_rows=range(CRITERIA_ROWS_MAX),
         **context,
     )
 
