@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,7 +37,7 @@ from registry.domain.text import clean
 from registry.i18n import N_
 from registry.services import audit, failpoints, mail
 from registry.services.accounts import Origin
-from registry.services.attachments_check import MAX_ATTACHMENT_BYTES, check_pdf
+from registry.services.attachments_check import check_pdf
 from registry.services.blobs import BlobStore
 from registry.services.calls import NOT_FOUND, Call, managed_call, published_call
 
@@ -308,7 +309,7 @@ async def add_attachment(
     proposal_id: int,
     kind: str,
     filename: str,
-    upload: Path,
+    data: bytes,
     store: BlobStore,
     origin: Origin,
 ) -> int:
@@ -319,10 +320,12 @@ async def add_attachment(
     name = clean(Path(filename.replace("\\", "/")).name)[:FILENAME_MAX] or "document.pdf"
     proposal = await get(actor, proposal_id)
     _require_open(proposal, await now())
-    data = await asyncio.to_thread(upload.read_bytes)
     size = len(data)
     _check_quota(proposal, size)
-    checked = await check_pdf(upload)
+    with tempfile.TemporaryDirectory() as folder:  # the checker reads a file, in its own process
+        upload = Path(folder) / "upload.pdf"
+        await asyncio.to_thread(upload.write_bytes, data)
+        checked = await check_pdf(upload)
     # Files reach the disk before the row that names them commits (blobs.BlobStore).
     sha256 = await asyncio.to_thread(store.put, data)
     stripped = await asyncio.to_thread(store.put, checked.stripped)
@@ -362,12 +365,7 @@ async def add_attachment(
 
 
 def _check_quota(proposal: Proposal, size: int) -> None:
-    if size > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput(
-            "The file is larger than %(limit)s MB.",
-            field="file",
-            limit=MAX_ATTACHMENT_BYTES // 1024 // 1024,
-        )
+    """Room left on the proposal (each file's own size limit is check_pdf's)."""
     if len(proposal.attachments) >= ATTACHMENTS_MAX:
         raise Conflict("A proposal can have at most %(count)s files.", count=ATTACHMENTS_MAX)
     if sum(a.size for a in proposal.attachments) + size > QUOTA_BYTES:

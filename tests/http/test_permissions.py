@@ -11,7 +11,6 @@ import fnmatch
 import io
 import itertools
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -223,12 +222,9 @@ async def submitted_proposal(
     proposal = await proposals.get(member, proposal_id)
     draft = complete_draft(tuple(await technology_ids()), title=title)
     await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
-    with tempfile.TemporaryDirectory() as folder:
-        upload = Path(folder) / "upload.pdf"
-        upload.write_bytes(pdf_bytes(title))
-        attachment_id = await proposals.add_attachment(
-            member, proposal_id, "description", "thuyet-minh.pdf", upload, store, ORIGIN
-        )
+    attachment_id = await proposals.add_attachment(
+        member, proposal_id, "description", "thuyet-minh.pdf", pdf_bytes(title), store, ORIGIN
+    )
     await proposals.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
     files = {a.id: a.sha256 for a in (await proposals.get(member, proposal_id)).attachments}
     return proposal_id, attachment_id, files[attachment_id]

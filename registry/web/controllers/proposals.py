@@ -7,12 +7,9 @@ The services scope every proposal to the actor's organisations: anyone else's is
 
 from __future__ import annotations
 
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any, ClassVar
 
-import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -192,19 +189,15 @@ class ProposalsController(Controller):
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise InvalidInput("Choose a PDF file to attach.", field="file")
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "upload.pdf"
-                data = await upload.read()
-                await anyio.Path(path).write_bytes(data)
-                await proposals.add_attachment(
-                    guarded_actor(request),
-                    proposal_id,
-                    kind,
-                    upload.filename,
-                    path,
-                    _store(settings),
-                    origin_of(request),
-                )
+            await proposals.add_attachment(
+                guarded_actor(request),
+                proposal_id,
+                kind,
+                upload.filename,
+                await upload.read(),
+                _store(settings),
+                origin_of(request),
+            )
         except (InvalidInput, Conflict) as error:
             return await _editor(request, proposal_id, error=error)
         finally:
