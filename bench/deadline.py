@@ -141,9 +141,10 @@ def _manager(people: People) -> Any:
 
 async def create_call(people: People) -> tuple[int, tuple[int, ...]]:
     """A published call open for an hour; its closing time is set once everyone is ready."""
-    from registry.domain.calls import PRESETS, CallSpec
+    from registry.domain.accounts import Origin
+    from registry.domain.calls import CallSpec
+    from registry.domain.scoring import PRESETS
     from registry.services import calls
-    from registry.services.accounts import Origin
 
     manager = _manager(people)
     technologies = tuple(t for t, _ in await calls.eligible_technologies())[:3]
@@ -173,8 +174,8 @@ async def create_call(people: People) -> tuple[int, tuple[int, ...]]:
 
 
 async def set_closing_time(people: People, call_id: int, closes_at: dt.datetime) -> None:
+    from registry.domain.accounts import Origin
     from registry.services import calls
-    from registry.services.accounts import Origin
 
     manager = _manager(people)
     call = await calls.managed_call(manager, call_id)
@@ -590,7 +591,7 @@ class Applicant:
     def fields(self) -> dict[str, Any]:
         """Every field of the draft form as the page has it (2 spare team rows, every budget
         line, the filled milestones and 2 spare ones), the abstract growing with each save."""
-        from registry.domain.calls import BudgetCategory
+        from registry.domain.proposals import BudgetCategory
 
         shown = min(len(self.text.sentences), 3 + self.saves)
         abstract = " ".join(self.text.sentences[:shown])[:5000]

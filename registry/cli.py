@@ -36,10 +36,10 @@ async def migrate() -> None:
 
 
 async def load_fixtures(path: Path) -> dict[str, int]:
-    from registry.services import catalogue
+    from registry.services import reference
 
     data = json.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 (one small file, CLI)
-    report = await catalogue.load_reference(data)
+    report = await reference.load_reference(data)
     return report.counts
 
 

@@ -14,6 +14,10 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from registry.domain.errors import N_
+
+__all__ = ["N_", "catalogue", "translate_in"]
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -40,8 +44,3 @@ def translate_in(language: str, message: str, params: Mapping[str, object] | Non
     """Translate a msgid that may carry %(name)s placeholders."""
     text = catalogue(language).gettext(message)
     return text % dict(params) if params else text
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogues without translating it yet."""
-    return message

@@ -14,6 +14,7 @@ APP_CONFIG = AppConfig(
             "registry.tables.catalogue",
             "registry.tables.accounts",
             "registry.tables.calls",
+            "registry.tables.proposals",
         ],
         exclude_imported=True,
     ),

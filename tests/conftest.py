@@ -43,10 +43,10 @@ async def catalogue(database_url: str) -> None:
     loop; service tests use a connection per query.
     """
     from registry import cli
-    from registry.services import catalogue, demo
+    from registry.services import demo, reference
 
     await cli.migrate()
-    await catalogue.load_reference(json.loads((FIXTURES / "reference.json").read_text()))
+    await reference.load_reference(json.loads((FIXTURES / "reference.json").read_text()))
     vocabulary = json.loads((FIXTURES / "demo_vocabulary.json").read_text())
     await demo.replace_demo_projects(DEMO_PROJECTS, vocabulary)
     return

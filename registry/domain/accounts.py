@@ -34,6 +34,17 @@ SCOPED = {Role.APPLICANT: "organisation", Role.FUND_MANAGER: "fund"}
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where and when an action comes from: the audit trail's client address, the language
+    of the mail it sends, and the instant its request arrived (`domain.clock`'s rule; None
+    when the action starts outside a request, and the clock is read then)."""
+
+    client_address: str | None
+    language: str = "vi"
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     role: Role
     scope_id: int | None = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 #: What the first event links to.
 GENESIS = bytes(32)
 
+#: Actors of events nobody signed in caused (registration, failed sign-ins), and of the CLI.
 ANONYMOUS = "anonymous"
 CLI = "system:cli"
 

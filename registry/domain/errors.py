@@ -11,6 +11,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues without translating it (the caller's layer does)."""
+    return message
+
+
 class RegistryError(Exception):
     """Base of every error the application expects and explains to people."""
 
@@ -20,8 +25,15 @@ class RegistryError(Exception):
         self.params = params
 
 
+#: The one answer for anything missing or not the caller's to see: existence is not revealed.
+NOT_FOUND = "Nothing is published at this address."
+
+
 class NotFound(RegistryError):
     """The object does not exist (or the caller may not know that it does)."""
+
+    def __init__(self, message: str = NOT_FOUND, **params: object) -> None:
+        super().__init__(message, **params)
 
 
 class InvalidInput(RegistryError):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from registry import database
+from registry.domain.accounts import Actor, Origin
 from registry.domain.audit import ChainCheck, ChainHead, ChainWalker
 from registry.domain.errors import NotFound
 
@@ -30,15 +31,16 @@ async def record(
     action: str,
     object_ref: str,
     *,
-    actor: str,
-    client_address: str | None = None,
+    actor: Actor | str,
+    origin: Origin | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> int:
     """Append one event and return its seq; it joins the caller's open transaction.
 
-    `actor` is "account:12", "anonymous" or "system:cli" (see domain.audit); `before` and
-    `after` summarise the object's state around the change: the fields that changed, never
+    `actor` is the signed-in person, or a reference such as "account:12", "anonymous" or
+    "system:cli" (see domain.audit); `origin` gives the client address. `before` and `after`
+    summarise the object's state around the change: the fields that changed, never
     passwords, tokens or file contents.
     """
     summary = {
@@ -50,10 +52,10 @@ async def record(
         return await conn.fetchval(
             "INSERT INTO audit.event (actor, action, object_ref, client_address, summary)"
             " VALUES ($1, $2, $3, $4, $5::text::jsonb) RETURNING seq",
-            actor,
+            actor.ref if isinstance(actor, Actor) else actor,
             action,
             object_ref,
-            client_address,
+            origin.client_address if origin else None,
             json.dumps(summary, ensure_ascii=False, default=str),
         )
 

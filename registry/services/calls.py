@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from registry import database
-from registry.domain.accounts import Actor, Role
-from registry.domain.calls import CallSpec, Criteria, criteria_from_json, criteria_to_json
+from registry.domain.accounts import Actor, Origin
+from registry.domain.calls import CallSpec
 from registry.domain.catalogue import Localized
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
+from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, CallRules
-from registry.services import audit
-from registry.services.accounts import Origin
+from registry.domain.scoring import Criteria, criteria_from_json, criteria_to_json
+from registry.services import audit, scopes
+from registry.services.queries import calls as sql
 
-NOT_FOUND = "Nothing is published at this address."
 CHANGED_ELSEWHERE = "Someone else changed this call while you were editing. Reload to see it."
 
 
@@ -66,13 +67,7 @@ class Call:
         return "open" if self.rules.is_open(at) else "closed"
 
 
-_CALL = """
-SELECT c.*, f.name_vi AS fund_name_vi, f.name_en AS fund_name_en, f.code AS fund_code
-FROM call c JOIN fund f ON f.id = c.fund
-"""
-
-
-def _call(row: Any, criteria: Criteria | None = None) -> Call:
+def call_from_row(row: Any) -> Call:
     spec = CallSpec(
         title_vi=row["title_vi"],
         title_en=row["title_en"],
@@ -88,7 +83,7 @@ def _call(row: Any, criteria: Criteria | None = None) -> Call:
         required_attachments=tuple(row["required_attachments"]),
         reviewers_per_proposal=row["reviewers_per_proposal"],
         blind_review=row["blind_review"],
-        criteria=criteria or criteria_from_json(json.loads(row["criteria"])),
+        criteria=criteria_from_json(json.loads(row["criteria"])),
     )
     return Call(
         id=row["id"],
@@ -102,27 +97,14 @@ def _call(row: Any, criteria: Criteria | None = None) -> Call:
     )
 
 
-def _managed_funds(actor: Actor) -> frozenset[int]:
-    return actor.scopes(Role.FUND_MANAGER)
-
-
 def require_managed_fund(actor: Actor, fund_id: int) -> None:
     """Another fund (or none) is NotFound: its existence is not revealed."""
-    if fund_id not in _managed_funds(actor):
-        raise NotFound(NOT_FOUND)
+    scopes.require(may_manage_call, actor, Target(fund=fund_id))
 
 
 async def eligible_technologies() -> tuple[tuple[int, Localized], ...]:
     """Technologies on a strategic-technology list in force today, in Vietnamese order."""
-    rows = await database.fetch(
-        """SELECT t.id, t.name_vi, t.name_en FROM technology t
-           WHERE EXISTS (
-               SELECT FROM technology_listing l JOIN technology_list tl ON tl.id = l.technology_list
-               WHERE l.technology = t.id
-                 AND coalesce(tl.effective_from, tl.issued_on, '-infinity') <= current_date
-                 AND (tl.effective_to IS NULL OR tl.effective_to > current_date))
-           ORDER BY t.sort_key COLLATE "C", t.id"""
-    )
+    rows = await database.fetch(sql.ELIGIBLE_TECHNOLOGIES)
     return tuple((r["id"], Localized(r["name_vi"], r["name_en"])) for r in rows)
 
 
@@ -158,7 +140,7 @@ async def _check_spec(spec: CallSpec) -> None:
         raise InvalidForm(problems)
 
 
-def _values(spec: CallSpec) -> list[Any]:
+def _spec_values(spec: CallSpec) -> list[Any]:
     return [
         spec.title_vi,
         spec.title_en,
@@ -176,13 +158,6 @@ def _values(spec: CallSpec) -> list[Any]:
         spec.blind_review,
         json.dumps(criteria_to_json(spec.criteria), ensure_ascii=False),
     ]
-
-
-_SPEC_COLUMNS = (
-    "title_vi, title_en, description_vi, description_en, technologies, opens_at, closes_at, "
-    "budget_vnd, min_request_vnd, max_request_vnd, cofunding_permille, required_attachments, "
-    "reviewers_per_proposal, blind_review, criteria"
-)
 
 
 def _summary(spec: CallSpec) -> dict[str, Any]:
@@ -204,18 +179,13 @@ async def create_call(actor: Actor, fund_id: int, spec: CallSpec, origin: Origin
     await _check_spec(spec)
     async with database.engine().transaction():
         call_id = await database.fetchval(
-            f"INSERT INTO call (fund, created_by, {_SPEC_COLUMNS}) VALUES ($1, $2, "
-            "$3, $4, $5, $6, $7::int[], $8, $9, $10, $11, $12, $13, $14::varchar[], $15, $16, "
-            "$17::jsonb) RETURNING id",
-            fund_id,
-            actor.account_id,
-            *_values(spec),
+            sql.INSERT_CALL, fund_id, actor.account_id, *_spec_values(spec)
         )
         await audit.record(
             "call.created",
             f"call:{call_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             after=_summary(spec),
         )
     return call_id
@@ -223,12 +193,11 @@ async def create_call(actor: Actor, fund_id: int, spec: CallSpec, origin: Origin
 
 async def managed_call(actor: Actor, call_id: int, *, lock: bool = False) -> Call:
     """A call of a fund the actor manages; NotFound otherwise."""
-    row = await database.fetchrow(
-        _CALL + "WHERE c.id = $1" + (" FOR UPDATE OF c" if lock else ""), call_id
-    )
-    if row is None or row["fund"] not in _managed_funds(actor):
-        raise NotFound(NOT_FOUND)
-    return _call(row)
+    row = await database.fetchrow(sql.CALL_FOR_UPDATE if lock else sql.CALL, call_id)
+    if row is None:
+        raise NotFound()
+    scopes.require(may_manage_call, actor, Target(fund=row["fund"]))
+    return call_from_row(row)
 
 
 async def update_call(
@@ -245,21 +214,14 @@ async def update_call(
         new_version = before.criteria_version + (
             1 if before.published_at is not None and criteria_changed else 0
         )
-        await database.fetchval(
-            f"UPDATE call SET ({_SPEC_COLUMNS}) = ($2, $3, $4, $5, $6::int[], $7, $8, $9, $10, "
-            "$11, $12, $13::varchar[], $14, $15, $16::jsonb), criteria_version = $17, "
-            "row_version = row_version + 1, updated_at = now() WHERE id = $1 RETURNING id",
-            call_id,
-            *_values(spec),
-            new_version,
-        )
+        await database.fetchval(sql.UPDATE_CALL, call_id, *_spec_values(spec), new_version)
         if new_version != before.criteria_version:
             await _freeze_criteria(call_id, new_version, spec.criteria)
         await audit.record(
             "call.changed",
             f"call:{call_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             before=_summary(before.spec) | {"criteria_version": before.criteria_version},
             after=_summary(spec) | {"criteria_version": new_version},
         )
@@ -267,8 +229,7 @@ async def update_call(
 
 async def _freeze_criteria(call_id: int, version: int, criteria: Criteria) -> None:
     await database.fetchval(
-        "INSERT INTO call_criteria (call, version, criteria) VALUES ($1, $2, $3::jsonb) "
-        "RETURNING id",
+        sql.FREEZE_CRITERIA,
         call_id,
         version,
         json.dumps(criteria_to_json(criteria), ensure_ascii=False),
@@ -283,17 +244,13 @@ async def publish_call(actor: Actor, call_id: int, row_version: int, origin: Ori
         if call.published_at is not None:
             raise Conflict("This call is already published.")
         await _check_spec(call.spec)
-        await database.fetchval(
-            "UPDATE call SET published_at = now(), criteria_version = 1, "
-            "row_version = row_version + 1, updated_at = now() WHERE id = $1 RETURNING id",
-            call_id,
-        )
+        await database.fetchval(sql.PUBLISH_CALL, call_id)
         await _freeze_criteria(call_id, 1, call.spec.criteria)
         await audit.record(
             "call.published",
             f"call:{call_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             after=_summary(call.spec) | {"criteria_version": 1},
         )
 
@@ -301,41 +258,27 @@ async def publish_call(actor: Actor, call_id: int, row_version: int, origin: Ori
 async def fund_calls(actor: Actor, fund_id: int) -> tuple[Call, ...]:
     """Every call of a fund the actor manages, drafts included, newest first."""
     require_managed_fund(actor, fund_id)
-    rows = await database.fetch(_CALL + "WHERE c.fund = $1 ORDER BY c.closes_at DESC", fund_id)
-    return tuple(_call(row) for row in rows)
+    rows = await database.fetch(sql.FUND_CALLS, fund_id)
+    return tuple(call_from_row(row) for row in rows)
 
 
 async def published_call(call_id: int) -> Call:
     """A published call, with the criteria of its latest frozen version (what the public and
     applicants see, whatever a manager is editing)."""
-    row = await database.fetchrow(
-        _CALL.replace("SELECT c.*", "SELECT c.*, cc.criteria AS frozen")
-        + "JOIN call_criteria cc ON cc.call = c.id AND cc.version = c.criteria_version "
-        "WHERE c.id = $1 AND c.published_at IS NOT NULL",
-        call_id,
-    )
+    row = await database.fetchrow(sql.PUBLISHED_CALL, call_id)
     if row is None:
-        raise NotFound(NOT_FOUND)
-    return _call(row, criteria_from_json(json.loads(row["frozen"])))
+        raise NotFound()
+    return call_from_row(row)
 
 
 async def published_calls(*, fund_id: int | None = None) -> tuple[Call, ...]:
     """Published calls, those closing soonest first, then closed ones (newest first)."""
-    rows = await database.fetch(
-        _CALL.replace("SELECT c.*", "SELECT c.*, cc.criteria AS frozen")
-        + "JOIN call_criteria cc ON cc.call = c.id AND cc.version = c.criteria_version "
-        "WHERE c.published_at IS NOT NULL AND ($1::int IS NULL OR c.fund = $1) "
-        "ORDER BY c.closes_at <= now(), CASE WHEN c.closes_at > now() THEN c.closes_at END, "
-        "c.closes_at DESC LIMIT 200",
-        fund_id,
-    )
-    return tuple(_call(row, criteria_from_json(json.loads(row["frozen"]))) for row in rows)
+    rows = await database.fetch(sql.PUBLISHED_CALLS, fund_id)
+    return tuple(call_from_row(row) for row in rows)
 
 
 async def criteria_version(call_id: int, version: int) -> Criteria:
-    raw = await database.fetchval(
-        "SELECT criteria FROM call_criteria WHERE call = $1 AND version = $2", call_id, version
-    )
+    raw = await database.fetchval(sql.CRITERIA_VERSION, call_id, version)
     if raw is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound()
     return criteria_from_json(json.loads(raw))

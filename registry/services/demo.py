@@ -10,7 +10,7 @@ from registry import database
 from registry.domain import demo
 from registry.domain.errors import InvalidReferenceData
 from registry.services import search
-from registry.services.catalogue import organisation_values, upsert_by_key
+from registry.services.reference import organisation_values, upsert_by_key
 from registry.tables import catalogue as t
 
 BATCH = 20_000

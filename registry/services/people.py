@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from registry import database
-from registry.domain.accounts import SCOPED, Actor, Role
+from registry.domain.accounts import SCOPED, Actor, Origin, Role
 from registry.domain.errors import Conflict, InvalidInput, NotFound
-from registry.services import audit, sessions
-from registry.services.accounts import Origin, require_admin
-
-NOT_FOUND = "Nothing is published at this address."
+from registry.domain.permissions import (
+    Target,
+    may_manage_people,
+    may_see_fund_managers,
+    may_see_members,
+)
+from registry.services import audit, scopes, sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +68,16 @@ async def _grants(account_id: int) -> tuple[GrantRow, ...]:
 
 
 async def list_people(actor: Actor) -> list[Person]:
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     rows = await database.fetch(_PERSON + "ORDER BY a.created_at DESC, a.id DESC LIMIT 500")
     return [_person(row) for row in rows]
 
 
 async def get_person(actor: Actor, account_id: int) -> Person:
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     row = await database.fetchrow(_PERSON + "WHERE a.id = $1", account_id)
     if row is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound()
     return _person(row, await _grants(account_id))
 
 
@@ -97,7 +100,7 @@ async def _privileges_changed(account_id: int) -> None:
 async def grant(
     actor: Actor, account_id: int, role: Role, scope_id: int | None, origin: Origin
 ) -> None:
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     await get_person(actor, account_id)
     if not await _scope_exists(role, scope_id):
         raise InvalidInput(
@@ -119,8 +122,8 @@ async def grant(
         await audit.record(
             "role.granted",
             f"account:{account_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             after={"role": role.value, "scope": scope_id},
         )
 
@@ -128,13 +131,13 @@ async def grant(
 async def _change_grant(account_id: int, grant_id: int, sql: str) -> dict:
     row = await database.fetchrow(sql, grant_id, account_id)
     if row is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound()
     await _privileges_changed(account_id)
     return {"role": row["role"], "scope": row["scope_id"]}
 
 
 async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     async with database.engine().transaction():
         summary = await _change_grant(
             account_id,
@@ -146,14 +149,14 @@ async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Or
         await audit.record(
             "role.confirmed",
             f"account:{account_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             after=summary,
         )
 
 
 async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot remove your own roles; ask another administrator.")
     async with database.engine().transaction():
@@ -166,15 +169,15 @@ async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -
         await audit.record(
             "role.revoked",
             f"account:{account_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             before=summary,
         )
 
 
 async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Origin) -> None:
     """Disabling ends every session of the account at once."""
-    require_admin(actor)
+    scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot disable your own account.")
     async with database.engine().transaction():
@@ -185,13 +188,13 @@ async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Or
             disabled,
         )
         if changed is None:
-            raise NotFound(NOT_FOUND)
+            raise NotFound()
         ended = await sessions.end_all(account_id) if disabled else 0
         await audit.record(
             "account.disabled" if disabled else "account.enabled",
             f"account:{account_id}",
-            actor=actor.ref,
-            client_address=origin.client_address,
+            actor=actor,
+            origin=origin,
             after={"sessions_ended": ended},
         )
 
@@ -208,12 +211,12 @@ class Members:
 
 async def organisation_members(actor: Actor, organisation_id: int) -> Members:
     """The confirmed members of an organisation the actor belongs to (or any, for admins)."""
-    allowed = organisation_id in actor.scopes(Role.APPLICANT) or actor.has(Role.ADMIN)
+    scopes.require(may_see_members, actor, Target(organisation=organisation_id))
     name = await database.fetchval(
         "SELECT name_vi FROM organisation WHERE id = $1", organisation_id
     )
-    if not allowed or name is None:
-        raise NotFound(NOT_FOUND)
+    if name is None:
+        raise NotFound()
     rows = await database.fetch(
         _PERSON + "JOIN account_role g ON g.account = a.id AND g.role = 'applicant' "
         "AND NOT g.pending WHERE g.organisation = $1 ORDER BY a.display_name",
@@ -231,10 +234,10 @@ class ManagedFund:
 
 async def managed_fund(actor: Actor, fund_id: int) -> ManagedFund:
     """A fund the actor manages (or any, for admins), with its managers."""
-    allowed = fund_id in actor.scopes(Role.FUND_MANAGER) or actor.has(Role.ADMIN)
+    scopes.require(may_see_fund_managers, actor, Target(fund=fund_id))
     name = await database.fetchval("SELECT name_vi FROM fund WHERE id = $1", fund_id)
-    if not allowed or name is None:
-        raise NotFound(NOT_FOUND)
+    if name is None:
+        raise NotFound()
     rows = await database.fetch(
         _PERSON + "JOIN account_role g ON g.account = a.id AND g.role = 'fund_manager' "
         "WHERE g.fund = $1 ORDER BY a.display_name",

@@ -9,18 +9,20 @@ with a fresh id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from registry.domain.accounts import ABSOLUTE_LIFETIME, Actor, Role
-from registry.services import sessions
+from registry.domain.accounts import ABSOLUTE_LIFETIME, Actor, Origin, Role
+from registry.services import clock, sessions
 from registry.settings import Settings
+from registry.web.i18n import current_language
 
 GuardType = Callable[[ASGIConnection, BaseRouteHandler], None]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -76,11 +78,12 @@ def session_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
 
 def arrival_stamp(app: ASGIApp) -> ASGIApp:
     """Note when a request reached the server, before anything can make it wait (a database
-    connection, the session lookup): a submission is judged by the moment it was received."""
+    connection, the session lookup): every deadline is judged by the moment the request was
+    received (domain.clock)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope.setdefault("state", {})[RECEIVED_AT] = datetime.now(UTC)
+            scope.setdefault("state", {})[RECEIVED_AT] = clock.now()
         await app(scope, receive, send)
 
     return middleware
@@ -163,3 +166,12 @@ def development_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     settings: Settings = connection.app.state.settings
     if not settings.debug:
         raise NotFoundException()
+
+
+def origin_of(request: Request) -> Origin:
+    """Who sent the request from where, in which language, and when it arrived."""
+    return Origin(
+        client_address=request.client.host if request.client else None,
+        language=current_language(),
+        at=received_at(request),
+    )

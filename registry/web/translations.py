@@ -12,22 +12,28 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from registry.domain import errors
 from registry.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _error_classes(base: type) -> set[str]:
+    found = set()
+    for subclass in base.__subclasses__():
+        found |= {subclass.__name__} | _error_classes(subclass)
+    return found
+
+
 KEYWORDS = {
     "_": None,
     "gettext_": None,
     "ngettext_": (1, 2),
     "ngettext": (1, 2),
     "N_": None,
-    # Domain errors carry an English msgid that web/errors.py translates.
-    "NotFound": None,
-    "InvalidInput": None,
-    "Unavailable": None,
-    "Conflict": None,
-    "NotAllowed": None,
-    "TooManyAttempts": None,
+    # Every error people see carries an English msgid (its first argument) that web/errors.py
+    # translates: all of them, so a new error class can never hide its messages.
+    **{name: None for name in _error_classes(errors.RegistryError)},
 }
 SOURCES = (
     (ROOT / "registry", [("**.py", "python")]),

@@ -23,7 +23,7 @@ from pypdf import PdfWriter
 
 from registry.domain import accounts
 from registry.domain.accounts import Grant, Role
-from registry.services import proposals
+from registry.services import attachments, proposals, submissions
 from registry.services.blobs import BlobStore
 from tests.http.conftest import CSRF_COOKIE, SESSION_COOKIE, csrf_token, post_form, sign_in
 from tests.integration.calls_fixtures import ORIGIN, complete_draft, open_call, technology_ids
@@ -222,10 +222,10 @@ async def submitted_proposal(
     proposal = await proposals.get(member, proposal_id)
     draft = complete_draft(tuple(await technology_ids()), title=title)
     await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
-    attachment_id = await proposals.add_attachment(
+    attachment_id = await attachments.add(
         member, proposal_id, "description", "thuyet-minh.pdf", pdf_bytes(title), store, ORIGIN
     )
-    await proposals.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
     files = {a.id: a.sha256 for a in (await proposals.get(member, proposal_id)).attachments}
     return proposal_id, attachment_id, files[attachment_id]
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from registry.domain.accounts import Actor, Grant, Role
-from registry.domain.calls import PRESETS, BudgetCategory, BudgetLine, CallSpec
-from registry.domain.proposals import Draft, Milestone
+from registry.domain.accounts import Actor, Grant, Origin, Role
+from registry.domain.calls import CallSpec
+from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
+from registry.domain.scoring import PRESETS
 from registry.services import calls
-from registry.services.accounts import Origin
 
 ORIGIN = Origin("203.0.113.7", "vi")
 _serial = itertools.count()

@@ -8,9 +8,9 @@ import secrets
 import asyncpg
 from argon2 import PasswordHasher
 
+from registry.domain.accounts import Origin
 from registry.domain.errors import InvalidForm, InvalidInput
-from registry.services import accounts
-from registry.services.accounts import Origin
+from registry.services import accounts, sign_in
 
 PASSWORD = "a long enough passphrase for tests"
 
@@ -31,12 +31,12 @@ async def test_old_hash_parameters_are_upgraded_at_sign_in(catalogue, database_u
     try:
         weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
         email = await _account(conn, weak)
-        await accounts.authenticate(email, PASSWORD, Origin("192.0.2.1"))
+        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"))
         stored = await conn.fetchval("SELECT password_hash FROM account WHERE email = $1", email)
         assert stored != weak
         assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         # Still the same password.
-        await accounts.authenticate(email, PASSWORD, Origin("192.0.2.1"))
+        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"))
     finally:
         await conn.close()
 
@@ -47,7 +47,7 @@ async def test_password_is_not_truncated_or_case_folded(catalogue, database_url)
         email = await _account(conn, PasswordHasher().hash(PASSWORD))
         for wrong in (PASSWORD + "x", PASSWORD.upper(), PASSWORD[:-1]):
             try:
-                await accounts.authenticate(email, wrong, Origin(f"192.0.2.{len(wrong)}"))
+                await sign_in.authenticate(email, wrong, Origin(f"192.0.2.{len(wrong)}"))
             except InvalidInput:
                 continue
             raise AssertionError(f"{wrong!r} was accepted")

@@ -18,6 +18,7 @@ import pytest
 
 from registry import cli
 from registry.database import engine
+from registry.domain.accounts import Origin
 from registry.services import audit
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
@@ -65,7 +66,7 @@ async def test_record_returns_the_seq_and_stores_what_was_given(database_url):
         "proposal.submit",
         "proposal:7",
         actor="account:12",
-        client_address="203.0.113.9",
+        origin=Origin("203.0.113.9"),
         before={"state": "draft"},
         after={"state": "submitted", "title": "Trí tuệ nhân tạo"},
     )

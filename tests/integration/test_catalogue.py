@@ -10,7 +10,7 @@ import pytest
 from registry import database
 from registry.domain.errors import InvalidReferenceData, NotFound
 from registry.domain.text import collation_key
-from registry.services import catalogue
+from registry.services import catalogue, reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
 REFERENCE = json.loads(
@@ -43,7 +43,7 @@ async def _snapshot() -> dict[str, list[str]]:
 async def test_loading_the_reference_data_twice_changes_nothing():
     before = await _snapshot()
 
-    report = await catalogue.load_reference(REFERENCE)
+    report = await reference.load_reference(REFERENCE)
 
     assert await _snapshot() == before
     assert report.counts["technology_lists"] == len(REFERENCE["technology_lists"])
@@ -56,7 +56,7 @@ async def test_a_bad_identifier_stops_the_load_and_leaves_everything_as_it_was()
     broken["organisations"][-1]["ror_id"] = "05dxps056"  # wrong check digits
 
     with pytest.raises(InvalidReferenceData):
-        await catalogue.load_reference(broken)
+        await reference.load_reference(broken)
 
     assert await _snapshot() == before
 
@@ -66,7 +66,7 @@ async def test_an_unknown_reference_is_named_in_the_error():
     broken["laboratories"][0]["technologies"] = ["no-such-technology"]
 
     with pytest.raises(InvalidReferenceData) as error:
-        await catalogue.load_reference(broken)
+        await reference.load_reference(broken)
 
     assert error.value.params["code"] == "no-such-technology"
 

@@ -14,10 +14,11 @@ import asyncpg
 import pytest
 
 from registry.domain.accounts import Role
-from registry.domain.calls import PRESETS
+from registry.domain.clock import MovingClock
 from registry.domain.errors import Conflict, InvalidForm, NotFound, StaleEdit
 from registry.domain.proposals import Status
-from registry.services import calls, proposals
+from registry.domain.scoring import PRESETS
+from registry.services import call_dashboard, calls, clock, proposals, submissions
 from tests.integration.calls_fixtures import (
     ORIGIN,
     complete_draft,
@@ -83,7 +84,7 @@ async def test_publishing_freezes_criteria_and_later_changes_make_new_versions(s
     assert public.spec.criteria == PRESETS["horizon_ria"]
 
     await _fill(setting)
-    first = await proposals.submit(
+    first = await submissions.submit(
         setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
     )
     changed = replace(call.spec, criteria=PRESETS["horizon_ia"])
@@ -95,7 +96,7 @@ async def test_publishing_freezes_criteria_and_later_changes_make_new_versions(s
     # The version already submitted stays under the criteria it was received with.
     version = "SELECT criteria_version FROM proposal_version WHERE proposal = $1 AND number = $2"
     assert await db.fetchval(version, setting["proposal_id"], first.version) == 1
-    second = await proposals.submit(
+    second = await submissions.submit(
         setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
     )
     assert await db.fetchval(version, setting["proposal_id"], second.version) == 2
@@ -119,7 +120,7 @@ async def test_calls_of_other_funds_are_not_found(setting, database_url):
     with pytest.raises(NotFound):
         await calls.managed_call(other, setting["call_id"])
     with pytest.raises(NotFound):
-        await proposals.dashboard(other, setting["call_id"])
+        await call_dashboard.dashboard(other, setting["call_id"])
 
 
 async def test_call_rules_are_checked_with_field_messages(setting):
@@ -167,7 +168,7 @@ async def test_the_checklist_blocks_submission_with_reasons(setting, db):
     )
     await proposals.save_draft(applicant, proposal_id, too_little, 1, ORIGIN)
     with pytest.raises(InvalidForm) as refused:
-        await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+        await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
     fields = [p.field for p in refused.value.problems]
     assert fields == ["budget", "budget", "attachments"]  # amount, co-funding, files
     assert (
@@ -181,7 +182,7 @@ async def test_a_repeated_submit_gives_one_version_and_the_same_receipt(setting,
     key = str(uuid.uuid4())
     receipts = await asyncio.gather(
         *(
-            proposals.submit(setting["applicant"], setting["proposal_id"], key, ORIGIN)
+            submissions.submit(setting["applicant"], setting["proposal_id"], key, ORIGIN)
             for _ in range(12)
         )
     )
@@ -205,22 +206,16 @@ async def test_received_one_millisecond_before_closing_is_in_time_and_at_closing
 ):
     await _fill(setting)
     closes_at = (await calls.published_call(setting["call_id"])).spec.closes_at
-    in_time = await proposals.submit(
-        setting["applicant"],
-        setting["proposal_id"],
-        str(uuid.uuid4()),
-        ORIGIN,
-        received_at=closes_at - timedelta(milliseconds=1),
-    )
-    assert in_time.received_at == closes_at - timedelta(milliseconds=1)
-    with pytest.raises(Conflict):
-        await proposals.submit(
-            setting["applicant"],
-            setting["proposal_id"],
-            str(uuid.uuid4()),
-            ORIGIN,
-            received_at=closes_at,
+    with clock.using(MovingClock(closes_at - timedelta(milliseconds=1))) as moving:
+        in_time = await submissions.submit(
+            setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
         )
+        assert in_time.received_at == closes_at - timedelta(milliseconds=1)
+        moving.advance(timedelta(milliseconds=1))
+        with pytest.raises(Conflict):
+            await submissions.submit(
+                setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
+            )
 
 
 async def test_resubmissions_keep_history_and_only_the_latest_counts(setting, db):
@@ -232,12 +227,12 @@ async def test_resubmissions_keep_history_and_only_the_latest_counts(setting, db
             applicant, proposal_id, replace(setting["draft"], title_vi=title), row_version, ORIGIN
         )
         row_version = saved.row_version
-        await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+        await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
     proposal = await proposals.get(applicant, proposal_id)
     assert proposal.submitted_version == 3
     assert [v.number for v in proposal.versions] == [3, 2, 1]
     for number, title in enumerate(titles, start=1):
-        assert (await proposals.version_content(applicant, proposal_id, number)).title_vi == title
+        assert (await submissions.version_content(applicant, proposal_id, number)).title_vi == title
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await db.execute("UPDATE proposal_version SET receipt_no = 'x' WHERE proposal = $1",
                          proposal_id)  # fmt: skip
@@ -247,12 +242,12 @@ async def test_withdrawal_and_the_deadline(setting, db):
     applicant, proposal_id = setting["applicant"], setting["proposal_id"]
     await _fill(setting)
     key = str(uuid.uuid4())
-    first = await proposals.submit(applicant, proposal_id, key, ORIGIN)
+    first = await submissions.submit(applicant, proposal_id, key, ORIGIN)
     await proposals.withdraw(applicant, proposal_id, ORIGIN)
     assert (await proposals.get(applicant, proposal_id)).status == Status.WITHDRAWN
     with pytest.raises(Conflict):
         await proposals.withdraw(applicant, proposal_id, ORIGIN)
-    await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
 
     await _close_now(db, setting["call_id"])
     proposal = await proposals.get(applicant, proposal_id)
@@ -262,23 +257,25 @@ async def test_withdrawal_and_the_deadline(setting, db):
     with pytest.raises(Conflict):
         await proposals.withdraw(applicant, proposal_id, ORIGIN)
     with pytest.raises(Conflict):
-        await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+        await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
     # A retry of a click made in time still answers its receipt.
-    again = await proposals.submit(applicant, proposal_id, key, ORIGIN)
+    again = await submissions.submit(applicant, proposal_id, key, ORIGIN)
     assert again.receipt_no == first.receipt_no
 
 
 async def test_near_duplicates_are_flagged_to_managers(setting, database_url, db):
     await _fill(setting)
-    await proposals.submit(setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(
+        setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
+    )
     rival = await person(database_url, (Role.APPLICANT, "hcmut"))
     hcmut = await db.fetchval("SELECT id FROM organisation WHERE code = 'hcmut'")
     copy_id = await proposals.start(rival, setting["call_id"], hcmut, ORIGIN)
     copied = replace(setting["draft"], title_vi=setting["draft"].title_vi + " mới")
     await proposals.save_draft(rival, copy_id, copied, 1, ORIGIN)
-    await proposals.submit(rival, copy_id, str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(rival, copy_id, str(uuid.uuid4()), ORIGIN)
 
-    board = await proposals.dashboard(setting["manager"], setting["call_id"])
+    board = await call_dashboard.dashboard(setting["manager"], setting["call_id"])
     pairs = {(d.proposal_id, d.other_id) for d in board.duplicates if d.other_kind == "proposal"}
     assert (copy_id, setting["proposal_id"]) in pairs
     assert board.by_status["submitted"] == 2
@@ -288,8 +285,8 @@ async def test_near_duplicates_are_flagged_to_managers(setting, database_url, db
 async def test_every_step_is_audited(setting, db):
     applicant, proposal_id = setting["applicant"], setting["proposal_id"]
     await _fill(setting)
-    await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
-    await proposals.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
+    await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
     await proposals.withdraw(applicant, proposal_id, ORIGIN)
     actions = await db.fetch(
         "SELECT action, summary FROM audit.event WHERE object_ref = $1 ORDER BY seq",
@@ -315,9 +312,9 @@ async def test_a_used_submit_key_never_passes_for_a_changed_draft(setting):
     applicant, proposal_id = setting["applicant"], setting["proposal_id"]
     row_version = await _fill(setting)
     key = str(uuid.uuid4())
-    await proposals.submit(applicant, proposal_id, key, ORIGIN)
+    await submissions.submit(applicant, proposal_id, key, ORIGIN)
     changed = replace(setting["draft"], title_vi="Sửa sau khi nộp")
     await proposals.save_draft(applicant, proposal_id, changed, row_version, ORIGIN)
     with pytest.raises(Conflict):
-        await proposals.submit(applicant, proposal_id, key, ORIGIN)
+        await submissions.submit(applicant, proposal_id, key, ORIGIN)
     assert (await proposals.get(applicant, proposal_id)).submitted_version == 1

@@ -30,13 +30,13 @@ pytestmark = pytest.mark.integration
 SUBMIT = """
 import asyncio, json, os, sys
 from registry.domain.accounts import Actor, Grant, Role
-from registry.services import proposals
-from registry.services.accounts import Origin
+from registry.services import attachments, proposals, submissions
+from registry.domain.accounts import Origin
 
 args = json.loads(os.environ["SUBMIT_ARGS"])
 actor = Actor(args["account"], args["email"], "Người thử",
               frozenset({Grant(Role.APPLICANT, args["organisation"])}), True, True)
-receipt = asyncio.run(proposals.submit(actor, args["proposal"], args["key"], Origin(None)))
+receipt = asyncio.run(submissions.submit(actor, args["proposal"], args["key"], Origin(None)))
 print(receipt.receipt_no)
 """
 

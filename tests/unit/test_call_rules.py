@@ -8,15 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.domain.calls import (
-    PRESETS,
-    BudgetCategory,
-    BudgetLine,
-    format_mark,
-    received_in_time,
-    totals,
-)
+from registry.domain.calls import received_in_time
 from registry.domain.errors import InvalidInput
+from registry.domain.proposals import BudgetCategory, BudgetLine, totals
+from registry.domain.scoring import PRESETS, format_mark
 
 marks = st.sampled_from(range(0, 51, 5))
 triples = st.tuples(marks, marks, marks)

@@ -9,27 +9,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.domain.calls import (
-    PRESETS,
-    BudgetCategory,
-    BudgetLine,
-    criteria_form_fields,
-    criteria_from_form,
-    spec_from_form,
-)
 from registry.domain.errors import InvalidForm, InvalidInput, Problems
 from registry.domain.money import AMOUNT_MAX, group_thousands, parse_vnd
 from registry.domain.proposals import (
+    BudgetCategory,
+    BudgetLine,
     CallRules,
     Draft,
     Milestone,
     TeamMember,
     checklist,
     content_digest,
-    draft_from_form,
-    form_fields,
 )
+from registry.domain.scoring import PRESETS
 from registry.domain.text import clean
+from registry.web.forms.calls import criteria_form_fields, criteria_from_form, spec_from_form
+from registry.web.forms.proposals import draft_from_form, form_fields
 
 pytestmark = pytest.mark.unit
 
@@ -146,6 +141,6 @@ def test_over_long_call_texts_are_refused_not_cut():
         "criterion-1-guidance_vi": "y" * 2_001,
     }
     with pytest.raises(InvalidForm) as refused:
-        spec_from_form(form, [], [])
+        spec_from_form(form, [], [], at=datetime.now(UTC))
     fields = {problem.field for problem in refused.value.problems}
     assert {"description_en", "criterion-1-guidance_vi"} <= fields

@@ -4,68 +4,29 @@ keeps what was typed, except passwords."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
 from registry.domain.accounts import totp_uri
 from registry.domain.errors import InvalidForm, InvalidInput, RegistryError
-from registry.services import accounts, catalogue, sessions
-from registry.services.accounts import Origin, Registration
+from registry.services import accounts, catalogue, sessions, sign_in
+from registry.services.accounts import Registration
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import (
     guarded_actor,
+    origin_of,
     password_given,
     second_factor_path,
     session_cookie,
     signed_in,
 )
-from registry.web.errors import status_of
-from registry.web.i18n import current_language, translate
 from registry.web.qr import qr_svg_data_uri
 
 PUBLIC = {"public": True}
-
-
-def origin_of(request: Request) -> Origin:
-    return Origin(
-        client_address=request.client.host if request.client else None,
-        language=current_language(),
-    )
-
-
-def field_messages(error: RegistryError) -> dict[str, str]:
-    """Field name -> translated message ("" for a message about the whole form)."""
-    problems = error.problems if isinstance(error, InvalidForm) else [error]
-    messages: dict[str, str] = {}
-    for problem in problems:
-        messages.setdefault(
-            getattr(problem, "field", None) or "", translate(problem.message, problem.params)
-        )
-    return messages
-
-
-def form_page(
-    name: str, *, values: Mapping[str, str] | None = None, error: RegistryError | None = None,
-    status: int = 200, cookies: list[Cookie] | None = None, **context: Any,
-) -> Template:  # fmt: skip
-    if error is not None:
-        status = status_of(error)
-    return Template(
-        template_name=name,
-        context={
-            "values": dict(values or {}),
-            "errors": field_messages(error) if error else {},
-            **context,
-        },
-        status_code=status,
-        cookies=cookies or [],
-    )
 
 
 def safe_next(value: str | None) -> str:
@@ -75,21 +36,16 @@ def safe_next(value: str | None) -> str:
     return "/account"
 
 
-async def form_values(request: Request, *names: str) -> dict[str, str]:
-    form = await request.form()
-    return {name: str(form.get(name, "")).replace("\x00", "")[:2000] for name in names}
-
-
 class AccountController(Controller):
     @get("/register", opt=PUBLIC, name="register")
     async def register_page(self) -> Template:
-        return form_page(
+        return forms.form_page(
             "account/register.html", organisations=await catalogue.organisation_choices()
         )
 
     @post("/register", opt=PUBLIC)
     async def register(self, request: Request, settings: NamedDependency[Settings]) -> Template:
-        values = await form_values(
+        values = await forms.read_fields(
             request, "email", "display_name", "password", "organisation", "orcid"
         )
         try:
@@ -111,45 +67,47 @@ class AccountController(Controller):
             )
         except (InvalidInput, InvalidForm) as error:
             values.pop("password")
-            return form_page(
+            return forms.form_page(
                 "account/register.html",
                 values=values,
                 error=error,
                 organisations=await catalogue.organisation_choices(),
             )
-        return form_page("account/check_mail.html", email=values["email"].strip(), reset=False)
+        return forms.form_page(
+            "account/check_mail.html", email=values["email"].strip(), reset=False
+        )
 
     @get("/verify-email", opt=PUBLIC)
     async def verify_email_page(self, request: Request) -> Template:
         token = request.query_params.get("token", "")
         # A page with a button, not a change on GET: mail scanners open links on their own.
-        return form_page("account/verify_email.html", token=token[:200])
+        return forms.form_page("account/verify_email.html", token=token[:200])
 
     @post("/verify-email", opt=PUBLIC)
     async def verify_email(self, request: Request) -> Template:
-        values = await form_values(request, "token")
+        values = await forms.read_fields(request, "token")
         try:
             await accounts.confirm_email(values["token"], origin_of(request))
         except RegistryError as error:
-            return form_page("account/verify_email.html", token="", error=error)
-        return form_page("account/verified.html")
+            return forms.form_page("account/verify_email.html", token="", error=error)
+        return forms.form_page("account/verified.html")
 
     @get("/login", opt=PUBLIC, name="login")
     async def login_page(self, request: Request) -> Template:
         next_path = safe_next(request.query_params.get("next"))
-        return form_page("account/login.html", values={"next": next_path})
+        return forms.form_page("account/login.html", values={"next": next_path})
 
     @post("/login", opt=PUBLIC)
     async def login(self, request: Request, settings: NamedDependency[Settings]) -> Response[Any]:
-        values = await form_values(request, "email", "password", "next")
+        values = await forms.read_fields(request, "email", "password", "next")
         origin = origin_of(request)
         try:
-            account_id = await accounts.authenticate(values["email"], values["password"], origin)
+            account_id = await sign_in.authenticate(values["email"], values["password"], origin)
         except RegistryError as error:
             values.pop("password")
-            return form_page("account/login.html", values=values, error=error)
+            return forms.form_page("account/login.html", values=values, error=error)
         # Always a new session id: whatever id the browser had (perhaps planted) is dropped.
-        token = await accounts.sign_in(account_id, origin, replacing=request.scope.get("auth"))
+        token = await sign_in.sign_in(account_id, origin, replacing=request.scope.get("auth"))
         actor = await sessions.load(token)
         assert actor is not None
         next_path = safe_next(values["next"])
@@ -160,18 +118,20 @@ class AccountController(Controller):
     @get("/login/code", guards=[password_given])
     async def code_page(self, request: Request) -> Template:
         next_path = safe_next(request.query_params.get("next"))
-        return form_page("account/code.html", values={"next": next_path})
+        return forms.form_page("account/code.html", values={"next": next_path})
 
     @post("/login/code", guards=[password_given])
     async def code(self, request: Request, settings: NamedDependency[Settings]) -> Response[Any]:
-        values = await form_values(request, "code", "next")
+        values = await forms.read_fields(request, "code", "next")
         actor = guarded_actor(request)
         try:
-            token = await accounts.give_second_factor(
+            token = await sign_in.give_second_factor(
                 actor, values["code"], request.scope["auth"], origin_of(request)
             )
         except RegistryError as error:
-            return form_page("account/code.html", values={"next": values["next"]}, error=error)
+            return forms.form_page(
+                "account/code.html", values={"next": values["next"]}, error=error
+            )
         return Redirect(
             safe_next(values["next"]), cookies=[session_cookie(settings, token)], status_code=303
         )
@@ -179,37 +139,37 @@ class AccountController(Controller):
     @post("/logout", guards=[password_given])
     async def logout(self, request: Request, settings: NamedDependency[Settings]) -> Redirect:
         actor = guarded_actor(request)
-        await accounts.sign_out(request.scope["auth"], actor, origin_of(request))
+        await sign_in.sign_out(request.scope["auth"], actor, origin_of(request))
         return Redirect("/", cookies=[session_cookie(settings, None)], status_code=303)
 
     @get("/password-reset", opt=PUBLIC)
     async def reset_page(self) -> Template:
-        return form_page("account/reset_request.html")
+        return forms.form_page("account/reset_request.html")
 
     @post("/password-reset", opt=PUBLIC)
     async def reset_request(
         self, request: Request, settings: NamedDependency[Settings]
     ) -> Template:
-        values = await form_values(request, "email")
+        values = await forms.read_fields(request, "email")
         try:
             await accounts.request_password_reset(values["email"], origin_of(request), settings)
         except (InvalidInput, InvalidForm) as error:
-            return form_page("account/reset_request.html", values=values, error=error)
-        return form_page("account/check_mail.html", email=values["email"].strip(), reset=True)
+            return forms.form_page("account/reset_request.html", values=values, error=error)
+        return forms.form_page("account/check_mail.html", email=values["email"].strip(), reset=True)
 
     @get("/password-reset/confirm", opt=PUBLIC)
     async def reset_confirm_page(self, request: Request) -> Template:
         token = request.query_params.get("token", "")
-        return form_page("account/reset_confirm.html", token=token[:200])
+        return forms.form_page("account/reset_confirm.html", token=token[:200])
 
     @post("/password-reset/confirm", opt=PUBLIC)
     async def reset_confirm(self, request: Request) -> Template:
-        values = await form_values(request, "token", "password")
+        values = await forms.read_fields(request, "token", "password")
         try:
             await accounts.reset_password(values["token"], values["password"], origin_of(request))
         except RegistryError as error:
-            return form_page("account/reset_confirm.html", token=values["token"], error=error)
-        return form_page("account/reset_done.html")
+            return forms.form_page("account/reset_confirm.html", token=values["token"], error=error)
+        return forms.form_page("account/reset_done.html")
 
     @get("/account", guards=[signed_in], name="account")
     async def account(self, request: Request) -> Template:
@@ -221,7 +181,7 @@ class AccountController(Controller):
     async def _account_page(  # type: ignore[no-untyped-def]
         self, actor, values: dict[str, str], expertise: frozenset[int], error=None
     ) -> Template:
-        return form_page(
+        return forms.form_page(
             "account/account.html",
             values=values,
             error=error,
@@ -233,7 +193,7 @@ class AccountController(Controller):
     @post("/account", guards=[signed_in])
     async def update_profile(self, request: Request) -> Template | Redirect:
         actor = guarded_actor(request)
-        values = await form_values(request, "display_name", "orcid")
+        values = await forms.read_fields(request, "display_name", "orcid")
         form = await request.form()
         chosen = form.getall("expertise") if "expertise" in form else []
         expertise: frozenset[int] = frozenset()
@@ -260,9 +220,9 @@ class AccountController(Controller):
         return await self._enrol_form(actor)
 
     async def _enrol_form(self, actor, error: RegistryError | None = None) -> Template:  # type: ignore[no-untyped-def]
-        secret = await accounts.begin_totp(actor)
+        secret = await sign_in.begin_totp(actor)
         uri = totp_uri(secret, actor.email)
-        return form_page(
+        return forms.form_page(
             "account/second_factor.html",
             error=error,
             secret=secret,
@@ -272,14 +232,14 @@ class AccountController(Controller):
     @post("/account/second-factor", guards=[password_given])
     async def enrol(self, request: Request, settings: NamedDependency[Settings]) -> Template:
         actor = guarded_actor(request)
-        values = await form_values(request, "code")
+        values = await forms.read_fields(request, "code")
         try:
-            token, codes = await accounts.confirm_totp(
+            token, codes = await sign_in.confirm_totp(
                 actor, values["code"], request.scope["auth"], origin_of(request)
             )
         except InvalidInput as error:
             return await self._enrol_form(actor, error)
-        return form_page(
+        return forms.form_page(
             "account/recovery_codes.html",
             codes=codes,
             cookies=[session_cookie(settings, token)],

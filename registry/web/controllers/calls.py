@@ -10,22 +10,16 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registry.domain.accounts import Role
-from registry.domain.calls import (
-    CRITERIA_ROWS_MAX,
-    PRESETS,
-    AttachmentKind,
-    BudgetCategory,
-    TieBreak,
-    criteria_form_fields,
-    format_mark,
-    spec_form_fields,
-    spec_from_form,
-)
-from registry.domain.errors import Conflict, InvalidForm, InvalidInput, RegistryError
-from registry.services import calls, proposals
+from registry.domain.calls import CRITERIA_ROWS_MAX
+from registry.domain.errors import RegistryError
+from registry.domain.permissions import Target, may_manage_call
+from registry.domain.proposals import AttachmentKind, BudgetCategory
+from registry.domain.scoring import PRESETS, TieBreak, format_mark
+from registry.services import call_dashboard, calls, proposals, scopes
 from registry.web import forms
-from registry.web.auth import current_actor, guarded_actor, has_role
-from registry.web.controllers.account import PUBLIC, form_page, origin_of
+from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
+from registry.web.controllers.account import PUBLIC
+from registry.web.forms.calls import criteria_form_fields, spec_form_fields, spec_from_form
 
 PRESET_NAMES = {
     "horizon_ria": "Horizon Europe RIA",
@@ -34,25 +28,10 @@ PRESET_NAMES = {
 }
 
 
-async def form_data(request: Request, *multi: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Every single-valued field of the posted form (NUL bytes removed, long values cut), and
-    the lists of the fields named in `multi` (checkbox groups)."""
-    form = await request.form()
-    single = {
-        str(name): str(value).replace("\x00", "")[:10000]
-        for name, value in form.items()
-        if isinstance(value, str) and name not in multi
-    }
-    lists = {
-        name: [str(v).replace("\x00", "")[:20] for v in form.getall(name, [])] for name in multi
-    }
-    return single, lists
-
-
 async def _call_form(
     template: str, *, values: dict[str, Any], error: RegistryError | None = None, **context: Any
 ) -> Template:
-    return form_page(
+    return forms.form_page(
         template,
         values=values,
         error=error,
@@ -73,7 +52,7 @@ class CallsController(Controller):
         forms.page_params(request.query_params)
         return Template(
             "calls/list.html",
-            context={"calls": await calls.published_calls(), "now": await proposals.now()},
+            context={"calls": await calls.published_calls(), "now": received_at(request)},
         )
 
     @get("/calls/{call_id:int}", opt=PUBLIC, name="call")
@@ -85,7 +64,7 @@ class CallsController(Controller):
             "calls/call.html",
             context={
                 "call": call,
-                "now": await proposals.now(),
+                "now": received_at(request),
                 "technologies": dict(await calls.eligible_technologies()),
                 "organisations": await proposals.applicant_organisations(actor) if actor else (),
                 "format_mark": format_mark,
@@ -100,7 +79,7 @@ class ManageCallsController(Controller):
 
     @get("/manage/funds/{fund_id:int}/calls/new", name="new_call")
     async def new_call(self, request: Request, fund_id: FromPath[int]) -> Template:
-        calls.require_managed_fund(guarded_actor(request), forms.item_id(fund_id))
+        scopes.require(may_manage_call, guarded_actor(request), Target(fund=forms.item_id(fund_id)))
         preset = request.query_params.get("preset", "horizon_ria")
         criteria = PRESETS.get(preset, PRESETS["horizon_ria"])
         values = {"reviewers_per_proposal": "3", "cofunding_percent": "0"}
@@ -114,14 +93,19 @@ class ManageCallsController(Controller):
 
     @post("/manage/funds/{fund_id:int}/calls/new")
     async def create_call(self, request: Request, fund_id: FromPath[int]) -> Template | Redirect:
-        calls.require_managed_fund(guarded_actor(request), forms.item_id(fund_id))
-        values, lists = await form_data(request, "technologies", "required_attachments")
+        scopes.require(may_manage_call, guarded_actor(request), Target(fund=forms.item_id(fund_id)))
+        values, lists = await forms.read_form(request, "technologies", "required_attachments")
         try:
-            spec = spec_from_form(values, lists["technologies"], lists["required_attachments"])
+            spec = spec_from_form(
+                values,
+                lists["technologies"],
+                lists["required_attachments"],
+                at=received_at(request),
+            )
             call_id = await calls.create_call(
                 guarded_actor(request), forms.item_id(fund_id), spec, origin_of(request)
             )
-        except (InvalidInput, InvalidForm, Conflict) as error:
+        except forms.FORM_PROBLEMS as error:
             return await _call_form(
                 "calls/edit.html",
                 values=values | lists,
@@ -134,12 +118,12 @@ class ManageCallsController(Controller):
 
     @get("/manage/calls/{call_id:int}", name="call_dashboard")
     async def dashboard(self, request: Request, call_id: FromPath[int]) -> Template:
-        board = await proposals.dashboard(guarded_actor(request), forms.item_id(call_id))
+        board = await call_dashboard.dashboard(guarded_actor(request), forms.item_id(call_id))
         return Template(
             "calls/dashboard.html",
             context={
                 "board": board,
-                "now": await proposals.now(),
+                "now": received_at(request),
                 "categories": list(BudgetCategory),
             },
         )
@@ -156,12 +140,17 @@ class ManageCallsController(Controller):
     async def update_call(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
         actor = guarded_actor(request)
         call = await calls.managed_call(actor, forms.item_id(call_id))
-        values, lists = await form_data(request, "technologies", "required_attachments")
+        values, lists = await forms.read_form(request, "technologies", "required_attachments")
         try:
-            spec = spec_from_form(values, lists["technologies"], lists["required_attachments"])
+            spec = spec_from_form(
+                values,
+                lists["technologies"],
+                lists["required_attachments"],
+                at=received_at(request),
+            )
             row_version = forms.row_version(values)
             await calls.update_call(actor, call.id, spec, row_version, origin_of(request))
-        except (InvalidInput, InvalidForm, Conflict) as error:
+        except forms.FORM_PROBLEMS as error:
             return await _call_form(
                 "calls/edit.html",
                 values=values | lists,
@@ -175,7 +164,7 @@ class ManageCallsController(Controller):
     async def publish(self, request: Request, call_id: FromPath[int]) -> Redirect:
         actor = guarded_actor(request)
         call = await calls.managed_call(actor, forms.item_id(call_id))
-        values, _ = await form_data(request)
+        values, _ = await forms.read_form(request)
         await calls.publish_call(actor, call.id, forms.row_version(values), origin_of(request))
         return Redirect(f"/manage/calls/{call_id}", status_code=303)
 
@@ -189,7 +178,7 @@ async def fund_calls(request: Request, fund_id: FromPath[int]) -> Template:
             "calls": await calls.fund_calls(guarded_actor(request), fund_id),
             "fund_id": fund_id,
             "presets": PRESET_NAMES,
-            "now": await proposals.now(),
+            "now": received_at(request),
         },
     )
 

@@ -16,8 +16,7 @@ from registry.domain.errors import Conflict, InvalidInput
 from registry.services import catalogue, mail, people
 from registry.settings import Settings
 from registry.web import forms
-from registry.web.auth import development_only, guarded_actor, has_role, signed_in
-from registry.web.controllers.account import form_page, form_values, origin_of
+from registry.web.auth import development_only, guarded_actor, has_role, origin_of, signed_in
 
 
 class PeopleAdminController(Controller):
@@ -35,7 +34,7 @@ class PeopleAdminController(Controller):
         self, request: Request, account_id: int, error: Exception | None = None
     ) -> Template:
         person = await people.get_person(guarded_actor(request), account_id)
-        return form_page(
+        return forms.form_page(
             "admin/person.html",
             error=error,  # type: ignore[arg-type]
             person=person,
@@ -51,7 +50,7 @@ class PeopleAdminController(Controller):
     @post("/{account_id:int}/roles")
     async def grant(self, request: Request, account_id: FromPath[int]) -> Template | Redirect:
         account_id = forms.item_id(account_id)
-        values = await form_values(request, "role", "organisation", "fund")
+        values = await forms.read_fields(request, "role", "organisation", "fund")
         try:
             role = Role(values["role"]) if values["role"] in set(Role) else None
             if role is None:

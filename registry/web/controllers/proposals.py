@@ -17,10 +17,7 @@ from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
 from registry.domain.accounts import Role
-from registry.domain.calls import AttachmentKind, BudgetCategory
 from registry.domain.errors import (
-    Conflict,
-    InvalidForm,
     InvalidInput,
     RegistryError,
     StaleEdit,
@@ -28,20 +25,19 @@ from registry.domain.errors import (
 from registry.domain.proposals import (
     MILESTONE_ROWS_MAX,
     TEAM_ROWS_MAX,
+    AttachmentKind,
+    BudgetCategory,
     Check,
-    draft_from_form,
-    form_fields,
 )
-from registry.services import calls, proposals
+from registry.services import attachments, calls, proposals, submissions
 from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
 from registry.services.blobs import BlobStore
 from registry.settings import Settings
 from registry.web import forms
-from registry.web.auth import guarded_actor, has_role, received_at
-from registry.web.controllers.account import field_messages, form_page, origin_of
-from registry.web.controllers.calls import form_data
+from registry.web.auth import guarded_actor, has_role, origin_of, received_at
 from registry.web.errors import status_of
 from registry.web.formatting import vnd
+from registry.web.forms.proposals import draft_from_form, form_fields
 from registry.web.i18n import translate
 from registry.web.pdf import render_pdf
 from registry.web.templating import attachment_kind_name
@@ -81,13 +77,13 @@ async def _editor(
     saved: bool = False,
 ) -> Template:
     proposal = await proposals.get(guarded_actor(request), proposal_id)
-    now = await proposals.now()
+    now = received_at(request)
     fields = values if values is not None else form_fields(proposal.draft)
     if values is None:
         fields["technologies"] = [str(t) for t in proposal.draft.technologies]
         fields["row_version"] = str(proposal.row_version)
     checks = proposal.checks(now)
-    return form_page(
+    return forms.form_page(
         "proposals/edit.html",
         values=fields,
         error=error,
@@ -119,13 +115,13 @@ class ProposalsController(Controller):
             "proposals/list.html",
             context={
                 "proposals": await proposals.mine(guarded_actor(request)),
-                "now": await proposals.now(),
+                "now": received_at(request),
             },
         )
 
     @post("/calls/{call_id:int}/proposals")
     async def start(self, request: Request, call_id: FromPath[int]) -> Redirect:
-        values, _ = await form_data(request)
+        values, _ = await forms.read_form(request)
         organisation_id = forms.chosen_id(
             values.get("organisation", ""),
             field="organisation",
@@ -148,7 +144,7 @@ class ProposalsController(Controller):
         """Autosave (JSON answer) and the plain Save button (the page again) share this."""
         proposal_id = forms.item_id(proposal_id)
         actor = guarded_actor(request)
-        values, lists = await form_data(request, "technologies")
+        values, lists = await forms.read_form(request, "technologies")
         try:
             draft = draft_from_form(values, lists["technologies"])
             row_version = forms.row_version(values)
@@ -159,7 +155,7 @@ class ProposalsController(Controller):
             if _wants_json(request):
                 return _json_error(error, conflict_url=f"/proposals/{proposal_id}")
             return await _conflict_page(request, proposal_id, values | lists)
-        except (InvalidInput, InvalidForm, Conflict) as error:
+        except forms.FORM_PROBLEMS as error:
             if _wants_json(request):
                 return _json_error(error)
             return await _editor(request, proposal_id, values=values | lists, error=error)
@@ -189,7 +185,7 @@ class ProposalsController(Controller):
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise InvalidInput("Choose a PDF file to attach.", field="file")
-            await proposals.add_attachment(
+            await attachments.add(
                 guarded_actor(request),
                 proposal_id,
                 kind,
@@ -198,7 +194,7 @@ class ProposalsController(Controller):
                 _store(settings),
                 origin_of(request),
             )
-        except (InvalidInput, Conflict) as error:
+        except forms.FORM_PROBLEMS as error:
             return await _editor(request, proposal_id, error=error)
         finally:
             if isinstance(upload, UploadFile):
@@ -209,7 +205,7 @@ class ProposalsController(Controller):
     async def remove(
         self, request: Request, proposal_id: FromPath[int], attachment_id: FromPath[int]
     ) -> Redirect:
-        await proposals.remove_attachment(
+        await attachments.remove(
             guarded_actor(request),
             forms.item_id(proposal_id),
             forms.item_id(attachment_id),
@@ -225,7 +221,7 @@ class ProposalsController(Controller):
         sha256: FromPath[str],
         settings: NamedDependency[Settings],
     ) -> File:
-        digest, filename = await proposals.attachment_file(
+        digest, filename = await attachments.file(
             guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
         )
         return File(
@@ -239,16 +235,15 @@ class ProposalsController(Controller):
     @post("/proposals/{proposal_id:int}/submit")
     async def submit(self, request: Request, proposal_id: FromPath[int]) -> Redirect | Template:
         proposal_id = forms.item_id(proposal_id)
-        values, _ = await form_data(request)
+        values, _ = await forms.read_form(request)
         try:
-            receipt = await proposals.submit(
+            receipt = await submissions.submit(
                 guarded_actor(request),
                 proposal_id,
                 values.get("submit_key", ""),
                 origin_of(request),
-                received_at=received_at(request),
             )
-        except (InvalidInput, InvalidForm, Conflict) as error:
+        except forms.FORM_PROBLEMS as error:
             return await _editor(request, proposal_id, error=error)
         return Redirect(f"/proposals/{proposal_id}/receipts/{receipt.version}", status_code=303)
 
@@ -262,7 +257,7 @@ class ProposalsController(Controller):
     async def receipt(
         self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
     ) -> Template:
-        receipt = await proposals.receipt(
+        receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
         return Template("proposals/receipt.html", context={"receipt": receipt})
@@ -271,7 +266,7 @@ class ProposalsController(Controller):
     async def receipt_pdf(
         self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
     ) -> Response:
-        receipt = await proposals.receipt(
+        receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
         template = request.app.template_engine.get_template("proposals/receipt_pdf.html")
@@ -293,8 +288,8 @@ class ProposalsController(Controller):
         return Template(
             "proposals/version.html",
             context={
-                "draft": await proposals.version_content(actor, proposal_id, number),
-                "receipt": await proposals.receipt(actor, proposal_id, number),
+                "draft": await submissions.version_content(actor, proposal_id, number),
+                "receipt": await submissions.receipt(actor, proposal_id, number),
                 "technologies": await _technology_names(),
             },
         )
@@ -302,7 +297,7 @@ class ProposalsController(Controller):
 
 def _json_error(error: RegistryError, **extra: str) -> Response:
     return Response(
-        {"errors": field_messages(error), **extra},
+        {"errors": forms.field_messages(error), **extra},
         status_code=status_of(error),
     )
 

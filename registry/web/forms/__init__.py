@@ -1,4 +1,6 @@
-"""Reading what people send (query parameters for now) into checked, typed values.
+"""Reading what people send into checked, typed values: query parameters and ids here, posted
+forms through `read_form` (one size limit for every field), and a form shown again with its
+problems through `form_page`. Each form's own fields have a module: `calls`, `proposals`.
 
 Errors are InvalidInput with English msgids; web/errors.py translates them.
 """
@@ -6,16 +8,80 @@ Errors are InvalidInput with English msgids; web/errors.py translates them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Template
 
 from registry.domain.catalogue import Kind
-from registry.domain.errors import InvalidInput, NotFound
+from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound, RegistryError
 from registry.domain.search import FACETS, Filters, check_query, check_text
+from registry.web.errors import status_of
+from registry.web.i18n import translate
 
 #: Parameters every page accepts besides its own.
 COMMON_PARAMETERS = frozenset({"lang"})
 SEARCH_PARAMETERS = frozenset({"q", "cursor", *FACETS}) | COMMON_PARAMETERS
 LIST_PARAMETERS = frozenset({"cursor"}) | COMMON_PARAMETERS
 MAX_ID = 2**31 - 1
+#: The longest text any form field takes (a call's description); longer values are cut here
+#: and refused by the field's own limit where it has a shorter one.
+FIELD_MAX = 10_000
+#: What a form shows next to its fields instead of failing the request.
+FORM_PROBLEMS = (InvalidInput, InvalidForm, Conflict)
+
+
+async def read_form(request: Request, *multi: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every single-valued field of the posted form (NUL bytes removed, cut at FIELD_MAX),
+    and the lists of the fields named in `multi` (checkbox groups)."""
+    form = await request.form()
+    single = {
+        str(name): str(value).replace("\x00", "")[:FIELD_MAX]
+        for name, value in form.items()
+        if isinstance(value, str) and name not in multi
+    }
+    lists = {
+        name: [str(v).replace("\x00", "")[:FIELD_MAX] for v in form.getall(name, [])]
+        for name in multi
+    }
+    return single, lists
+
+
+async def read_fields(request: Request, *names: str) -> dict[str, str]:
+    """The named fields of the posted form ("" for a missing one)."""
+    values, _ = await read_form(request)
+    return {name: values.get(name, "") for name in names}
+
+
+def field_messages(error: RegistryError) -> dict[str, str]:
+    """Field name -> translated message ("" for a message about the whole form)."""
+    problems = error.problems if isinstance(error, InvalidForm) else [error]
+    messages: dict[str, str] = {}
+    for problem in problems:
+        messages.setdefault(
+            getattr(problem, "field", None) or "", translate(problem.message, problem.params)
+        )
+    return messages
+
+
+def form_page(
+    name: str, *, values: Mapping[str, Any] | None = None, error: RegistryError | None = None,
+    status: int = 200, cookies: list[Cookie] | None = None, **context: Any,
+) -> Template:  # fmt: skip
+    """A form page, with each problem of `error` next to its field and the status it means."""
+    if error is not None:
+        status = status_of(error)
+    return Template(
+        template_name=name,
+        context={
+            "values": dict(values or {}),
+            "errors": field_messages(error) if error else {},
+            **context,
+        },
+        status_code=status,
+        cookies=cookies or [],
+    )
 
 
 def reject_unknown(params: Mapping[str, str], allowed: frozenset[str]) -> None:
@@ -98,7 +164,7 @@ def chosen_id(value: str, *, field: str, message: str) -> int | None:
 def item_id(value: int) -> int:
     """Ids outside PostgreSQL's integer range cannot exist: answer 404, not a driver error."""
     if not 1 <= value <= MAX_ID:
-        raise NotFound("Nothing is published at this address.")
+        raise NotFound()
     return value
 
 

@@ -1,0 +1,69 @@
+"""Who may see or do what: pure predicates over an `Actor` and the object's scope.
+
+A rule answers for one object, given the organisation and fund it belongs to (its `Target`).
+Rules compose with `|` and `&` (as pretalx's `submission/rules.py` does with django-rules), so
+a permission reads as a sentence: `is_member | is_admin`. Services never test roles
+themselves: they ask `services.scopes`, which turns these rules into `NotFound` for a single
+object and into id lists for `WHERE ... = ANY(...)` clauses, so a person never learns that an
+object they may not see exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from registry.domain.accounts import Actor, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an object belongs to, as far as permissions care."""
+
+    organisation: int | None = None
+    fund: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    test: Callable[[Actor, Target], bool]
+
+    def __call__(self, actor: Actor | None, target: Target | None = None) -> bool:
+        # A privileged role counts only once its second factor is given.
+        return actor is not None and actor.fully_signed_in and self.test(actor, target or Target())
+
+    def __or__(self, other: Rule) -> Rule:
+        return Rule(f"{self.name} | {other.name}", lambda a, t: self.test(a, t) or other.test(a, t))
+
+    def __and__(self, other: Rule) -> Rule:
+        return Rule(
+            f"{self.name} & {other.name}", lambda a, t: self.test(a, t) and other.test(a, t)
+        )
+
+
+def member_organisations(actor: Actor) -> frozenset[int]:
+    """Organisations the actor is a confirmed member of (applicant grants)."""
+    return actor.scopes(Role.APPLICANT)
+
+
+def managed_funds(actor: Actor) -> frozenset[int]:
+    return actor.scopes(Role.FUND_MANAGER)
+
+
+is_admin = Rule("is_admin", lambda actor, _: actor.has(Role.ADMIN))
+is_member = Rule(
+    "is_member", lambda actor, target: target.organisation in member_organisations(actor)
+)
+is_fund_manager = Rule("is_fund_manager", lambda actor, target: target.fund in managed_funds(actor))
+
+#: Draft, attach, submit, withdraw and read the receipts of an organisation's proposals.
+may_write_proposal = is_member
+#: Draft, publish and change a fund's calls; see their proposals' aggregates (dashboard).
+may_manage_call = is_fund_manager
+#: Grant and revoke roles, disable accounts, see everyone's account.
+may_manage_people = is_admin
+#: The confirmed members of an organisation.
+may_see_members = is_member | is_admin
+#: The managers of a fund.
+may_see_fund_managers = is_fund_manager | is_admin

@@ -1,0 +1,271 @@
+"""Signing in: the password (throttled per account and per address), the session, the TOTP
+second factor with its enrolment and recovery codes, and signing out. One transaction per
+action, audited in it.
+
+Answers never reveal whether an e-mail address has an account: registration and reset say
+the same thing either way, and sign-in checks a dummy hash for unknown addresses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from registry import database
+from registry.domain.accounts import (
+    ADDRESS_QUIET_RESET,
+    Actor,
+    Origin,
+    backoff,
+    new_recovery_codes,
+    new_totp_secret,
+    normalise_email,
+    normalise_recovery_code,
+    token_digest,
+    totp_step,
+)
+from registry.domain.audit import ANONYMOUS
+from registry.domain.errors import Conflict, InvalidInput, TooManyAttempts
+from registry.i18n import N_
+from registry.services import audit, passwords, sessions
+
+
+def _transaction():  # type: ignore[no-untyped-def]
+    return database.engine().transaction()
+
+
+# Sign-in --------------------------------------------------------------------------------------
+
+WRONG_CREDENTIALS = N_("The e-mail address or password is not right.")
+
+
+async def _throttled_until(keys: list[str]) -> datetime | None:
+    return await database.fetchval(
+        "SELECT max(blocked_until) FROM login_throttle WHERE key = ANY($1) "
+        "AND blocked_until > now()",
+        keys,
+    )
+
+
+async def _count_failure(keys: list[str]) -> list[str]:
+    """Add one failure to each key; returns the keys this failure blocked."""
+    newly_blocked = []
+    async with database.connection() as conn:
+        for key in keys:
+            scope = key.partition(":")[0]
+            failures = await conn.fetchval(
+                "INSERT INTO login_throttle (key, failures, last_failure_at) "
+                "VALUES ($1, 1, now()) ON CONFLICT (key) DO UPDATE SET "
+                "failures = CASE WHEN $2::interval IS NOT NULL "
+                "AND login_throttle.last_failure_at < now() - $2::interval THEN 1 "
+                "ELSE login_throttle.failures + 1 END, last_failure_at = now() "
+                "RETURNING failures",
+                key,
+                ADDRESS_QUIET_RESET if scope == "address" else None,
+            )
+            delay = backoff(scope, failures)
+            if delay is not None:
+                await conn.execute(
+                    "UPDATE login_throttle SET blocked_until = now() + $2::interval WHERE key = $1",
+                    key,
+                    delay,
+                )
+                newly_blocked.append(key)
+    return newly_blocked
+
+
+def _minutes_left(until: datetime) -> int:
+    return max(1, -(-int((until - datetime.now(UTC)).total_seconds()) // 60))
+
+
+async def authenticate(email: str, password: str, origin: Origin) -> int:
+    """The account id when the password is right; otherwise a generic error, counted against
+    both the address and the client. Throttled callers are refused before the hash is
+    checked, with the same answer whether the account exists or not."""
+    email = normalise_email(email)
+    keys = [f"account:{email[:254]}", f"address:{origin.client_address or 'unknown'}"]
+    until = await _throttled_until(keys)
+    if until is not None:
+        raise TooManyAttempts(
+            "Too many failed sign-ins. Try again in %(minutes)s minutes, or reset your password.",
+            minutes=_minutes_left(until),
+        )
+    account = await database.fetchrow(
+        "SELECT id, password_hash, email_verified_at IS NOT NULL AS verified, "
+        "disabled_at IS NOT NULL AS disabled FROM account WHERE email = $1",
+        email,
+    )
+    stored = account["password_hash"] if account else None
+    if not await passwords.verify_password(stored, password[:1024]):
+        async with _transaction():
+            blocked = await _count_failure(keys)
+            subject = f"account:{account['id']}" if account else f"login:{email}"
+            await audit.record(
+                "login.locked" if blocked else "login.failed",
+                subject,
+                actor=ANONYMOUS,
+                origin=origin,
+                after={"blocked": blocked} if blocked else None,
+            )
+        raise InvalidInput(WRONG_CREDENTIALS, field="password")
+    assert account is not None
+    if account["disabled"]:
+        raise InvalidInput("This account is disabled. Contact the registry's administrators.")
+    if not account["verified"]:
+        raise InvalidInput(
+            "Confirm your e-mail address first: open the link we sent you.", field="email"
+        )
+    async with _transaction():
+        await database.fetchval("DELETE FROM login_throttle WHERE key = $1 RETURNING id", keys[0])
+        if passwords.needs_rehash(account["password_hash"]):
+            await database.fetchval(
+                "UPDATE account SET password_hash = $2 WHERE id = $1 RETURNING id",
+                account["id"],
+                await passwords.hash_password(password),
+            )
+        await audit.record(
+            "login.password_accepted",
+            f"account:{account['id']}",
+            actor=f"account:{account['id']}",
+            origin=origin,
+        )
+    return account["id"]
+
+
+async def sign_in(account_id: int, origin: Origin, *, replacing: str | None) -> str:
+    """A session after the password: the second factor, where needed, is still to come."""
+    async with _transaction():
+        return await sessions.start(
+            account_id,
+            second_factor_done=False,
+            client_address=origin.client_address,
+            replacing=replacing,
+        )
+
+
+async def sign_out(token: str, actor: Actor, origin: Origin) -> None:
+    async with _transaction():
+        await sessions.end(token)
+        await audit.record("logout", actor.ref, actor=actor, origin=origin)
+
+
+# Second factor --------------------------------------------------------------------------------
+
+
+async def begin_totp(actor: Actor) -> str:
+    """The secret to enrol in an authenticator app; confirmed by `confirm_totp`."""
+    if actor.totp_enrolled:
+        raise Conflict("A second factor is already set up for this account.")
+    # Keep an unconfirmed secret: the person may have scanned it already in another tab.
+    return await database.fetchval(
+        "UPDATE account SET totp_secret = coalesce(totp_secret, $2) "
+        "WHERE id = $1 AND totp_enrolled_at IS NULL RETURNING totp_secret",
+        actor.account_id,
+        new_totp_secret(),
+    )
+
+
+async def confirm_totp(
+    actor: Actor, code: str, token: str, origin: Origin
+) -> tuple[str, list[str]]:
+    """Check the first code from the authenticator app; on success the factor is enrolled,
+    recovery codes are issued (shown once) and the session is replaced (new id)."""
+    async with _transaction():
+        row = await database.fetchrow(
+            "SELECT totp_secret, totp_enrolled_at FROM account WHERE id = $1 FOR UPDATE",
+            actor.account_id,
+        )
+        if row is None or row["totp_enrolled_at"] is not None or not row["totp_secret"]:
+            raise Conflict("A second factor is already set up for this account.")
+        step = totp_step(row["totp_secret"], code, datetime.now(UTC), None)
+        if step is None:
+            raise InvalidInput(
+                "This code is not right. Check the time on your phone and type the newest "
+                "6-digit code.",
+                field="code",
+            )
+        codes = new_recovery_codes()
+        async with database.connection() as conn:
+            await conn.execute(
+                "UPDATE account SET totp_enrolled_at = now(), totp_last_step = $2 WHERE id = $1",
+                actor.account_id,
+                step,
+            )
+            await conn.executemany(
+                "INSERT INTO recovery_code (account, digest) VALUES ($1, $2)",
+                [(actor.account_id, token_digest(normalise_recovery_code(c))) for c in codes],
+            )
+        new_token = await sessions.start(
+            actor.account_id,
+            second_factor_done=True,
+            client_address=origin.client_address,
+            replacing=token,
+        )
+        await audit.record("totp.enrolled", actor.ref, actor=actor, origin=origin)
+    return new_token, codes
+
+
+async def give_second_factor(actor: Actor, code: str, token: str, origin: Origin) -> str:
+    """Accept a TOTP code (each once) or an unused recovery code; returns the new session.
+    Wrong codes are throttled like passwords: six digits must not be guessable at speed."""
+    throttle = [f"code:{actor.account_id}"]
+    until = await _throttled_until(throttle)
+    if until is not None:
+        raise TooManyAttempts(
+            "Too many wrong codes. Try again in %(minutes)s minutes.",
+            minutes=_minutes_left(until),
+        )
+    async with _transaction():
+        row = await database.fetchrow(
+            "SELECT totp_secret, totp_last_step FROM account "
+            "WHERE id = $1 AND totp_enrolled_at IS NOT NULL FOR UPDATE",
+            actor.account_id,
+        )
+        if row is None:
+            raise Conflict("Set up a second factor first.")
+        step = totp_step(row["totp_secret"], code, datetime.now(UTC), row["totp_last_step"])
+        if step is not None:
+            await database.fetchval(
+                "UPDATE account SET totp_last_step = $2 WHERE id = $1 RETURNING id",
+                actor.account_id,
+                step,
+            )
+            method = "totp"
+        else:
+            used = await database.fetchval(
+                "UPDATE recovery_code SET used_at = now() WHERE account = $1 AND digest = $2 "
+                "AND used_at IS NULL RETURNING id",
+                actor.account_id,
+                token_digest(normalise_recovery_code(code)),
+            )
+            method = "recovery_code" if used else None
+    if method is None:
+        async with _transaction():
+            await _count_failure(throttle)
+            await audit.record(
+                "login.second_factor_failed",
+                actor.ref,
+                actor=actor,
+                origin=origin,
+            )
+        raise InvalidInput(
+            "This code is not right, or was already used. Type the newest 6-digit code.",
+            field="code",
+        )
+    async with _transaction():
+        await database.fetchval(
+            "DELETE FROM login_throttle WHERE key = $1 RETURNING id", throttle[0]
+        )
+        new_token = await sessions.start(
+            actor.account_id,
+            second_factor_done=True,
+            client_address=origin.client_address,
+            replacing=token,
+        )
+        await audit.record(
+            "login.succeeded",
+            actor.ref,
+            actor=actor,
+            origin=origin,
+            after={"second_factor": method},
+        )
+    return new_token
