@@ -106,8 +106,11 @@ WORKER_STOP_TIMEOUT = 40
 async def run_worker(settings: Settings, *, stop_with_parent: bool) -> None:
     """One worker; with `stop_with_parent`, it also stops (gracefully) when the process that
     started it is gone, even if that one was killed without a chance to stop it."""
+    import logging
+
     from registry.jobs import worker
 
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     parent = os.getppid()
 
     async def watch_parent() -> None:
