@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -21,7 +19,6 @@ from litestar.types import Message, Scope
 os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
 
 from registry import __version__, database
-from registry.services import mail
 from registry.settings import Settings
 from registry.web import i18n
 from registry.web.auth import (
@@ -43,8 +40,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
-MAIL_POLL_SECONDS = 2
-log = logging.getLogger(__name__)
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -88,29 +83,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await database.close_pool()
 
-    async def deliver_mail_forever() -> None:
-        while True:
-            try:
-                await mail.deliver_pending(settings)
-            except Exception:  # a database outage must not stop delivery for good
-                log.exception("mail delivery failed; retrying")
-            await asyncio.sleep(MAIL_POLL_SECONDS)
-
-    @asynccontextmanager
-    async def mail_delivery(_: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(deliver_mail_forever())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     secure = settings.secure_cookies
 
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
-        lifespan=[database_pool, mail_delivery],
+        lifespan=[database_pool],  # mail goes out in jobs (registry.jobs)
         state=State({"settings": settings}),
         middleware=[arrival_stamp, origin_check, session_middleware(settings)],
         csrf_config=CSRFConfig(

@@ -1,5 +1,5 @@
-"""The `registry` command: serve, migrate, load-fixtures, demo, check, audit, create-user,
-stop-embedded, translations."""
+"""The `registry` command: serve, worker, migrate, load-fixtures, demo, check, audit,
+create-user, stop-embedded, translations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -97,12 +99,58 @@ def read_new_password() -> str:
     return first
 
 
-def serve(settings: Settings) -> None:
+#: Seconds `serve` waits for its worker to finish running jobs (it has 30 s of grace itself).
+WORKER_STOP_TIMEOUT = 40
+
+
+async def run_worker(settings: Settings, *, stop_with_parent: bool) -> None:
+    """One worker; with `stop_with_parent`, it also stops (gracefully) when the process that
+    started it is gone, even if that one was killed without a chance to stop it."""
+    import logging
+
+    from registry.jobs import worker
+
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    parent = os.getppid()
+
+    async def watch_parent() -> None:
+        while os.getppid() == parent:  # noqa: ASYNC110 (no event tells of a parent's death)
+            await asyncio.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's own graceful stop
+
+    watcher = asyncio.create_task(watch_parent()) if stop_with_parent else None
+    try:
+        await worker.run(settings)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+def _start_worker() -> subprocess.Popen:
+    # A session of its own: Ctrl-C reaches only `serve`, which then stops the worker once
+    # (a second signal would make procrastinate abandon running jobs).
+    return subprocess.Popen(
+        [sys.executable, "-m", "registry.cli", "worker", "--stop-with-parent"],
+        start_new_session=True,
+    )
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def serve(settings: Settings, *, with_worker: bool) -> None:
     import uvicorn
 
     from registry import database
 
     database.database_url()  # start the embedded server before the app needs it
+    worker = _start_worker() if with_worker else None
     try:
         uvicorn.run(
             "registry.app:create_app",
@@ -113,6 +161,8 @@ def serve(settings: Settings) -> None:
             log_level="debug" if settings.debug else "info",
         )
     finally:
+        if worker is not None:
+            _stop_worker(worker)  # before the database it uses stops
         if not settings.database_url:
             database.stop_embedded(settings.data_dir / "pgdata")
             print("embedded PostgreSQL stopped")
@@ -121,7 +171,16 @@ def serve(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="registry", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the web application (HOST, PORT)")
+    serve_command = commands.add_parser(
+        "serve", help="serve the web application (HOST, PORT) and run one job worker"
+    )
+    serve_command.add_argument(
+        "--no-worker", action="store_true", help="serve only; workers run on their own"
+    )
+    worker_command = commands.add_parser(
+        "worker", help="run background jobs, mail delivery (WORKER_CONCURRENCY at once)"
+    )
+    worker_command.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)
     commands.add_parser("migrate", help="apply database migrations")
     fixtures = commands.add_parser("load-fixtures", help="load the reference data (idempotent)")
     fixtures.add_argument("path", nargs="?", type=Path, default=FIXTURES / "reference.json")
@@ -157,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            serve(settings)
+            serve(settings, with_worker=not args.no_worker)
+        elif args.command == "worker":
+            _run(lambda: run_worker(settings, stop_with_parent=args.stop_with_parent))
         elif args.command == "migrate":
             _run(migrate)
             print("migrations applied")

@@ -79,6 +79,8 @@ class Settings:
     #: The database role the web application's connections act as (SET ROLE); it can insert
     #: into the audit trail but never change or remove an event. Empty: the login role itself.
     database_role: str = DEFAULT_DATABASE_ROLE
+    #: Jobs one worker process runs at once (mail waits on SMTP, so a few overlap usefully).
+    worker_concurrency: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +100,7 @@ class Settings:
             public_url=(env.get("PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/"),
             secure_cookies=_flag(env, "SECURE_COOKIES", default=True),
             database_role=env.get("DATABASE_ROLE", DEFAULT_DATABASE_ROLE).strip(),
+            worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
         )
 
     def resolved_secret_key(self) -> str:

@@ -1,8 +1,15 @@
 """Outgoing mail through an outbox table: written in the transaction of the action that sends
-it (so a rolled-back action sends nothing), delivered afterwards by `deliver_pending`.
+it, together with the job that delivers it (services.queue), so a rolled-back action sends
+nothing and a committed one always has its delivery queued.
 
-Delivery is by SMTP when SMTP_URL is set, else as .eml files under `data_dir/outbox` (listed
-at /dev/outbox in development).
+`deliver` sends one message; the `mail:deliver` job (registry.jobs.mail) calls it in a worker
+and retries with backoff when it raises. Delivery is by SMTP when SMTP_URL is set, else as
+.eml files under `data_dir/outbox` (listed at /dev/outbox in development).
+
+At most one worker sends a message at a time (its row stays locked until the delivery is
+recorded; others skip it) and a message recorded as sent is never sent again. A process that
+dies between sending and recording leaves the message unsent, so it is sent again: at least
+once, as SMTP itself is.
 """
 
 from __future__ import annotations
@@ -23,11 +30,16 @@ from urllib.parse import unquote, urlsplit
 
 from registry import database
 from registry.i18n import translate_in
+from registry.services import queue
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
-BATCH = 20
+#: Most messages one visit to /dev/outbox delivers.
+BATCH = 100
+
+
+class MailNotDelivered(Exception):
+    """The server refused or could not be reached; the error is recorded on the message."""
 
 
 async def enqueue(
@@ -37,13 +49,16 @@ async def enqueue(
     body: str,
     params: Mapping[str, object] | None = None,
 ) -> None:
-    """Queue one message; `subject` and `body` are msgids translated into `language`."""
-    await database.fetchval(
-        "INSERT INTO outbox_mail (recipient, subject, body) VALUES ($1, $2, $3) RETURNING id",
-        recipient,
-        translate_in(language, subject, params),
-        translate_in(language, body, params),
-    )
+    """Queue one message and its delivery job, in the caller's transaction (if any);
+    `subject` and `body` are msgids translated into `language`."""
+    async with database.connection() as conn, conn.transaction():
+        mail_id = await conn.fetchval(
+            "INSERT INTO outbox_mail (recipient, subject, body) VALUES ($1, $2, $3) RETURNING id",
+            recipient,
+            translate_in(language, subject, params),
+            translate_in(language, body, params),
+        )
+        await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
 
 
 def _message(settings: Settings, row: Mapping[str, object]) -> EmailMessage:
@@ -86,42 +101,61 @@ def _write_file(settings: Settings, mail_id: int, message: EmailMessage) -> None
     (folder / f"{stamp}-{mail_id:08d}.eml").write_bytes(bytes(message))
 
 
-async def deliver_pending(settings: Settings) -> int:
-    """Deliver queued mail; returns how many were sent. Safe to run in several processes at
-    once: each message is locked by the one delivering it (SKIP LOCKED)."""
-    sent = 0
-    while True:
-        async with database.engine().transaction(), database.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT id, recipient, subject, body, created_at FROM outbox_mail "
-                "WHERE sent_at IS NULL AND attempts < $1 ORDER BY id "
-                "LIMIT $2 FOR UPDATE SKIP LOCKED",
-                MAX_ATTEMPTS,
-                BATCH,
+async def _transmit(settings: Settings, mail_id: int, message: EmailMessage) -> None:
+    if settings.smtp_url:
+        await asyncio.to_thread(_send_smtp, settings.smtp_url, message)
+    else:
+        _write_file(settings, mail_id, message)
+
+
+async def deliver(settings: Settings, mail_id: int) -> bool:
+    """Send one queued message. True: sent now. False: already sent, or another worker is
+    sending it. Raises `MailNotDelivered` after recording the error, for the job to retry.
+
+    Uses its own connection and asyncpg's transaction rather than Piccolo's: when the
+    connection dies mid-delivery, Piccolo's transaction fails its rollback and leaves itself
+    as the task's current transaction, so every later query would reuse the dead connection.
+    """
+    async with database.connection() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT id, recipient, subject, body, created_at FROM outbox_mail "
+            "WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED",
+            mail_id,
+        )
+        if row is None:
+            return False
+        try:
+            await _transmit(settings, mail_id, _message(settings, row))
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("mail %s not delivered: %s", mail_id, error)
+            failure = error
+            await conn.execute(
+                "UPDATE outbox_mail SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                mail_id,
+                str(error)[:500] or type(error).__name__,
             )
-            for row in rows:
-                message = _message(settings, row)
-                try:
-                    if settings.smtp_url:
-                        await asyncio.to_thread(_send_smtp, settings.smtp_url, message)
-                    else:
-                        _write_file(settings, row["id"], message)
-                except (OSError, smtplib.SMTPException) as error:
-                    log.warning("mail %s not delivered: %s", row["id"], error)
-                    await conn.execute(
-                        "UPDATE outbox_mail SET attempts = attempts + 1, last_error = $2 "
-                        "WHERE id = $1",
-                        row["id"],
-                        str(error)[:500],
-                    )
-                    continue
-                await conn.execute(
-                    "UPDATE outbox_mail SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
-                    row["id"],
-                )
-                sent += 1
-        if len(rows) < BATCH:
-            return sent
+        else:
+            await conn.execute(
+                "UPDATE outbox_mail SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
+                mail_id,
+            )
+            return True
+    raise MailNotDelivered(f"mail {mail_id}: {failure}") from failure
+
+
+async def deliver_pending(settings: Settings) -> int:
+    """Deliver what is queued now, without waiting for a worker (the development outbox page);
+    returns how many were sent. The jobs queued for these messages then find them sent."""
+    pending = await database.fetch(
+        "SELECT id FROM outbox_mail WHERE sent_at IS NULL ORDER BY id LIMIT $1", BATCH
+    )
+    sent = 0
+    for row in pending:
+        try:
+            sent += await deliver(settings, row["id"])
+        except MailNotDelivered:
+            continue  # recorded on the message; its job retries it
+    return sent
 
 
 @dataclass(frozen=True, slots=True)

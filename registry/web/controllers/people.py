@@ -130,7 +130,8 @@ async def managed_fund(request: Request, fund_id: FromPath[int]) -> Template:
 @get("/dev/outbox", guards=[development_only], include_in_schema=False)
 async def dev_outbox(settings: NamedDependency[Settings]) -> Template:
     """Mail written to files (no SMTP_URL), readable in the browser during development.
-    Delivers what is queued first, so a message shows up without waiting for the poller."""
+    Delivers what is queued first, so a message shows up without waiting for a worker (its
+    job then finds it sent)."""
     if not settings.smtp_url:
         await mail.deliver_pending(settings)
     return Template("dev/outbox.html", context={"messages": mail.read_outbox(settings)})
