@@ -13,7 +13,7 @@ import itertools
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
@@ -190,6 +190,9 @@ class World:
     proposal_throwaways: dict[str, int]
     proposal_organisation: dict[int, int]  # proposal id -> its organisation
     attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
+    #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
+    #: and who may see it: an allowed page must not contain anyone else's.
+    markers: list[tuple[str, Callable[[Actor], bool]]]
 
 
 def pdf_bytes(title: str) -> bytes:
@@ -215,9 +218,9 @@ def service_actor(person, grant: Grant) -> accounts.Actor:  # type: ignore[no-un
 
 async def submitted_proposal(
     member: accounts.Actor, call_id: int, organisation_id: int, title: str, store: BlobStore
-) -> tuple[int, int, str]:
+) -> tuple[int, int, str, str]:
     """A proposal made through the services, with one PDF, submitted once (so version 1 has a
-    receipt); (proposal id, attachment id, the file's SHA-256)."""
+    receipt); (proposal id, attachment id, the file's SHA-256, its reference)."""
     proposal_id = await proposals.start(member, call_id, organisation_id, ORIGIN)
     proposal = await proposals.get(member, proposal_id)
     draft = complete_draft(tuple(await technology_ids()), title=title)
@@ -226,8 +229,16 @@ async def submitted_proposal(
         member, proposal_id, "description", "thuyet-minh.pdf", pdf_bytes(title), store, ORIGIN
     )
     await submissions.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
-    files = {a.id: a.sha256 for a in (await proposals.get(member, proposal_id)).attachments}
-    return proposal_id, attachment_id, files[attachment_id]
+    saved = await proposals.get(member, proposal_id)
+    files = {a.id: a.sha256 for a in saved.attachments}
+    return proposal_id, attachment_id, files[attachment_id], saved.reference
+
+
+async def redraft(member: accounts.Actor, proposal_id: int, title: str) -> None:
+    """Change the draft's title after submission: the new title is not submitted."""
+    proposal = await proposals.get(member, proposal_id)
+    draft = replace(proposal.draft, title_vi=title)
+    await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
 
 
 async def build_world(  # type: ignore[no-untyped-def]
@@ -280,20 +291,36 @@ async def build_world(  # type: ignore[no-untyped-def]
     calls = {key: await on_app_loop(client, open_call, managers[key], fund[key]) for key in fund}
     store = BlobStore(blobs)
     kept, throwaway, attachment = {}, {}, {}
+    markers: list[tuple[str, Callable[[Actor], bool]]] = []
+    # Titles alike on purpose: each proposal is flagged as a near-duplicate of the others,
+    # across both funds, so the call dashboards have other funds' proposals to (not) show.
     for key, call_key in (("A", "X"), ("B", "Y")):
         member = service_actor(people[f"member {key}"], Grant(Role.APPLICANT, organisation[key]))
-        for made, title in ((kept, "Mô hình ngôn ngữ"), (throwaway, "Cảm biến lượng tử")):
-            proposal_id, attachment_id, sha256 = await on_app_loop(
+        org, fund_id = organisation[key], fund[call_key]
+
+        def submitted_to(actor: Actor, org: int = org, fund_id: int = fund_id) -> bool:
+            return actor.organisation == org or actor.fund == fund_id
+
+        def member_of(actor: Actor, org: int = org) -> bool:
+            return actor.organisation == org
+
+        for made, title in ((kept, "Mô hình ngôn ngữ"), (throwaway, "Mô hình ngôn ngữ lớn")):
+            proposal_id, attachment_id, sha256, reference = await on_app_loop(
                 client,
                 submitted_proposal,
                 member,
                 calls[call_key],
-                organisation[key],
+                org,
                 f"{title} {key}",
                 store,
             )
             made[key] = proposal_id
             attachment[proposal_id] = (attachment_id, sha256)
+            markers += [(f"{title} {key}", submitted_to), (reference, submitted_to)]
+        # Only the organisation's members may see what it has not submitted.
+        draft_title = f"Bản nháp chưa nộp {key}"
+        await on_app_loop(client, redraft, member, kept[key], draft_title)
+        markers.append((draft_title, member_of))
     proposal_organisation = {
         proposal_id: organisation[key]
         for made in (kept, throwaway)
@@ -311,6 +338,7 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposal_throwaways=throwaway,
         proposal_organisation=proposal_organisation,
         attachment=attachment,
+        markers=markers,
     )
     return world, people
 
@@ -472,6 +500,14 @@ async def test_permission_matrix(client, make_person, database_url, settings):
             problem = judge(actor, method, path, answer, rule, anon_ok, params)
             if problem:
                 violations.append(problem)
+            # A leak hides behind a 200: what an allowed page shows must be the actor's too
+            # (the development outbox shows everyone's mail by design, and only in DEBUG).
+            if answer.status_code == 200 and not path.startswith("/dev/"):
+                violations += [
+                    f"{actor.name:>10} {method:4} {path}: shows {marker!r}"
+                    for marker, may_see in world.markers
+                    if marker in answer.text and not may_see(actor)
+                ]
     assert cells >= len(actors) * 20  # 168 when written
     assert violations == [], "\n" + "\n".join(violations)
 
