@@ -1,14 +1,17 @@
-"""The vi/en gettext catalogues, read from the .po files once at start.
+"""The vi/en gettext catalogues, read from the .po files once at start, and the language
+being spoken now.
 
-Outside the layers: pages translate in the request's language (web/i18n.py), mail in the
-recipient's (services/mail.py).
+Outside the layers: pages speak the request's language (web/i18n.py chooses it), documents the
+language they are rendered in (`speaking`), mail the recipient's (`translate_in`).
 """
 
 from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -16,7 +19,16 @@ from babel.messages.pofile import read_po
 
 from registry.domain.errors import N_
 
-__all__ = ["N_", "catalogue", "translate_in"]
+__all__ = [
+    "N_",
+    "catalogue",
+    "current_language",
+    "gettext_",
+    "ngettext_",
+    "speaking",
+    "translate",
+    "translate_in",
+]
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -44,3 +56,38 @@ def translate_in(language: str, message: str, params: Mapping[str, object] | Non
     """Translate a msgid that may carry %(name)s placeholders."""
     text = catalogue(language).gettext(message)
     return text % dict(params) if params else text
+
+
+_current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def use_language(language: str) -> None:
+    """Speak `language` for the rest of this context (a request, a job)."""
+    _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Speak `language` inside the block only (rendering a document for someone)."""
+    token = _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext_(message: str) -> str:
+    return catalogue(_current.get()).gettext(message)
+
+
+def ngettext_(singular: str, plural: str, count: int) -> str:
+    return catalogue(_current.get()).ngettext(singular, plural, count)
+
+
+def translate(message: str, params: Mapping[str, object] | None = None) -> str:
+    """Translate a msgid that may carry %(name)s placeholders (domain error messages)."""
+    return translate_in(_current.get(), message, params)

@@ -117,7 +117,7 @@ def horizon(impact_weight: int) -> Criteria:
         items=(excellence, impact, implementation),
         overall_threshold=100,
         tie_breaks=(TieBreak.UNCOVERED_TOPICS_FIRST, TieBreak.CRITERION_ORDER),
-        # Excellence then Impact; Impact first for innovation actions (domain.md §3).
+        # Excellence then Impact; Impact first for innovation actions (Horizon Europe IA rules).
         tie_break_order=(1, 0, 2) if innovation else (0, 1, 2),
     )
 
@@ -203,6 +203,12 @@ def criteria_from_json(data: Mapping[str, Any]) -> Criteria:
         tie_breaks=tuple(TieBreak(t) for t in data["tie_breaks"]),
         tie_break_order=tuple(data["tie_break_order"]),
     )
+
+
+def format_weight(thousandths: int) -> str:
+    """1500 -> "1.5", 1000 -> "1" (a ranking weight, exactly, without floats)."""
+    whole, rest = divmod(thousandths, WEIGHT_ONE)
+    return f"{whole}" if rest == 0 else f"{whole}." + f"{rest:03d}".rstrip("0")
 
 
 def format_mark(tenths: int) -> str:

@@ -1,6 +1,6 @@
 """Checking a PDF attachment before it is stored: `check_pdf` accepts it or says why not.
 
-Cheap checks (size, header, end marker) run here; parsing runs in services/pdf_worker.py, a
+Cheap checks (size, header, end marker) run here; parsing runs in registry/pdf_check_worker.py, a
 separate process with its own CPU, memory and file-size limits, killed after a wall-clock
 timeout. A hostile file can then at worst waste one worker's seconds, never the web process.
 """
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 300  # the worker's limit, repeated for the message
-WORKER_MODULE = "registry.services.pdf_worker"
+WORKER_MODULE = "registry.pdf_check_worker"
 WORKER_TIMEOUT_SECONDS = 15.0
 # Each worker may use 768 MiB; two at once keeps a burst of uploads from exhausting memory.
 _WORKERS = asyncio.Semaphore(2)

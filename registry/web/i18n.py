@@ -9,12 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 
-from registry.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, N_, catalogue, translate_in
+from registry.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    LOCALE_DIR,
+    N_,
+    current_language,
+    gettext_,
+    ngettext_,
+    translate,
+    use_language,
+)
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "current_language", "gettext_", "translate"]
+__all__ = [
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "current_language",
+    "gettext_",
+    "ngettext_",
+    "translate",
+]
 COOKIE = "lang"
 
-_current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 _explicit: ContextVar[bool] = ContextVar("language_explicit", default=False)
 
 
@@ -36,26 +53,9 @@ def use_request_language(
     query: Mapping[str, str], cookies: Mapping[str, str], accept_language: str | None
 ) -> None:
     """Pick the request's language; remember whether `?lang=` chose it (to set the cookie)."""
-    _current.set(choose_language(query, cookies, accept_language))
+    use_language(choose_language(query, cookies, accept_language))
     _explicit.set(query.get("lang") in LANGUAGES)
 
 
 def was_chosen_explicitly() -> bool:
     return _explicit.get()
-
-
-def current_language() -> str:
-    return _current.get()
-
-
-def gettext_(message: str) -> str:
-    return catalogue(_current.get()).gettext(message)
-
-
-def ngettext_(singular: str, plural: str, count: int) -> str:
-    return catalogue(_current.get()).ngettext(singular, plural, count)
-
-
-def translate(message: str, params: Mapping[str, object] | None = None) -> str:
-    """Translate a msgid that may carry %(name)s placeholders (domain error messages)."""
-    return translate_in(_current.get(), message, params)

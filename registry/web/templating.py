@@ -1,20 +1,18 @@
-"""The one Jinja environment: autoescape on, undefined names are errors, gettext installed."""
+"""The pages' Jinja environment: the documents' base environment (templates, autoescape,
+strict undefined names, gettext, formatting) plus links, search and highlighting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
+from registry.documents.templates import base_environment
 from registry.domain.catalogue import Kind
 from registry.domain.search import FACETS, Results, mark_html
-from registry.web import formatting, i18n
+from registry.web import i18n
 from registry.web.i18n import N_
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
 #: URL segment of each kind's list and detail pages.
 KIND_PATHS = {
@@ -86,74 +84,16 @@ def query_url(path: str, **params: object) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def _names(msgids: dict[str, str]) -> Callable[[str], str]:
-    """A function naming each code (an enum value) in the reader's language."""
-
-    def name(code: str) -> str:
-        return i18n.gettext_(msgids[str(code)])
-
-    return name
-
-
-role_name = _names(
-    {
-        "applicant": N_("Applicant"),
-        "reviewer": N_("Expert reviewer"),
-        "fund_manager": N_("Fund manager"),
-        "admin": N_("Administrator"),
-    }
-)
-attachment_kind_name = _names(
-    {
-        "description": N_("Project description"),
-        "cvs": N_("CVs of the team"),
-        "budget_justification": N_("Budget justification"),
-        "endorsement": N_("Endorsement of the host organisation"),
-        "other": N_("Other document"),
-    }
-)
-budget_category_name = _names(
-    {
-        "personnel": N_("Personnel"),
-        "equipment": N_("Equipment"),
-        "materials": N_("Materials and supplies"),
-        "travel": N_("Travel and conferences"),
-        "subcontracting": N_("Subcontracting"),
-        "other": N_("Other costs"),
-    }
-)
-
-
 def build_environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(("html", "svg", "xml")),
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(
-        vnd=formatting.vnd,
-        vnd_compact=formatting.vnd_compact,
-        number=formatting.number,
-        date=formatting.date,
-        local_datetime=formatting.local_datetime,
-        l10n=formatting.localized,
-        highlight=highlighted,
-    )
+    """The documents' base environment, plus what pages need: links, search, highlighting."""
+    env = base_environment()
+    env.filters.update(highlight=highlighted)
     env.globals.update(
         item_url=item_url,
         query_url=query_url,
-        current_language=i18n.current_language,
         kind_labels=kind_labels,
         search_url=search_url,
         facet_urls=facet_urls,
         quote_value=quote_plus,
-        role_name=role_name,
-        attachment_kind_name=attachment_kind_name,
-        budget_category_name=budget_category_name,
     )
     return env

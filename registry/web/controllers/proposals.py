@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
+from registry import documents
 from registry.domain.accounts import Role
 from registry.domain.errors import (
     InvalidInput,
@@ -29,6 +30,7 @@ from registry.domain.proposals import (
     BudgetCategory,
     Check,
 )
+from registry.formatting import attachment_kind_name, vnd
 from registry.services import attachments, calls, proposals, submissions
 from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
 from registry.services.blobs import BlobStore
@@ -36,11 +38,8 @@ from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
 from registry.web.errors import status_of
-from registry.web.formatting import vnd
 from registry.web.forms.proposals import draft_from_form, form_fields
-from registry.web.i18n import translate
-from registry.web.pdf import render_pdf
-from registry.web.templating import attachment_kind_name
+from registry.web.i18n import current_language, translate
 
 #: Spare empty rows the plain form offers below the filled ones.
 SPARE_ROWS = 2
@@ -269,8 +268,9 @@ class ProposalsController(Controller):
         receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
-        template = request.app.template_engine.get_template("proposals/receipt_pdf.html")
-        pdf = await render_pdf(template.render(receipt=receipt))
+        pdf = await documents.render(
+            "proposals/receipt_pdf.html", language=current_language(), receipt=receipt
+        )
         return Response(
             pdf,
             media_type="application/pdf",

@@ -1,6 +1,6 @@
 """Checks one uploaded PDF and writes a copy without author metadata, in a process of its own.
 
-Run by services/attachments_check.py as `python -m registry.services.pdf_worker IN OUT`. Parsing
+Run by services/attachments_check.py as `python -m registry.pdf_check_worker IN OUT`. Parsing
 hostile files is the riskiest thing the registry does, so it happens here, under tight resource
 limits, and a crash or a kill only costs this process. Standard library and pypdf only: the
 worker must not need the database, the settings or any secret.

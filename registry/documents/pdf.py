@@ -1,4 +1,4 @@
-"""Rendering HTML templates to PDF with WeasyPrint, fetching nothing from outside.
+"""HTML to PDF with WeasyPrint, fetching nothing from outside.
 
 The only resources a document may load are `data:` URLs written into the template; any other
 URL (file:, http:, a cloud metadata address) is refused, so a value someone typed into a

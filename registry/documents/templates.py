@@ -1,0 +1,55 @@
+"""The Jinja environment every page and document starts from: the templates folder,
+autoescape, strict undefined names, gettext in the language being spoken, and the formatting
+filters. The web layer adds its own globals (links, search) on top (web/templating.py)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from registry import formatting, i18n
+from registry.domain.proposals import format_permille
+from registry.domain.scoring import format_mark, format_weight
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def base_environment() -> Environment:
+    """A new environment (the web layer extends its own)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html", "svg", "xml")),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        vnd=formatting.vnd,
+        vnd_compact=formatting.vnd_compact,
+        number=formatting.number,
+        date=formatting.date,
+        local_datetime=formatting.local_datetime,
+        l10n=formatting.localized,
+    )
+    env.globals.update(
+        current_language=i18n.current_language,
+        role_name=formatting.role_name,
+        attachment_kind_name=formatting.attachment_kind_name,
+        budget_category_name=formatting.budget_category_name,
+        format_mark=format_mark,
+        format_weight=format_weight,
+        format_permille=format_permille,
+        limits=formatting.LIMITS,
+    )
+    return env
+
+
+@cache
+def environment() -> Environment:
+    """The documents' own environment, built once."""
+    return base_environment()
