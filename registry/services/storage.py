@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from registry import database
+from registry.services import failpoints
 from registry.services.queries import storage as sql
 from registry.settings import Settings
 
@@ -119,6 +120,7 @@ class PostgresStorage:
                 start = number * self.chunk_bytes
                 piece = view[start : start + self.chunk_bytes]
                 await conn.execute(sql.INSERT_CHUNK, sha256, number, piece)
+                failpoints.reach("storage.chunk_written")
         return sha256
 
     async def open(self, sha256: str) -> StoredFile:
