@@ -27,7 +27,9 @@ from registry.services.storage import (
     Storage,
     import_folder,
     read_all,
+    storage_from,
 )
+from registry.settings import Settings, SettingsError
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
 
@@ -38,6 +40,17 @@ BIG = CHUNK_BYTES * 5 // 2
 def unique(size: int) -> bytes:
     """Content no other test stores (the PostgreSQL storage is shared by the whole run)."""
     return os.urandom(size)
+
+
+def test_the_setting_chooses_the_storage(tmp_path: Path) -> None:
+    assert isinstance(storage_from(Settings.from_env({})), PostgresStorage)
+    folder = storage_from(
+        Settings.from_env({"STORAGE": "folder", "REGISTRY_DATA_DIR": str(tmp_path)})
+    )
+    assert isinstance(folder, FolderStorage)
+    assert folder.root == tmp_path / "blobs"
+    with pytest.raises(SettingsError, match="STORAGE must be one of postgres, folder"):
+        Settings.from_env({"STORAGE": "s3"})
 
 
 @pytest.fixture(params=["postgres", "folder"])
