@@ -204,7 +204,7 @@ class Server:
 
 def start_server(db: Database, log: Path) -> Server:
     """`uvicorn registry.app:create_app --factory --workers 1` as catalogue.py starts it, with
-    its own data folder (blobs, outbox), plain-HTTP cookies and a fixed secret key."""
+    its own data folder (mail outbox), plain-HTTP cookies and a fixed secret key."""
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="registry-deadline-"))
     env = {
@@ -1088,8 +1088,11 @@ async def verify_database(
             result.call_id,
         )
         attachments = await conn.fetch(
-            "SELECT a.proposal, a.sha256, a.stripped_sha256 FROM attachment a "
-            "JOIN proposal p ON p.id = a.proposal WHERE p.call = $1",
+            "SELECT a.proposal, a.sha256, a.stripped_sha256, "
+            "EXISTS (SELECT FROM stored_file f WHERE f.sha256 = a.sha256) AS stored, "
+            "EXISTS (SELECT FROM stored_file f WHERE f.sha256 = a.stripped_sha256) "
+            "AS stripped_stored "
+            "FROM attachment a JOIN proposal p ON p.id = a.proposal WHERE p.call = $1",
             result.call_id,
         )
         flags = await conn.fetchval(
@@ -1139,12 +1142,15 @@ async def verify_database(
             )
     uploaded = sum(1 for s in rush.samples if s.action == "upload" and s.outcome == "ok")
     with_attachment = {r["proposal"] for r in attachments}
-    store = data_dir / "blobs"
+    # Files are in PostgreSQL (the default STORAGE), complete once listed in stored_file.
     missing_files = [
         digest
         for r in attachments
-        for digest in (r["sha256"], r["stripped_sha256"])
-        if not (store / digest[:2] / digest).is_file()
+        for digest, stored in (
+            (r["sha256"], r["stored"]),
+            (r["stripped_sha256"], r["stripped_stored"]),
+        )
+        if not stored
     ]
     acks_after_close = [a for a in rush.acks if a.answered >= closes and a.sent < closes]
     facts = {
@@ -1196,7 +1202,7 @@ async def verify_database(
             not rush.mismatches,
         ),
         (
-            "every uploaded file is on disk with its stripped copy",
+            "every uploaded file is stored with its stripped copy",
             f"{len(missing_files)} missing of {2 * len(attachments)}",
             not missing_files,
         ),

@@ -54,7 +54,12 @@ async def _security_headers(message: Message, scope: Scope) -> None:
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS.items():
-            headers[name] = value
+            if name == "Content-Security-Policy" and name in headers:
+                # A handler's own policy (downloads: sandbox) stays, and the default joins it:
+                # browsers enforce every policy sent, so neither can loosen the other.
+                headers.add(name, value)
+            else:
+                headers[name] = value
         if scope.get("user") is not None or scope["path"].startswith(PRIVATE_PREFIXES):
             headers["Cache-Control"] = "no-store"
 

@@ -1,5 +1,5 @@
 """The `registry` command: serve, worker, migrate, load-fixtures, demo, check, audit,
-create-user, stop-embedded, translations."""
+create-user, storage, stop-embedded, translations."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from registry.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from registry.domain.audit import ChainCheck
+    from registry.services.storage import FolderImport
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -78,6 +79,23 @@ def describe_audit(check: ChainCheck) -> str:
     if check.ok:
         return f"audit trail ok: {check.events:,} events, {head}"
     return f"audit trail BROKEN at event {check.first_bad_seq}: {check.reason} ({head})"
+
+
+async def import_folder(folder: Path) -> FolderImport:
+    from registry.services import storage
+
+    if not folder.is_dir():  # noqa: ASYNC240 (one check, CLI)
+        raise SystemExit(f"no folder storage at {folder}")
+    return await storage.import_folder(folder, storage.PostgresStorage())
+
+
+def describe_import(report: FolderImport) -> str:
+    lines = [
+        f"{report.imported:,} files copied into PostgreSQL, "
+        f"{report.already_stored:,} were there already, {len(report.refused):,} refused"
+    ]
+    lines += [f"  refused {path}: {why}" for path, why in report.refused]
+    return "\n".join(lines)
 
 
 async def create_user(email: str, name: str, roles: list[str], password: str) -> int:
@@ -202,6 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument(
         "--role", action="append", default=[], choices=["admin", "reviewer"], dest="roles"
     )
+    storage = commands.add_parser("storage", help="the stored files (proposal attachments)")
+    storage_commands = storage.add_subparsers(dest="storage_command", required=True)
+    import_command = storage_commands.add_parser(
+        "import-folder",
+        help="copy a folder storage's files (default REGISTRY_DATA_DIR/blobs) into PostgreSQL; "
+        "running it again copies only what is missing",
+    )
+    import_command.add_argument("path", nargs="?", type=Path, default=None)
     commands.add_parser("stop-embedded", help="stop the embedded PostgreSQL server")
     commands.add_parser("translations", help="update the vi/en catalogues from the code")
     args = parser.parse_args(argv)
@@ -248,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"account {account_id} created for {args.email} ({roles})")
             if args.roles:
                 print("the second factor is set up at the first sign-in")
+        elif args.command == "storage" and args.storage_command == "import-folder":
+            report = _run(lambda: import_folder(args.path or settings.data_dir / "blobs"))
+            print(describe_import(report))
+            if report.refused:
+                return 1
         elif args.command == "stop-embedded":
             from registry import database
 

@@ -13,6 +13,8 @@ from pathlib import Path
 DEFAULT_MAIL_FROM = "Registry <no-reply@registry.localhost>"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_DATABASE_ROLE = "registry_app"
+#: Where uploaded files are kept (registry.services.storage).
+STORAGE_CHOICES = ("postgres", "folder")
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,16 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, the first when unset."""
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,9 @@ class Settings:
     database_role: str = DEFAULT_DATABASE_ROLE
     #: Jobs one worker process runs at once (mail waits on SMTP, so a few overlap usefully).
     worker_concurrency: int = 2
+    #: Where uploaded files live: `postgres` (every process on any host sees them) or `folder`
+    #: (`data_dir/blobs` on this machine's disk: one host only).
+    storage: str = "postgres"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +116,7 @@ class Settings:
             secure_cookies=_flag(env, "SECURE_COOKIES", default=True),
             database_role=env.get("DATABASE_ROLE", DEFAULT_DATABASE_ROLE).strip(),
             worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
+            storage=_choice(env, "STORAGE", STORAGE_CHOICES),
         )
 
     def resolved_secret_key(self) -> str:

@@ -19,8 +19,8 @@ from registry.domain.proposals import AttachmentKind
 from registry.domain.text import clean
 from registry.services import audit, clock, proposals
 from registry.services.attachments_check import check_pdf
-from registry.services.blobs import BlobStore
 from registry.services.queries import proposals as sql
+from registry.services.storage import Storage
 
 #: Per proposal: at most this many files and this many bytes in all.
 ATTACHMENTS_MAX = 20
@@ -34,7 +34,7 @@ async def add(
     kind: str,
     filename: str,
     data: bytes,
-    store: BlobStore,
+    store: Storage,
     origin: Origin,
 ) -> int:
     """Check the uploaded PDF (content, not name), store it and its metadata-free copy, and
@@ -51,9 +51,10 @@ async def add(
         upload = Path(folder) / "upload.pdf"
         await asyncio.to_thread(upload.write_bytes, data)
         checked = await check_pdf(upload)
-    # Files reach the disk before the row that names them commits (blobs.BlobStore).
-    sha256 = await asyncio.to_thread(store.put, data)
-    stripped = await asyncio.to_thread(store.put, checked.stripped)
+    # Files are stored, each in a step of its own, before the row that names them commits
+    # (services.storage): a crash in between leaves an unreferenced file, never a missing one.
+    sha256 = await store.put(data)
+    stripped = await store.put(checked.stripped)
     async with database.engine().transaction():
         proposal = await proposals.get(actor, proposal_id, lock=True)
         proposals.require_open(proposal, at)

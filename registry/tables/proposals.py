@@ -49,7 +49,8 @@ class Proposal(Table, tablename="proposal"):
 
 
 class Blob(Table, tablename="blob"):
-    """A stored file, named by the SHA-256 of its bytes (REGISTRY_DATA_DIR/blobs/ab/abcd...)."""
+    """A file attachments refer to, named by the SHA-256 of its bytes; the bytes are in the
+    configured storage (registry.services.storage: PostgreSQL's `stored_file` by default)."""
 
     sha256 = Varchar(length=64, unique=True)
     size = BigInt()

@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import anyio
 import asyncpg
@@ -24,7 +23,7 @@ from pypdf import PdfWriter
 from registry.domain import accounts
 from registry.domain.accounts import Grant, Role
 from registry.services import attachments, proposals, submissions
-from registry.services.blobs import BlobStore
+from registry.services.storage import Storage, storage_from
 from tests.http.conftest import CSRF_COOKIE, SESSION_COOKIE, csrf_token, post_form, sign_in
 from tests.integration.calls_fixtures import ORIGIN, complete_draft, open_call, technology_ids
 
@@ -217,7 +216,7 @@ def service_actor(person, grant: Grant) -> accounts.Actor:  # type: ignore[no-un
 
 
 async def submitted_proposal(
-    member: accounts.Actor, call_id: int, organisation_id: int, title: str, store: BlobStore
+    member: accounts.Actor, call_id: int, organisation_id: int, title: str, store: Storage
 ) -> tuple[int, int, str, str]:
     """A proposal made through the services, with one PDF, submitted once (so version 1 has a
     receipt); (proposal id, attachment id, the file's SHA-256, its reference)."""
@@ -242,7 +241,7 @@ async def redraft(member: accounts.Actor, proposal_id: int, title: str) -> None:
 
 
 async def build_world(  # type: ignore[no-untyped-def]
-    client, database_url: str, make_person, blobs: Path
+    client, database_url: str, make_person, store: Storage
 ) -> tuple[World, dict[str, object]]:
     people = {
         "member A": await make_person(("applicant", "vast")),
@@ -289,7 +288,6 @@ async def build_world(  # type: ignore[no-untyped-def]
         for key in fund
     }
     calls = {key: await on_app_loop(client, open_call, managers[key], fund[key]) for key in fund}
-    store = BlobStore(blobs)
     kept, throwaway, attachment = {}, {}, {}
     markers: list[tuple[str, Callable[[Actor], bool]]] = []
     # Titles alike on purpose: each proposal is flagged as a near-duplicate of the others,
@@ -451,9 +449,8 @@ def judge(
 
 
 async def test_permission_matrix(client, make_person, database_url, settings):
-    # The download route reads files from the app's data folder: store them there.
-    blobs = settings.data_dir / "blobs"
-    world, people = await build_world(client, database_url, make_person, blobs)
+    # The download route reads files from the app's storage: store them there.
+    world, people = await build_world(client, database_url, make_person, storage_from(settings))
     client.cookies.clear()
     csrf = await csrf_token(client)
     names = ("member A", "member B", "reviewer", "manager X", "manager Y", "admin")

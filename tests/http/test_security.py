@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from registry.domain.accounts import FREE_FAILURES, Grant, Role, token_digest
-from registry.services.blobs import BlobStore
+from registry.services.storage import storage_from
 from tests.http.conftest import (
     CSRF_COOKIE,
     PASSWORD,
@@ -452,7 +452,7 @@ async def _throwaway_grant(db, person_id: int) -> int:  # type: ignore[no-untype
     return await db.fetchval("SELECT id FROM account_role WHERE account = $1", person_id)
 
 
-async def _call_and_proposal(client, db, manager, applicant, blobs) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _call_and_proposal(client, db, manager, applicant, store) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """An open call of the manager's fund (NAFOSTED) and a submitted proposal of the applicant's
     organisation (VAST) with one attachment, made through the services: real ids to post to."""
     fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
@@ -460,14 +460,14 @@ async def _call_and_proposal(client, db, manager, applicant, blobs) -> dict[str,
     call_id = await on_app_loop(
         client, open_call, service_actor(manager, Grant(Role.FUND_MANAGER, fund_id)), fund_id
     )
-    proposal_id, attachment_id, _, _ = await on_app_loop(
+    proposal_id, attachment_id, *_ = await on_app_loop(
         client,
         submitted_proposal,
         service_actor(applicant, Grant(Role.APPLICANT, organisation_id)),
         call_id,
         organisation_id,
         f"Đề xuất thử dữ liệu rác {secrets.token_hex(3)}",
-        BlobStore(blobs),
+        store,
     )
     return {
         "fund_id": fund_id,
@@ -523,7 +523,7 @@ async def test_junk_input_never_causes_a_server_error(
     # The manager's and the applicant's junk reaches the call and proposal forms' parsers.
     manager = await make_person(("fund_manager", "nafosted"), totp=True)
     applicant = await make_person(("applicant", "vast"))
-    ids = await _call_and_proposal(client, db, manager, applicant, settings.data_dir / "blobs")
+    ids = await _call_and_proposal(client, db, manager, applicant, storage_from(settings))
     ids |= {"account_id": throwaway.id, "grant_id": grant}
     # The admin may legitimately make the throwaway person an admin; nobody else may become one.
     count_admins = "SELECT count(*) FROM account_role WHERE role = 'admin' AND account <> $1"

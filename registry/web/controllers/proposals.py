@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from registry import documents
 from registry.domain.accounts import Role
@@ -33,7 +34,7 @@ from registry.domain.proposals import (
 from registry.formatting import attachment_kind_name, vnd
 from registry.services import attachments, calls, proposals, submissions
 from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
-from registry.services.blobs import BlobStore
+from registry.services.storage import Storage, storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
@@ -59,8 +60,17 @@ def check_message(check: Check) -> str:
     return translate(check.message, params)
 
 
-def _store(settings: Settings) -> BlobStore:
-    return BlobStore(settings.data_dir / "blobs")
+def _store(settings: Settings) -> Storage:
+    return storage_from(settings)
+
+
+def _attachment_disposition(filename: str) -> str:
+    """Download, never display, under the stored name (RFC 6266; UTF-8 names percent-encoded,
+    as Litestar's File response spells them)."""
+    quoted = quote(filename)
+    if quoted == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename*=utf-8''{quoted}"
 
 
 def _wants_json(request: Request) -> bool:
@@ -219,16 +229,20 @@ class ProposalsController(Controller):
         proposal_id: FromPath[int],
         sha256: FromPath[str],
         settings: NamedDependency[Settings],
-    ) -> File:
+    ) -> Stream:
         digest, filename = await attachments.file(
             guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
         )
-        return File(
-            path=_store(settings).path(digest),
-            filename=filename,
+        # Only after that check: the bytes come from the storage by digest, never by path.
+        stored = await _store(settings).open(digest)
+        return Stream(
+            stored.chunks,
             media_type="application/pdf",
-            content_disposition_type="attachment",
-            headers={"Content-Security-Policy": "sandbox"},
+            headers={
+                "Content-Disposition": _attachment_disposition(filename),
+                "Content-Length": str(stored.size),
+                "Content-Security-Policy": "sandbox",
+            },
         )
 
     @post("/proposals/{proposal_id:int}/submit")
