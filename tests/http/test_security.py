@@ -460,7 +460,7 @@ async def _call_and_proposal(client, db, manager, applicant, blobs) -> dict[str,
     call_id = await on_app_loop(
         client, open_call, service_actor(manager, Grant(Role.FUND_MANAGER, fund_id)), fund_id
     )
-    proposal_id, attachment_id, _ = await on_app_loop(
+    proposal_id, attachment_id, _, _ = await on_app_loop(
         client,
         submitted_proposal,
         service_actor(applicant, Grant(Role.APPLICANT, organisation_id)),
