@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests import database as test_database
+from tests import factories
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -50,3 +52,27 @@ async def catalogue(database_url: str) -> None:
     vocabulary = json.loads((FIXTURES / "demo_vocabulary.json").read_text())
     await demo.replace_demo_projects(DEMO_PROJECTS, vocabulary)
     return
+
+
+@pytest.fixture
+async def db(catalogue: None, database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the test's own to the test database (as the login role, a superuser
+    on a test server: it sees and may change everything)."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def make_person(catalogue: None, database_url: str):  # type: ignore[no-untyped-def]
+    """factories.make_person on one connection for the test: `await make_person(("applicant",
+    "vast"), totp=True)` makes a verified account with that role (see factories.Person)."""
+    conn = await asyncpg.connect(database_url)
+
+    async def make(
+        *grants: tuple[str, str | None], totp: bool = False, verified: bool = True
+    ) -> factories.Person:
+        return await factories.make_person(conn, *grants, totp=totp, verified=verified)
+
+    yield make
+    await conn.close()

@@ -1,10 +1,10 @@
 """The real server in a subprocess, driven by Debian's headless Chromium through its matching
-chromedriver. Nothing is downloaded: Selenium Manager is skipped because both paths are given."""
+chromedriver. Nothing is downloaded: Selenium Manager is skipped because both paths are given.
+The helpers that drive pages (element, fill, follow, submit, ...) are in tests/factories.py."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import WAIT, free_port, log_tail
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-WAIT = 10.0  # seconds an explicit wait gives a page or an element
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _log_tail(log: Path, lines: int = 40) -> str:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +38,7 @@ def live_server(
 ) -> Iterator[str]:
     """`registry serve` on a free port of 127.0.0.1, on the migrated test database with the
     reference data; mail goes to the data folder's outbox, readable at /dev/outbox."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path_factory.mktemp("browser-data")
     log = data_dir / "server.log"
@@ -76,9 +66,7 @@ def live_server(
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(
-                    f"the server stopped at start ({process.returncode}):\n{_log_tail(log)}"
-                )
+                pytest.fail(f"the server stopped at start ({process.returncode}):\n{log_tail(log)}")
             try:
                 with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as answer:
                     if answer.status == 200:
@@ -86,7 +74,7 @@ def live_server(
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz in time:\n{_log_tail(log)}")
+                pytest.fail(f"the server did not answer /healthz in time:\n{log_tail(log)}")
             time.sleep(0.1)  # polling for the port, not waiting on a page
         yield base_url
     finally:

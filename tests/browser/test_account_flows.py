@@ -5,68 +5,18 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.browser.conftest import WAIT
+from tests.factories import element, fill, follow, path_of, submit, wait_for_path
 
 pytestmark = [pytest.mark.browser]
 
 PASSWORD = "mười hai ký tự trở lên 2026"
-
-
-def wait(driver: WebDriver) -> WebDriverWait:
-    return WebDriverWait(driver, WAIT)
-
-
-def path_of(driver: WebDriver) -> str:
-    return urlsplit(driver.current_url).path
-
-
-def wait_for_path(driver: WebDriver, path: str) -> None:
-    wait(driver).until(lambda d: path_of(d) == path, f"never reached {path}")
-
-
-def element(driver: WebDriver, css: str):
-    return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def fill(driver: WebDriver, fields: dict[str, str]) -> None:
-    for name, value in fields.items():
-        box = element(driver, f"#f-{name}")
-        box.clear()
-        box.send_keys(value)
-
-
-def follow(driver: WebDriver, clickable) -> None:  # type: ignore[no-untyped-def]
-    """Click a link or button and wait until another document has replaced this one.
-
-    The old document is marked rather than watched for staleness: while a page is being
-    replaced chromedriver can answer a staleness probe with "Node with given id does not
-    belong to the document" instead of a stale-element error."""
-    driver.execute_script("document.documentElement.setAttribute('data-left', '')")
-    clickable.click()
-    WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(
-            "return !document.documentElement.hasAttribute('data-left')"
-            " && document.readyState !== 'loading'"
-        ),
-        "the page was not replaced",
-    )
-    element(driver, "body")
-
-
-def submit(driver: WebDriver, form: str) -> None:
-    """Press the form's button and wait until the browser has left the page."""
-    follow(driver, element(driver, f"{form} button[type=submit]"))
 
 
 def language(driver: WebDriver) -> str:

@@ -8,28 +8,27 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pyotp
 import pytest
-from argon2 import PasswordHasher
-from pypdf import PdfWriter
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from tests.browser.conftest import _log_tail
-from tests.browser.test_account_flows import (
+from tests.factories import (
     PASSWORD,
+    Person,
     element,
     fill,
     follow,
+    fund_id,
+    log_tail,
     path_of,
+    pdf_file,
     submit,
     wait,
     wait_for_path,
@@ -38,58 +37,23 @@ from tests.browser.test_account_flows import (
 pytestmark = [pytest.mark.browser]
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-_HASH = PasswordHasher().hash(PASSWORD)
-
-
-@dataclass
-class Person:
-    email: str
-    totp_secret: str | None = None
-
-
-async def _make_person(database_url: str, role: str, scope: str, *, totp: bool) -> Person:
-    """A verified account made directly in the database (not through the pages under test):
-    one role scoped to an organisation or a fund, optionally with an enrolled TOTP secret."""
-    email = f"{role.replace('_', '.')}.{secrets.token_hex(4)}@example.vn"
-    secret = pyotp.random_base32() if totp else None
-    column = "organisation" if role == "applicant" else "fund"
-    conn = await asyncpg.connect(database_url)
-    try:
-        account_id = await conn.fetchval(
-            "INSERT INTO account (email, display_name, password_hash, email_verified_at, "
-            "totp_secret, totp_enrolled_at) VALUES ($1, $2, $3, now(), $4::text, "
-            "CASE WHEN $4::text IS NOT NULL THEN now() END) RETURNING id",
-            email, "Lê Thị Thu Hà", _HASH, secret,
-        )  # fmt: skip
-        await conn.execute(
-            f"INSERT INTO account_role (account, role, {column}) "
-            f"VALUES ($1, $2, (SELECT id FROM {column} WHERE code = $3))",
-            account_id, role, scope,
-        )  # fmt: skip
-    finally:
-        await conn.close()
-    return Person(email, secret)
 
 
 @pytest.fixture
-async def manager(live_server: str, database_url: str) -> Person:
+async def manager(live_server: str, make_person) -> Person:  # type: ignore[no-untyped-def]
     """A manager of NAFOSTED, who signs in with an authenticator code."""
-    return await _make_person(database_url, "fund_manager", "nafosted", totp=True)
+    return await make_person(("fund_manager", "nafosted"), totp=True)
 
 
 @pytest.fixture
-async def applicant(live_server: str, database_url: str) -> Person:
+async def applicant(live_server: str, make_person) -> Person:  # type: ignore[no-untyped-def]
     """A confirmed member of VAST, without a second factor."""
-    return await _make_person(database_url, "applicant", "vast", totp=False)
+    return await make_person(("applicant", "vast"), totp=False)
 
 
 @pytest.fixture
 async def nafosted_id(database_url: str) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await conn.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
-    finally:
-        await conn.close()
+    return await fund_id(database_url, "nafosted")
 
 
 @pytest.fixture
@@ -110,7 +74,7 @@ def explained_by(log: Path) -> Iterator[None]:
     except (AssertionError, WebDriverException) as failure:
         # A WebDriver error's msg leaves out chromedriver's native stack trace.
         what = getattr(failure, "msg", None) or str(failure)
-        pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{_log_tail(log)}")
+        pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{log_tail(log)}")
 
 
 def sign_out(driver: WebDriver) -> None:
@@ -187,16 +151,6 @@ def wait_until_autosaved(driver: WebDriver) -> None:
         "autosave never reported the last edit saved",
     )
     assert element(driver, "#autosave-status").text.strip() == saved
-
-
-def pdf_file(folder: Path) -> Path:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Author": "Trần Văn Bình", "/Title": "Thuyết minh"})
-    path = folder / "thuyet-minh.pdf"
-    with path.open("wb") as out:
-        writer.write(out)
-    return path
 
 
 def open_call(driver: WebDriver, base_url: str, fund_id: int, title: str) -> int:
@@ -308,7 +262,7 @@ def test_a_manager_opens_a_call_and_an_applicant_submits_resubmits_and_withdraws
 
         # Attach the description: the file is listed and submission opens.
         Select(element(browser, "#f-kind")).select_by_value("description")
-        element(browser, "#f-file").send_keys(str(pdf_file(tmp_path)))
+        element(browser, "#f-file").send_keys(str(pdf_file(tmp_path, author="Trần Văn Bình")))
         submit(browser, f"form[action='{proposal}/attachments']")
         wait_for_path(browser, proposal)
         assert not browser.find_elements(By.CSS_SELECTOR, "#attachments .error")

@@ -9,7 +9,7 @@ import pyotp
 import pytest
 
 from registry.settings import Settings
-from tests.http.conftest import PASSWORD, SESSION_COOKIE, csrf_token, post_form, sign_in
+from tests.factories import PASSWORD, SESSION_COOKIE, csrf_token, post_form, sign_in
 
 pytestmark = [pytest.mark.http]
 

@@ -9,22 +9,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 from markupsafe import escape
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 from registry.i18n import translate_in
-from tests.http.conftest import post_form, sign_in
+from tests.factories import pdf_bytes, post_form, sign_in
 
 pytestmark = [pytest.mark.http]
-
-
-@pytest.fixture
-async def db(database_url: str):
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
 
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -38,15 +30,6 @@ def _hidden(page: str, name: str) -> str:
     found = re.search(rf'name="{name}" value="([^"]*)"', page)
     assert found, f"no hidden {name} in the page"
     return found.group(1)
-
-
-def pdf_bytes(author: str = "Nguyễn Văn A") -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Author": author, "/Title": "Thuyết minh"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 async def open_call(client, make_person, db, **fields) -> tuple[int, int]:

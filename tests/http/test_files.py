@@ -14,9 +14,16 @@ import pytest
 
 from registry.domain.accounts import Grant, Role
 from registry.services import proposals
-from tests.http.conftest import CSRF_COOKIE, csrf_token, sign_in
-from tests.http.test_permissions import on_app_loop, pdf_bytes, service_actor
-from tests.integration.calls_fixtures import ORIGIN, open_call
+from tests.factories import (
+    CSRF_COOKIE,
+    ORIGIN,
+    csrf_token,
+    on_app_loop,
+    open_call,
+    pdf_bytes,
+    service_actor,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.http]
 

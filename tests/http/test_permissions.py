@@ -1,6 +1,6 @@
 """The permission matrix: every actor x every non-public route x its verbs, with 0 unexpected
-2xx (reliability.md §2.3 Z1-Z2), and sessions that end when an account is disabled or its
-roles change (§2.2 S5).
+2xx and no other organisation's or fund's data on an allowed page; and sessions that end when
+an account is disabled or its roles change.
 
 Routes are collected from the app itself, so a new route joins the matrix on its own and fails
 here until its row in EXPECTED says who may call it."""
@@ -8,24 +8,30 @@ here until its row in EXPECTED says who may call it."""
 from __future__ import annotations
 
 import fnmatch
-import io
 import itertools
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import anyio
 import asyncpg
 import pytest
-from pypdf import PdfWriter
 
 from registry.domain import accounts
 from registry.domain.accounts import Grant, Role
-from registry.services import attachments, proposals, submissions
+from registry.services import proposals
 from registry.services.storage import Storage, storage_from
-from tests.http.conftest import CSRF_COOKIE, SESSION_COOKIE, csrf_token, post_form, sign_in
-from tests.integration.calls_fixtures import ORIGIN, complete_draft, open_call, technology_ids
+from tests.factories import (
+    CSRF_COOKIE,
+    ORIGIN,
+    SESSION_COOKIE,
+    csrf_token,
+    on_app_loop,
+    open_call,
+    post_form,
+    service_actor,
+    sign_in,
+    submitted_proposal,
+)
 
 pytestmark = [pytest.mark.http]
 
@@ -192,45 +198,6 @@ class World:
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
     markers: list[tuple[str, Callable[[Actor], bool]]]
-
-
-def pdf_bytes(title: str) -> bytes:
-    """A one-page PDF; the title makes each proposal's file (and its SHA-256) its own."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": title})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-async def on_app_loop(client, service, *args):  # type: ignore[no-untyped-def]
-    """Await `service(*args)` on the app's event loop (the test client's portal), where the
-    database pool the services share with the app lives."""
-    return await anyio.to_thread.run_sync(client.blocking_portal.call, service, *args)
-
-
-def service_actor(person, grant: Grant) -> accounts.Actor:  # type: ignore[no-untyped-def]
-    """The account as the services see a fully signed-in person with that one grant."""
-    return accounts.Actor(person.id, person.email, "Người thử", frozenset({grant}), True, True)
-
-
-async def submitted_proposal(
-    member: accounts.Actor, call_id: int, organisation_id: int, title: str, store: Storage
-) -> tuple[int, int, str, str]:
-    """A proposal made through the services, with one PDF, submitted once (so version 1 has a
-    receipt); (proposal id, attachment id, the file's SHA-256, its reference)."""
-    proposal_id = await proposals.start(member, call_id, organisation_id, ORIGIN)
-    proposal = await proposals.get(member, proposal_id)
-    draft = complete_draft(tuple(await technology_ids()), title=title)
-    await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
-    attachment_id = await attachments.add(
-        member, proposal_id, "description", "thuyet-minh.pdf", pdf_bytes(title), store, ORIGIN
-    )
-    await submissions.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
-    saved = await proposals.get(member, proposal_id)
-    files = {a.id: a.sha256 for a in saved.attachments}
-    return proposal_id, attachment_id, files[attachment_id], saved.reference
 
 
 async def redraft(member: accounts.Actor, proposal_id: int, title: str) -> None:

@@ -1,5 +1,5 @@
 """Sign-in throttling, session timeouts, security headers, junk input and JSON errors
-(reliability.md §2.1 A4-A6, §2.2 S3, §2.4 I4, §2.3 Z6, §2.9).
+(the security test plan's sessions, CSRF, input and upload cases).
 
 Throttles count per client address too, and the test client always calls from the same
 address; tests that fail sign-ins on purpose call from an address of their own
@@ -10,29 +10,25 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import asyncpg
 import pytest
 
 from registry.domain.accounts import FREE_FAILURES, Grant, Role, token_digest
 from registry.services.storage import storage_from
-from tests.http.conftest import (
+from tests.factories import (
     CSRF_COOKIE,
     PASSWORD,
     SESSION_COOKIE,
     csrf_token,
-    post_form,
-    sign_in,
-)
-from tests.http.test_permissions import (
     on_app_loop,
+    open_call,
     pdf_bytes,
+    post_form,
     service_actor,
+    sign_in,
     submitted_proposal,
 )
-from tests.integration.calls_fixtures import open_call
 
 pytestmark = [pytest.mark.http]
 
@@ -40,13 +36,6 @@ DOMAIN = "testserver.local"
 TOO_MANY = "Too many failed sign-ins"
 WRONG = "The e-mail address or password is not right."
 _addresses = itertools.count(1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

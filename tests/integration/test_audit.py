@@ -1,5 +1,5 @@
 """The audit trail on a real PostgreSQL: gap-free under concurrency, tampering detected, and
-append-only for the application role (reliability.md §2.8, L1-L3).
+append-only for the application role.
 
 Tampering happens inside transactions that are rolled back, so the chain other tests see stays
 intact.

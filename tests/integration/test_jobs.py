@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from datetime import UTC, datetime
 
 import asyncpg
@@ -17,6 +16,7 @@ from registry import database
 from registry.jobs import worker
 from registry.services import mail, queue
 from registry.settings import Settings
+from tests.factories import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -120,14 +120,8 @@ async def test_two_deliveries_at_once_send_a_message_once(conn, database_url, tm
     assert len(_files_to(settings, recipient)) == 1
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_a_failed_delivery_is_recorded_and_retried_later(conn, database_url, tmp_path):
-    unreachable = _settings(database_url, tmp_path, smtp_url=f"smtp://127.0.0.1:{_closed_port()}")
+    unreachable = _settings(database_url, tmp_path, smtp_url=f"smtp://127.0.0.1:{free_port()}")
     recipient = _recipient()
     await _queue(recipient)
     mail_id = (await _outbox_row(conn, recipient))["id"]

@@ -19,8 +19,9 @@ from registry.domain.errors import Conflict, InvalidForm, NotFound, StaleEdit
 from registry.domain.proposals import Status
 from registry.domain.scoring import PRESETS
 from registry.services import call_dashboard, calls, clock, proposals, submissions
-from tests.integration.calls_fixtures import (
+from tests.factories import (
     ORIGIN,
+    close_now,
     complete_draft,
     open_call,
     person,
@@ -29,13 +30,6 @@ from tests.integration.calls_fixtures import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def db(catalogue, database_url):
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture
@@ -65,15 +59,6 @@ async def _fill(setting) -> int:
         setting["applicant"], proposal.id, setting["draft"], proposal.row_version, ORIGIN
     )
     return saved.row_version
-
-
-async def _close_now(db, call_id: int) -> None:
-    """The deadline passes (the call's closing time moves just behind the clock)."""
-    await db.execute(
-        "UPDATE call SET opens_at = now() - interval '2 days', "
-        "closes_at = now() - interval '1 second' WHERE id = $1",
-        call_id,
-    )
 
 
 async def test_publishing_freezes_criteria_and_later_changes_make_new_versions(setting, db):
@@ -249,7 +234,7 @@ async def test_withdrawal_and_the_deadline(setting, db):
         await proposals.withdraw(applicant, proposal_id, ORIGIN)
     await submissions.submit(applicant, proposal_id, str(uuid.uuid4()), ORIGIN)
 
-    await _close_now(db, setting["call_id"])
+    await close_now(db, setting["call_id"])
     proposal = await proposals.get(applicant, proposal_id)
     assert proposal.status == Status.SUBMITTED
     with pytest.raises(Conflict):

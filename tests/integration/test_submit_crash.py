@@ -17,7 +17,7 @@ import pytest
 from registry.domain.accounts import Role
 from registry.services import audit, proposals
 from registry.services.failpoints import VARIABLE
-from tests.integration.calls_fixtures import (
+from tests.factories import (
     ORIGIN,
     complete_draft,
     open_call,

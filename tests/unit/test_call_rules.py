@@ -1,4 +1,4 @@
-"""Criteria, budget arithmetic and the deadline rule of fund calls (issue 4)."""
+"""Criteria, budget arithmetic and the deadline rule of fund calls."""
 
 from __future__ import annotations
 

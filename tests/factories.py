@@ -1,0 +1,364 @@
+"""Builders shared by the integration, http and browser tests: people, lookups, calls,
+proposals, PDFs, free ports, and the helpers that drive the test client and the browser.
+
+Test modules import from here (and from tests.strategies), never from one another or from a
+conftest: conftest files hold fixtures only. Rows that stand in for what the code under test
+needs (accounts, roles) are made directly in the database; calls and proposals are made
+through the services, as their tests would make them.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import secrets
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import anyio
+import asyncpg
+import pyotp
+from argon2 import PasswordHasher
+from pypdf import PdfWriter
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.wait import WebDriverWait
+
+from registry.domain.accounts import Actor, Grant, Origin, Role
+from registry.domain.calls import CallSpec
+from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
+from registry.domain.scoring import PRESETS
+from registry.services import attachments, calls, proposals, submissions
+
+if TYPE_CHECKING:
+    from litestar.testing import AsyncTestClient
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+#: Where service calls in tests come from.
+ORIGIN = Origin("203.0.113.7", "vi")
+#: Every account made by make_person has this password.
+PASSWORD = "correct horse battery staple"
+CSRF_COOKIE = "__Host-csrftoken"
+SESSION_COOKIE = "__Host-sid"
+_HASH = PasswordHasher().hash(PASSWORD)
+_serial = itertools.count()
+
+
+@asynccontextmanager
+async def _connected(db: asyncpg.Connection | str) -> AsyncIterator[asyncpg.Connection]:
+    """`db` itself when it is a connection, else a connection of its own to that URL."""
+    if isinstance(db, asyncpg.Connection):
+        yield db
+        return
+    conn = await asyncpg.connect(db)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+# Lookups of the reference data ----------------------------------------------------------------
+
+
+async def organisation_id(db: asyncpg.Connection | str, code: str) -> int:
+    async with _connected(db) as conn:
+        found = await conn.fetchval("SELECT id FROM organisation WHERE code = $1", code)
+    assert found is not None, f"no organisation {code!r} in the reference data"
+    return found
+
+
+async def fund_id(db: asyncpg.Connection | str, code: str) -> int:
+    async with _connected(db) as conn:
+        found = await conn.fetchval("SELECT id FROM fund WHERE code = $1", code)
+    assert found is not None, f"no fund {code!r} in the reference data"
+    return found
+
+
+async def technology_ids() -> list[int]:
+    return [tech_id for tech_id, _ in await calls.eligible_technologies()]
+
+
+# People ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """An account made by make_person; its password is PASSWORD."""
+
+    id: int
+    email: str
+    totp_secret: str | None = None
+    display_name: str = "Người thử"
+    #: Its roles with their scopes resolved to ids (organisation or fund; None for the rest).
+    grants: tuple[Grant, ...] = field(default=())
+
+    def code(self, step_offset: int = 0) -> str:
+        """The authenticator code of now (or `step_offset` 30-second steps away)."""
+        assert self.totp_secret
+        totp = pyotp.TOTP(self.totp_secret)
+        return totp.generate_otp(totp.timecode(datetime.now()) + step_offset)
+
+
+async def make_person(
+    db: asyncpg.Connection | str,
+    *grants: tuple[Role | str, str | None],
+    totp: bool = False,
+    verified: bool = True,
+    display_name: str | None = None,
+) -> Person:
+    """A verified account made directly in the database (not through the code under test):
+    roles as (role, organisation code for an applicant / fund code for a fund manager / None)
+    pairs, optionally with an enrolled TOTP secret."""
+    email = f"p{next(_serial)}-{secrets.token_hex(3)}@example.vn"
+    name = display_name or f"Người thử {email[:4]}"
+    secret = pyotp.random_base32() if totp else None
+    resolved = []
+    async with _connected(db) as conn:
+        account_id = await conn.fetchval(
+            "INSERT INTO account (email, display_name, password_hash, email_verified_at, "
+            "totp_secret, totp_enrolled_at) VALUES ($1, $2, $3, "
+            "CASE WHEN $4 THEN now() END, $5::text, CASE WHEN $5::text IS NOT NULL THEN now() END) "
+            "RETURNING id",
+            email, name, _HASH, verified, secret,
+        )  # fmt: skip
+        for role, scope in grants:
+            organisation = fund = None
+            if role == Role.APPLICANT:
+                organisation = await organisation_id(conn, scope or "")
+            elif role == Role.FUND_MANAGER:
+                fund = await fund_id(conn, scope or "")
+            await conn.execute(
+                "INSERT INTO account_role (account, role, organisation, fund) "
+                "VALUES ($1, $2, $3, $4)",
+                account_id, str(role), organisation, fund,
+            )  # fmt: skip
+            resolved.append(Grant(Role(role), organisation or fund))
+    return Person(account_id, email, secret, name, tuple(resolved))
+
+
+def service_actor(person: Person, *grants: Grant) -> Actor:
+    """The account as the services see a fully signed-in person with `grants` (by default
+    all of the person's own)."""
+    chosen = grants or person.grants
+    return Actor(person.id, person.email, person.display_name, frozenset(chosen), True, True)
+
+
+async def person(database_url: str, *grants: tuple[Role | str, str | None]) -> Actor:
+    """A new account with `grants`, as the services see it once signed in."""
+    return service_actor(await make_person(database_url, *grants))
+
+
+# Calls ----------------------------------------------------------------------------------------
+
+
+async def spec(**changes: Any) -> CallSpec:
+    """An open call's terms (opened yesterday, closes in a week); `changes` replace fields."""
+    now = datetime.now(UTC)
+    base = CallSpec(
+        title_vi="Đặt hàng nghiên cứu trí tuệ nhân tạo 2027",
+        title_en="AI research call 2027",
+        description_vi="Mô tả",
+        description_en="",
+        technologies=tuple((await technology_ids())[:3]),
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=7),
+        budget_vnd=10_000_000_000,
+        min_request_vnd=500_000_000,
+        max_request_vnd=3_000_000_000,
+        cofunding_permille=200,
+        required_attachments=(),
+        reviewers_per_proposal=3,
+        blind_review=False,
+        criteria=PRESETS["horizon_ria"],
+    )
+    return replace(base, **changes)
+
+
+async def draft_call(manager: Actor, fund: int, **changes: Any) -> int:
+    """A call saved by the fund's manager but not published (not public yet)."""
+    return await calls.create_call(manager, fund, await spec(**changes), ORIGIN)
+
+
+async def open_call(manager: Actor, fund: int, **changes: Any) -> int:
+    """A published call, open now unless `changes` move its dates."""
+    call_id = await draft_call(manager, fund, **changes)
+    call = await calls.managed_call(manager, call_id)
+    await calls.publish_call(manager, call_id, call.row_version, ORIGIN)
+    return call_id
+
+
+async def close_now(db: asyncpg.Connection, call_id: int) -> None:
+    """The deadline passes (the call's closing time moves just behind the clock)."""
+    await db.execute(
+        "UPDATE call SET opens_at = now() - interval '2 days', "
+        "closes_at = now() - interval '1 second' WHERE id = $1",
+        call_id,
+    )
+
+
+# Proposals ------------------------------------------------------------------------------------
+
+
+def complete_draft(
+    technologies: tuple[int, ...], title: str = "Mô hình ngôn ngữ tiếng Việt"
+) -> Draft:
+    """A draft that passes every rule of `spec()`'s call (1 billion asked, 30% own funds)."""
+    return Draft(
+        title_vi=title,
+        abstract_vi=f"Nghiên cứu {title.lower()} cho dịch vụ công, dữ liệu mở và đánh giá.",
+        technologies=technologies[:1],
+        pi_name="Nguyễn Thị Hoa",
+        budget=(
+            BudgetLine(BudgetCategory.PERSONNEL, 700_000_000, 300_000_000),
+            BudgetLine(BudgetCategory.EQUIPMENT, 300_000_000, 130_000_000),
+        ),
+        duration_months=24,
+        milestones=(Milestone(12, "Bộ dữ liệu"), Milestone(24, "Mô hình")),
+    )
+
+
+async def submitted_proposal(
+    member: Actor, call_id: int, organisation: int, title: str, store: Any
+) -> tuple[int, int, str, str]:
+    """A proposal made through the services, with one PDF (kept in `store`, the blob store
+    the services are given), submitted once (so version 1 has a receipt); (proposal id,
+    attachment id, the file's SHA-256, its reference)."""
+    proposal_id = await proposals.start(member, call_id, organisation, ORIGIN)
+    proposal = await proposals.get(member, proposal_id)
+    draft = complete_draft(tuple(await technology_ids()), title=title)
+    await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
+    attachment_id = await attachments.add(
+        member, proposal_id, "description", "thuyet-minh.pdf", pdf_bytes(title), store, ORIGIN
+    )
+    await submissions.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
+    saved = await proposals.get(member, proposal_id)
+    files = {a.id: a.sha256 for a in saved.attachments}
+    return proposal_id, attachment_id, files[attachment_id], saved.reference
+
+
+# PDFs -----------------------------------------------------------------------------------------
+
+
+def pdf_bytes(title: str = "Thuyết minh", author: str = "Nguyễn Văn A") -> bytes:
+    """A small valid one-page PDF with metadata; another title makes another file (and
+    SHA-256)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Author": author, "/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_file(folder: Path, name: str = "thuyet-minh.pdf", **metadata: str) -> Path:
+    """pdf_bytes(**metadata) written to `folder / name`, for a browser to upload."""
+    path = folder / name
+    path.write_bytes(pdf_bytes(**metadata))
+    return path
+
+
+# Processes and ports --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on (just now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def log_tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# The test client (http tests) -----------------------------------------------------------------
+
+
+async def csrf_token(client: AsyncTestClient) -> str:
+    if CSRF_COOKIE not in client.cookies:
+        await client.get("/login")
+    return client.cookies[CSRF_COOKIE]
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict[str, Any] | None = None, **kw):  # type: ignore[no-untyped-def]
+    """A form post as a browser sends it: with the CSRF token from the cookie."""
+    body = {**(data or {}), "_csrf_token": await csrf_token(client)}
+    return await client.post(url, data=body, **kw)
+
+
+async def sign_in(client: AsyncTestClient, person: Person, *, next_path: str = "/account"):  # type: ignore[no-untyped-def]
+    """Password, then the second factor when the account has one; returns the last answer."""
+    answer = await post_form(
+        client, "/login", {"email": person.email, "password": PASSWORD, "next": next_path}
+    )
+    assert answer.status_code in (302, 303), answer.text
+    if answer.headers["location"].startswith("/login/code"):
+        answer = await post_form(client, "/login/code", {"code": person.code(), "next": next_path})
+        assert answer.status_code in (302, 303), answer.text
+    return answer
+
+
+async def on_app_loop(client: AsyncTestClient, service, *args):  # type: ignore[no-untyped-def]
+    """Await `service(*args)` on the app's event loop (the test client's portal), where the
+    database pool the services share with the app lives."""
+    return await anyio.to_thread.run_sync(client.blocking_portal.call, service, *args)
+
+
+# The browser (browser tests) ------------------------------------------------------------------
+
+WAIT = 10.0  # seconds an explicit wait gives a page or an element
+
+
+def wait(driver: WebDriver) -> WebDriverWait:
+    return WebDriverWait(driver, WAIT)
+
+
+def path_of(driver: WebDriver) -> str:
+    return urlsplit(driver.current_url).path
+
+
+def wait_for_path(driver: WebDriver, path: str) -> None:
+    wait(driver).until(lambda d: path_of(d) == path, f"never reached {path}")
+
+
+def element(driver: WebDriver, css: str):  # type: ignore[no-untyped-def]
+    return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def fill(driver: WebDriver, fields: dict[str, str]) -> None:
+    for name, value in fields.items():
+        box = element(driver, f"#f-{name}")
+        box.clear()
+        box.send_keys(value)
+
+
+def follow(driver: WebDriver, clickable) -> None:  # type: ignore[no-untyped-def]
+    """Click a link or button and wait until another document has replaced this one.
+
+    The old document is marked rather than watched for staleness: while a page is being
+    replaced chromedriver can answer a staleness probe with "Node with given id does not
+    belong to the document" instead of a stale-element error."""
+    driver.execute_script("document.documentElement.setAttribute('data-left', '')")
+    clickable.click()
+    WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !document.documentElement.hasAttribute('data-left')"
+            " && document.readyState !== 'loading'"
+        ),
+        "the page was not replaced",
+    )
+    element(driver, "body")
+
+
+def submit(driver: WebDriver, form: str) -> None:
+    """Press the form's button and wait until the browser has left the page."""
+    follow(driver, element(driver, f"{form} button[type=submit]"))
