@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -19,6 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
+from registry.domain.clock import VIETNAM
 from tests.factories import (
     PASSWORD,
     Person,
@@ -35,8 +35,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser]
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture

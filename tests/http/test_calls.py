@@ -7,19 +7,16 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
+from registry.domain.clock import VIETNAM
 from registry.i18n import translate_in
 from tests.factories import pdf_bytes, post_form, sign_in
 
 pytestmark = [pytest.mark.http]
-
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _local(moment: datetime) -> str:
