@@ -1,5 +1,5 @@
 """The `registry` command: serve, worker, migrate, load-fixtures, demo, check, audit,
-create-user, storage, stop-embedded, translations."""
+create-user, totp, storage, stop-embedded, translations."""
 
 from __future__ import annotations
 
@@ -96,6 +96,18 @@ def describe_import(report: FolderImport) -> str:
     ]
     lines += [f"  refused {path}: {why}" for path, why in report.refused]
     return "\n".join(lines)
+
+
+async def re_encrypt_totp(settings: Settings) -> int:
+    """Encrypt TOTP seeds with TOTP_KEY's first key; returns how many changed."""
+    from registry.services import totp_seeds
+
+    report = await totp_seeds.re_encrypt(settings)
+    print(f"{report.changed:,} second-factor keys encrypted with the first TOTP_KEY")
+    if report.unreadable:
+        ids = ", ".join(str(i) for i in report.unreadable)
+        raise SystemExit(f"no TOTP_KEY opens the second-factor keys of accounts {ids}")
+    return report.changed
 
 
 async def create_user(email: str, name: str, roles: list[str], password: str) -> int:
@@ -199,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         "worker", help="run background jobs, mail delivery (WORKER_CONCURRENCY at once)"
     )
     worker_command.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)
-    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser(
+        "migrate", help="apply database migrations, then encrypt any plaintext TOTP seeds"
+    )
     fixtures = commands.add_parser("load-fixtures", help="load the reference data (idempotent)")
     fixtures.add_argument("path", nargs="?", type=Path, default=FIXTURES / "reference.json")
     demo = commands.add_parser("demo", help="replace the demo projects with N generated ones")
@@ -219,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--name", default="")
     user.add_argument(
         "--role", action="append", default=[], choices=["admin", "reviewer"], dest="roles"
+    )
+    totp = commands.add_parser("totp", help="second-factor keys at rest")
+    totp_commands = totp.add_subparsers(dest="totp_command", required=True)
+    totp_commands.add_parser(
+        "re-encrypt",
+        help="encrypt every TOTP seed with TOTP_KEY's first key (after adding a new key, or "
+        "for seeds stored in plaintext); running it again changes nothing",
     )
     storage = commands.add_parser("storage", help="the stored files (proposal attachments)")
     storage_commands = storage.add_subparsers(dest="storage_command", required=True)
@@ -248,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             _run(migrate)
             print("migrations applied")
+            # Seeds stored before they were encrypted: the key lives outside the database, so
+            # a migration cannot do it.
+            _run(lambda: re_encrypt_totp(settings))
+        elif args.command == "totp" and args.totp_command == "re-encrypt":
+            _run(lambda: re_encrypt_totp(settings))
         elif args.command == "load-fixtures":
             counts = _run(lambda: load_fixtures(args.path))
             print("reference data loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -272,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             account_id = _run(lambda: create_user(args.email, args.name, args.roles, password))
             roles = ", ".join(args.roles) or "no roles"
             print(f"account {account_id} created for {args.email} ({roles})")
-            if args.roles:
-                print("the second factor is set up at the first sign-in")
+            print("at the first sign-in its owner chooses a new password", end="")
+            print(" and sets up the second factor" if args.roles else "")
         elif args.command == "storage" and args.storage_command == "import-folder":
             report = _run(lambda: import_folder(args.path or settings.data_dir / "blobs"))
             print(describe_import(report))

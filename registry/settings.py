@@ -5,8 +5,10 @@ Every environment variable the application reads is a field here (and a row in R
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,21 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _fernet_keys(environ: Mapping[str, str], name: str) -> str:
+    """Comma-separated Fernet keys (32 bytes, URL-safe base64 each), or empty."""
+    raw = environ.get(name, "").strip()
+    for key in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            decoded = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            decoded = b""
+        if len(decoded) != 32:
+            raise SettingsError(
+                f"{name} must be Fernet keys (32 bytes in URL-safe base64), comma-separated"
+            )
+    return raw
 
 
 def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
@@ -96,6 +113,10 @@ class Settings:
     #: Where uploaded files live: `postgres` (every process on any host sees them) or `folder`
     #: (`data_dir/blobs` on this machine's disk: one host only).
     storage: str = "postgres"
+    #: Keys TOTP seeds are encrypted with (Fernet keys, comma-separated): the first encrypts,
+    #: any decrypts, so a new key goes first and an old one stays until `registry totp
+    #: re-encrypt` has run. Empty: one key kept in `data_dir/totp_key`, like the secret key.
+    totp_key: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -117,19 +138,26 @@ class Settings:
             database_role=env.get("DATABASE_ROLE", DEFAULT_DATABASE_ROLE).strip(),
             worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
             storage=_choice(env, "STORAGE", STORAGE_CHOICES),
+            totp_key=_fernet_keys(env, "TOTP_KEY"),
         )
 
     def resolved_secret_key(self) -> str:
         """SECRET_KEY, else the key kept in the data folder (created on first use)."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            import secrets
+        return self.secret_key or self._kept_key("secret_key", lambda: secrets.token_hex(32))
 
+    def resolved_totp_keys(self) -> list[str]:
+        """TOTP_KEY's keys, newest first, else the one kept in the data folder."""
+        raw = self.totp_key or self._kept_key(
+            "totp_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+    def _kept_key(self, name: str, make: Callable[[], str]) -> str:
+        path = self.data_dir / name
+        if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             candidate = path.with_suffix(f".{os.getpid()}")
-            candidate.write_text(secrets.token_hex(32))
+            candidate.write_text(make())
             candidate.chmod(0o600)
             # Atomic: when several processes start at once, the first rename wins for all.
             try:

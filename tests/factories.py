@@ -36,7 +36,8 @@ from registry.domain.accounts import Actor, Grant, Origin, Role
 from registry.domain.calls import CallSpec
 from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
 from registry.domain.scoring import PRESETS
-from registry.services import attachments, calls, proposals, submissions
+from registry.services import attachments, calls, proposals, submissions, totp_seeds
+from registry.settings import Settings
 
 if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
@@ -49,6 +50,9 @@ PASSWORD = "correct horse battery staple"
 CSRF_COOKIE = "__Host-csrftoken"
 SESSION_COOKIE = "__Host-sid"
 _HASH = PasswordHasher().hash(PASSWORD)
+#: The key TOTP seeds are encrypted with in every test (settings.totp_key of the apps under
+#: test), so accounts made here and by the app read each other's seeds.
+TOTP_KEY = "dGVzdHMtb25seS10b3RwLWtleS0wMDAwMDAwMDAwMDA="
 _serial = itertools.count()
 
 
@@ -116,10 +120,11 @@ async def make_person(
 ) -> Person:
     """A verified account made directly in the database (not through the code under test):
     roles as (role, organisation code for an applicant / fund code for a fund manager / None)
-    pairs, optionally with an enrolled TOTP secret."""
+    pairs, optionally with an enrolled TOTP secret (stored encrypted with TOTP_KEY)."""
     email = f"p{next(_serial)}-{secrets.token_hex(3)}@example.vn"
     name = display_name or f"Người thử {email[:4]}"
     secret = pyotp.random_base32() if totp else None
+    sealed = totp_seeds.seal(Settings(totp_key=TOTP_KEY), secret) if secret else None
     resolved = []
     async with _connected(db) as conn:
         account_id = await conn.fetchval(
@@ -127,7 +132,7 @@ async def make_person(
             "totp_secret, totp_enrolled_at) VALUES ($1, $2, $3, "
             "CASE WHEN $4 THEN now() END, $5::text, CASE WHEN $5::text IS NOT NULL THEN now() END) "
             "RETURNING id",
-            email, name, _HASH, verified, secret,
+            email, name, _HASH, verified, sealed,
         )  # fmt: skip
         for role, scope in grants:
             organisation = fund = None

@@ -61,6 +61,9 @@ class Actor:
     totp_enrolled: bool
     #: The second factor was given in this session (or the account has none to give).
     second_factor_done: bool
+    #: The password was chosen by someone else (`registry create-user`): the person must
+    #: choose their own before anything else.
+    must_choose_password: bool = False
 
     def has(self, role: Role) -> bool:
         return any(grant.role == role for grant in self.grants)
@@ -75,9 +78,18 @@ class Actor:
         return self.totp_enrolled or any(g.role in PRIVILEGED for g in self.grants)
 
     @property
+    def second_factor_due(self) -> bool:
+        """An enrolled second factor not yet given in this session: it comes before anything,
+        even choosing a password (the password alone must not change a protected account)."""
+        return self.totp_enrolled and not self.second_factor_done
+
+    @property
     def fully_signed_in(self) -> bool:
-        """Password and, where required, an enrolled and given second factor."""
-        return not self.needs_second_factor or (self.totp_enrolled and self.second_factor_done)
+        """Password (one the person chose) and, where required, an enrolled and given second
+        factor."""
+        return not self.must_choose_password and (
+            not self.needs_second_factor or (self.totp_enrolled and self.second_factor_done)
+        )
 
     @property
     def ref(self) -> str:
@@ -244,10 +256,18 @@ def totp_step(secret: str, code: str, at: datetime, last_step: int | None) -> in
     return None
 
 
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
+#: 24 letters of 31: 118 bits, so a stolen SHA-256 digest cannot be reversed by trying codes
+#: (NIST SP 800-63B asks 112 bits of a secret kept as a fast hash).
+RECOVERY_CODE_GROUPS = 6
+
+
 def new_recovery_codes() -> list[str]:
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
     return [
-        "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        "-".join(
+            "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4))
+            for _ in range(RECOVERY_CODE_GROUPS)
+        )
         for _ in range(RECOVERY_CODES)
     ]
 
@@ -259,5 +279,16 @@ def token_digest(token: str) -> str:
 
 
 def normalise_recovery_code(code: str) -> str:
-    """People type codes with spaces or capitals; the stored digest is of the canonical form."""
-    return "".join(code.split()).lower()
+    """The letters of a code as people type them: with or without dashes or spaces, in any
+    case. The stored digest is of this form."""
+    return "".join(ch for ch in code.lower() if ch.isascii() and ch.isalnum())
+
+
+def recovery_code_digests(code: str) -> list[str]:
+    """The digests `code` may be stored under: its letters, or, for codes issued before
+    dashes were optional (three groups of four), the dashed form they were stored in."""
+    letters = normalise_recovery_code(code)
+    digests = [token_digest(letters)]
+    if len(letters) == 12:
+        digests.append(token_digest("-".join(letters[i : i + 4] for i in range(0, 12, 4))))
+    return digests

@@ -8,7 +8,6 @@ the same thing either way, and sign-in checks a dummy hash for unknown addresses
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,8 +41,11 @@ def _transaction():  # type: ignore[no-untyped-def]
     return database.engine().transaction()
 
 
-async def _issue_token(account_id: int, purpose: str) -> str:
-    token = secrets.token_urlsafe(32)
+async def _issue_token(account_id: int, purpose: str, path: str, settings: Settings) -> mail.Link:
+    """A single-use link for a mail: only its token's digest is stored, and the token itself
+    is made when the mail is sent (services.mail.Link), so nothing here can be replayed."""
+    link = mail.new_link(path)
+    token = mail.link_token(settings, link.nonce)
     await database.fetchval(
         "INSERT INTO account_token (account, purpose, digest, expires_at) "
         "VALUES ($1, $2, $3, now() + $4::interval) RETURNING id",
@@ -52,7 +54,7 @@ async def _issue_token(account_id: int, purpose: str) -> str:
         token_digest(token),
         TOKEN_LIFETIME[purpose],
     )
-    return token
+    return link
 
 
 async def _use_token(token: str, purpose: str) -> int:
@@ -133,7 +135,7 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
                 account_id,
                 form.organisation_id,
             )
-        token = await _issue_token(account_id, VERIFY_EMAIL)
+        link = await _issue_token(account_id, VERIFY_EMAIL, "/verify-email?token=", settings)
         await mail.enqueue(
             email,
             origin.language,
@@ -142,7 +144,7 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
                 "Welcome to the Registry. To confirm your e-mail address, open this link "
                 "within 48 hours:\n\n%(link)s\n\nIf you did not register, ignore this message."
             ),
-            {"link": f"{settings.public_url}/verify-email?token={token}"},
+            {"link": link},
         )
         await audit.record(
             "account.registered",
@@ -183,7 +185,9 @@ async def request_password_reset(email: str, origin: Origin, settings: Settings)
         )
         if account is None:
             return
-        token = await _issue_token(account["id"], RESET_PASSWORD)
+        link = await _issue_token(
+            account["id"], RESET_PASSWORD, "/password-reset/confirm?token=", settings
+        )
         await mail.enqueue(
             email,
             account["language"],
@@ -193,7 +197,7 @@ async def request_password_reset(email: str, origin: Origin, settings: Settings)
                 "The link works once. If you did not ask for it, ignore this message: your "
                 "password stays as it is."
             ),
-            {"link": f"{settings.public_url}/password-reset/confirm?token={token}"},
+            {"link": link},
         )
         await audit.record(
             "password.reset_requested",
@@ -218,8 +222,8 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
     async with _transaction():
         account_id = await _use_token(token, RESET_PASSWORD)
         await database.fetchval(
-            "UPDATE account SET password_hash = $2, email_verified_at = "
-            "coalesce(email_verified_at, now()) WHERE id = $1 RETURNING id",
+            "UPDATE account SET password_hash = $2, must_choose_password = false, "
+            "email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1 RETURNING id",
             account_id,
             password_hash,
         )
@@ -239,7 +243,9 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
 
 
 async def create_user(email: str, password: str, display_name: str, roles: list[Role]) -> int:
-    """Bootstrap from the command line: a verified account with `roles` (unscoped ones only)."""
+    """Bootstrap from the command line: a verified account with `roles` (unscoped ones only).
+    Whoever typed the password may not be the person: they choose their own at the first
+    sign-in (`choose_first_password`), before anything else."""
     email = normalise_email(email)
     raise_problems(email_problem(email), password_problem(password, email=email))
     for role in roles:
@@ -251,8 +257,9 @@ async def create_user(email: str, password: str, display_name: str, roles: list[
     password_hash = await passwords.hash_password(password)
     async with _transaction():
         account_id = await database.fetchval(
-            "INSERT INTO account (email, display_name, password_hash, email_verified_at) "
-            "VALUES ($1, $2, $3, now()) ON CONFLICT (email) DO NOTHING RETURNING id",
+            "INSERT INTO account (email, display_name, password_hash, email_verified_at, "
+            "must_choose_password) VALUES ($1, $2, $3, now(), true) "
+            "ON CONFLICT (email) DO NOTHING RETURNING id",
             email,
             clean(display_name) or email,
             password_hash,
@@ -272,6 +279,41 @@ async def create_user(email: str, password: str, display_name: str, roles: list[
             after={"roles": sorted(r.value for r in roles)},
         )
     return account_id
+
+
+NOT_YOUR_OWN = N_("Choose a password other than the one you were given.")
+
+
+async def choose_first_password(actor: Actor, password: str, origin: Origin) -> str:
+    """Replace the password someone else chose for this account; every session of the
+    account ends (one may have been opened by whoever knew the old password) and a new one
+    starts, with the second factor as it was. Returns the new session."""
+    if not actor.must_choose_password or actor.second_factor_due:
+        raise Conflict("Your password is already your own.")
+    raise_problems(password_problem(password, email=actor.email))
+    current = await database.fetchval(
+        "SELECT password_hash FROM account WHERE id = $1", actor.account_id
+    )
+    if await passwords.verify_password(current, password[:1024]):
+        raise InvalidInput(NOT_YOUR_OWN, field="password")
+    password_hash = await passwords.hash_password(password)
+    async with _transaction():
+        changed = await database.fetchval(
+            "UPDATE account SET password_hash = $2, must_choose_password = false "
+            "WHERE id = $1 AND must_choose_password RETURNING id",
+            actor.account_id,
+            password_hash,
+        )
+        if changed is None:
+            raise Conflict("Your password is already your own.")
+        await sessions.end_all(actor.account_id)
+        token = await sessions.start(
+            actor.account_id,
+            second_factor_done=actor.second_factor_done,
+            client_address=origin.client_address,
+        )
+        await audit.record("password.first_chosen", actor.ref, actor=actor, origin=origin)
+    return token
 
 
 # Profile --------------------------------------------------------------------------------------

@@ -6,6 +6,13 @@ nothing and a committed one always has its delivery queued.
 and retries with backoff when it raises. Delivery is by SMTP when SMTP_URL is set, else as
 .eml files under `data_dir/outbox` (listed at /dev/outbox in development).
 
+Links that carry a token (e-mail verification, password reset) are never stored with it: the
+body holds a marker for each `Link`, and the token is made when the message is sent, as an
+HMAC of the link's random nonce under SECRET_KEY (`link_token`). The database keeps only the
+nonce and the token's digest (account_token), useless without the key; every process that
+sends or checks links needs the same SECRET_KEY. Outbox files are readable by their owner
+only.
+
 At most one worker sends a message at a time (its row stays locked until the delivery is
 recorded; others skip it) and a message recorded as sent is never sent again. A process that
 dies between sending and recording leaves the message unsent, so it is sent again: at least
@@ -15,7 +22,13 @@ once, as SMTP itself is.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
+import os
+import re
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -42,6 +55,32 @@ class MailNotDelivered(Exception):
     """The server refused or could not be reached; the error is recorded on the message."""
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link to `PUBLIC_URL + path + token`, the token made at delivery from `nonce`."""
+
+    #: The path up to the token, e.g. "/verify-email?token=".
+    path: str
+    #: Random, stored in outbox_mail.links; the token is link_token(settings, nonce).
+    nonce: str
+
+
+_LINK_MARKER = "⟦link:{}⟧"
+_LINK_MARKERS = re.compile(r"⟦link:(\d+)⟧")
+
+
+def link_token(settings: Settings, nonce: str) -> str:
+    """The token a link carries: only a holder of SECRET_KEY can make it from the nonce."""
+    mac = hmac.new(
+        settings.resolved_secret_key().encode(), b"mail link\0" + nonce.encode(), hashlib.sha256
+    )
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def new_link(path: str) -> Link:
+    return Link(path, secrets.token_urlsafe(24))
+
+
 async def enqueue(
     recipient: str,
     language: str,
@@ -50,15 +89,38 @@ async def enqueue(
     params: Mapping[str, object] | None = None,
 ) -> None:
     """Queue one message and its delivery job, in the caller's transaction (if any);
-    `subject` and `body` are msgids translated into `language`."""
+    `subject` and `body` are msgids translated into `language`. A `Link` among the params
+    is stored as a marker, its token made only at delivery."""
+    links = [value for value in (params or {}).values() if isinstance(value, Link)]
+    if params:
+        params = {
+            key: _LINK_MARKER.format(links.index(value)) if isinstance(value, Link) else value
+            for key, value in params.items()
+        }
     async with database.connection() as conn, conn.transaction():
         mail_id = await conn.fetchval(
-            "INSERT INTO outbox_mail (recipient, subject, body) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO outbox_mail (recipient, subject, body, links) "
+            "VALUES ($1, $2, $3, $4) RETURNING id",
             recipient,
             translate_in(language, subject, params),
             translate_in(language, body, params),
+            [f"{link.nonce} {link.path}" for link in links],
         )
         await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
+
+
+def _with_links(settings: Settings, body: str, links: list[str]) -> str:
+    """The body with each marker replaced by its link; markers of links this message does
+    not have (typed by someone into a field the mail quotes) are left as they are."""
+
+    def link(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if index >= len(links):
+            return match.group(0)
+        nonce, _, path = links[index].partition(" ")
+        return f"{settings.public_url}{path}{link_token(settings, nonce)}"
+
+    return _LINK_MARKERS.sub(link, body)
 
 
 def _message(settings: Settings, row: Mapping[str, object]) -> EmailMessage:
@@ -68,7 +130,7 @@ def _message(settings: Settings, row: Mapping[str, object]) -> EmailMessage:
     message["Subject"] = str(row["subject"])
     message["Date"] = format_datetime(row["created_at"])  # type: ignore[arg-type]
     message["Message-ID"] = make_msgid(domain="registry.localhost")
-    message.set_content(str(row["body"]))
+    message.set_content(_with_links(settings, str(row["body"]), list(row["links"] or ())))
     return message
 
 
@@ -95,10 +157,15 @@ def outbox_dir(settings: Settings) -> Path:
 
 
 def _write_file(settings: Settings, mail_id: int, message: EmailMessage) -> None:
+    """Owner-only folder and files: the messages carry working sign-in links."""
     folder = outbox_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # also a folder an earlier version made world-readable
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    (folder / f"{stamp}-{mail_id:08d}.eml").write_bytes(bytes(message))
+    path = folder / f"{stamp}-{mail_id:08d}.eml"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(bytes(message))
 
 
 async def _transmit(settings: Settings, mail_id: int, message: EmailMessage) -> None:
@@ -118,7 +185,7 @@ async def deliver(settings: Settings, mail_id: int) -> bool:
     """
     async with database.connection() as conn, conn.transaction():
         row = await conn.fetchrow(
-            "SELECT id, recipient, subject, body, created_at FROM outbox_mail "
+            "SELECT id, recipient, subject, body, links, created_at FROM outbox_mail "
             "WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED",
             mail_id,
         )

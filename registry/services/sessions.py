@@ -74,7 +74,7 @@ async def load(token: str) -> Actor | None:
     digest = token_digest(token)
     row = await database.fetchrow(
         "SELECT s.id, s.account, s.second_factor_done, a.email, a.display_name, "
-        "a.totp_enrolled_at IS NOT NULL AS totp_enrolled, "
+        "a.totp_enrolled_at IS NOT NULL AS totp_enrolled, a.must_choose_password, "
         "a.disabled_at IS NOT NULL "
         "OR s.last_seen_at + make_interval(secs => s.idle_seconds) <= now() "
         "OR s.created_at + $2::interval <= now() AS expired, "
@@ -100,6 +100,26 @@ async def load(token: str) -> Actor | None:
         grants=await grants_of(row["account"]),
         totp_enrolled=row["totp_enrolled"],
         second_factor_done=row["second_factor_done"],
+        must_choose_password=row["must_choose_password"],
+    )
+
+
+async def offer_totp(token: str, sealed_seed: str) -> str:
+    """The (encrypted) TOTP seed this session enrols with: the one it was offered before,
+    else `sealed_seed`. Another session, even of the same account, never sees it."""
+    return await database.fetchval(
+        "UPDATE web_session SET totp_offered = coalesce(totp_offered, $2) WHERE digest = $1 "
+        "RETURNING totp_offered",
+        token_digest(token),
+        sealed_seed,
+    )
+
+
+async def offered_totp(token: str, account_id: int) -> str | None:
+    return await database.fetchval(
+        "SELECT totp_offered FROM web_session WHERE digest = $1 AND account = $2",
+        token_digest(token),
+        account_id,
     )
 
 

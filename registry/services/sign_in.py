@@ -20,13 +20,15 @@ from registry.domain.accounts import (
     new_totp_secret,
     normalise_email,
     normalise_recovery_code,
+    recovery_code_digests,
     token_digest,
     totp_step,
 )
 from registry.domain.audit import ANONYMOUS
 from registry.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from registry.i18n import N_
-from registry.services import audit, passwords, sessions
+from registry.services import audit, passwords, sessions, totp_seeds
+from registry.settings import Settings
 
 
 def _transaction():  # type: ignore[no-untyped-def]
@@ -151,32 +153,36 @@ async def sign_out(token: str, actor: Actor, origin: Origin) -> None:
 # Second factor --------------------------------------------------------------------------------
 
 
-async def begin_totp(actor: Actor) -> str:
-    """The secret to enrol in an authenticator app; confirmed by `confirm_totp`."""
+async def begin_totp(actor: Actor, token: str, settings: Settings) -> str:
+    """The secret to enrol in an authenticator app, confirmed by `confirm_totp`. A new one for
+    each session, kept on the session (encrypted) until confirmed: whoever sees it in one
+    session (say, someone else who knew the password) can never pass with it later."""
     if actor.totp_enrolled:
         raise Conflict("A second factor is already set up for this account.")
-    # Keep an unconfirmed secret: the person may have scanned it already in another tab.
-    return await database.fetchval(
-        "UPDATE account SET totp_secret = coalesce(totp_secret, $2) "
-        "WHERE id = $1 AND totp_enrolled_at IS NULL RETURNING totp_secret",
-        actor.account_id,
-        new_totp_secret(),
-    )
+    # The same secret for the whole session: the person may have scanned it in another tab.
+    sealed = await sessions.offer_totp(token, totp_seeds.seal(settings, new_totp_secret()))
+    return totp_seeds.unseal(settings, sealed)
 
 
 async def confirm_totp(
-    actor: Actor, code: str, token: str, origin: Origin
+    actor: Actor, code: str, token: str, origin: Origin, settings: Settings
 ) -> tuple[str, list[str]]:
-    """Check the first code from the authenticator app; on success the factor is enrolled,
-    recovery codes are issued (shown once) and the session is replaced (new id)."""
+    """Check the first code from the authenticator app against the secret this session was
+    shown; on success it becomes the account's, recovery codes are issued (shown once) and
+    the session is replaced (new id)."""
+    if actor.must_choose_password:
+        raise Conflict("Choose your own password first.")
     async with _transaction():
-        row = await database.fetchrow(
-            "SELECT totp_secret, totp_enrolled_at FROM account WHERE id = $1 FOR UPDATE",
+        enrolled = await database.fetchval(
+            "SELECT totp_enrolled_at IS NOT NULL FROM account WHERE id = $1 FOR UPDATE",
             actor.account_id,
         )
-        if row is None or row["totp_enrolled_at"] is not None or not row["totp_secret"]:
+        offered = await sessions.offered_totp(token, actor.account_id)
+        if enrolled is not False:
             raise Conflict("A second factor is already set up for this account.")
-        step = totp_step(row["totp_secret"], code, datetime.now(UTC), None)
+        if offered is None:
+            raise Conflict("Open the set-up page again: it shows the key to scan.")
+        step = totp_step(totp_seeds.unseal(settings, offered), code, datetime.now(UTC), None)
         if step is None:
             raise InvalidInput(
                 "This code is not right. Check the time on your phone and type the newest "
@@ -186,9 +192,11 @@ async def confirm_totp(
         codes = new_recovery_codes()
         async with database.connection() as conn:
             await conn.execute(
-                "UPDATE account SET totp_enrolled_at = now(), totp_last_step = $2 WHERE id = $1",
+                "UPDATE account SET totp_secret = $3, totp_enrolled_at = now(), "
+                "totp_last_step = $2 WHERE id = $1",
                 actor.account_id,
                 step,
+                offered,
             )
             await conn.executemany(
                 "INSERT INTO recovery_code (account, digest) VALUES ($1, $2)",
@@ -204,7 +212,9 @@ async def confirm_totp(
     return new_token, codes
 
 
-async def give_second_factor(actor: Actor, code: str, token: str, origin: Origin) -> str:
+async def give_second_factor(
+    actor: Actor, code: str, token: str, origin: Origin, settings: Settings
+) -> str:
     """Accept a TOTP code (each once) or an unused recovery code; returns the new session.
     Wrong codes are throttled like passwords: six digits must not be guessable at speed."""
     throttle = [f"code:{actor.account_id}"]
@@ -222,7 +232,8 @@ async def give_second_factor(actor: Actor, code: str, token: str, origin: Origin
         )
         if row is None:
             raise Conflict("Set up a second factor first.")
-        step = totp_step(row["totp_secret"], code, datetime.now(UTC), row["totp_last_step"])
+        secret = totp_seeds.unseal(settings, row["totp_secret"])
+        step = totp_step(secret, code, datetime.now(UTC), row["totp_last_step"])
         if step is not None:
             await database.fetchval(
                 "UPDATE account SET totp_last_step = $2 WHERE id = $1 RETURNING id",
@@ -232,10 +243,11 @@ async def give_second_factor(actor: Actor, code: str, token: str, origin: Origin
             method = "totp"
         else:
             used = await database.fetchval(
-                "UPDATE recovery_code SET used_at = now() WHERE account = $1 AND digest = $2 "
-                "AND used_at IS NULL RETURNING id",
+                "UPDATE recovery_code SET used_at = now() WHERE id = (SELECT id FROM "
+                "recovery_code WHERE account = $1 AND digest = ANY($2) AND used_at IS NULL "
+                "LIMIT 1) RETURNING id",
                 actor.account_id,
-                token_digest(normalise_recovery_code(code)),
+                recovery_code_digests(code),
             )
             method = "recovery_code" if used else None
     if method is None:

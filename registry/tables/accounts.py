@@ -2,7 +2,8 @@
 throttles and the mail outbox.
 
 Schema only. Secrets are never stored as given: passwords as Argon2id hashes, session ids,
-link tokens and recovery codes as SHA-256 digests (`domain.accounts.token_digest`).
+link tokens and recovery codes as SHA-256 digests (`domain.accounts.token_digest`), TOTP
+seeds encrypted with a key kept outside the database (`services.totp_seeds`).
 """
 
 from piccolo.columns import (
@@ -36,7 +37,11 @@ class Account(Table, tablename="account"):
     expertise = Array(base_column=Integer(), default=list)
     email_verified_at = Timestamptz(null=True, default=None)
     disabled_at = Timestamptz(null=True, default=None)
-    totp_secret = Varchar(length=64, null=True, default=None)
+    #: Made with a password someone else chose (`registry create-user`): the person chooses
+    #: their own before anything else.
+    must_choose_password = Boolean(default=False)
+    #: Encrypted (services.totp_seeds); set only when the person confirmed a code from it.
+    totp_secret = Text(null=True, default=None)
     totp_enrolled_at = Timestamptz(null=True, default=None)
     #: The last 30-second step whose code was accepted: a code works once.
     totp_last_step = BigInt(null=True, default=None)
@@ -82,6 +87,9 @@ class WebSession(Table, tablename="web_session"):
     last_seen_at = Timestamptz(default=TimestamptzNow())
     idle_seconds = Integer()
     client_address = Varchar(length=64, null=True, default=None)
+    #: The TOTP seed offered to this session for enrolment (encrypted), until confirmed: a
+    #: seed shown to one session is never the one another session enrols.
+    totp_offered = Text(null=True, default=None)
 
 
 class LoginThrottle(Table, tablename="login_throttle"):
@@ -99,7 +107,11 @@ class OutboxMail(Table, tablename="outbox_mail"):
 
     recipient = Varchar(length=254)
     subject = Text()
+    #: Links with a token stand here as markers (services.mail.Link): the token is made
+    #: only when the mail is sent, so no replayable token is ever stored.
     body = Text()
+    #: The links' "path nonce" pairs, in marker order (services.mail.Link).
+    links = Array(base_column=Text(), default=list)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)

@@ -130,9 +130,12 @@ def guarded_actor(connection: ASGIConnection) -> Actor:
 
 
 def second_factor_path(actor: Actor, next_path: str) -> str:
-    """Where someone signed in with the password alone goes next: the code, or enrolment."""
-    if actor.totp_enrolled:
+    """Where someone signed in with the password alone goes next: the code, choosing their
+    own password (accounts made from the command line), or enrolment."""
+    if actor.second_factor_due:
         return f"/login/code?next={quote(next_path, safe='/')}"
+    if actor.must_choose_password:
+        return f"/account/password?next={quote(next_path, safe='/')}"
     return "/account/second-factor"
 
 

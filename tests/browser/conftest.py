@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import WAIT, free_port, log_tail
+from tests.factories import TOTP_KEY, WAIT, free_port, log_tail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -51,6 +51,7 @@ def live_server(
         "PUBLIC_URL": base_url,
         "REGISTRY_DATA_DIR": str(data_dir),
         "SECRET_KEY": "browser-tests-only-" + "0" * 32,
+        "TOTP_KEY": TOTP_KEY,
         "PICCOLO_CONF": "registry.piccolo_conf",
     }
     env.pop("SMTP_URL", None)

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from registry.settings import Settings
+from tests.factories import TOTP_KEY
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +20,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("registry-data"),
         public_url="https://testserver.local",
         debug=True,
+        totp_key=TOTP_KEY,
     )
 
 

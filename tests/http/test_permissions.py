@@ -104,6 +104,7 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool]] = [
     # Second-factor pages need the password only (password_given): any signed-in person.
     (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account/password", signed_in, False),
     (frozenset({"POST"}), "/logout", signed_in, False),
     (frozenset({"GET"}), "/organisations/*/members", organisation_member, False),
     (frozenset({"GET"}), "/manage/funds/{fund_id:int}", fund_manager, False),

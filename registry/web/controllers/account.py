@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
-from registry.domain.accounts import totp_uri
+from registry.domain.accounts import Actor, totp_uri
 from registry.domain.errors import InvalidForm, InvalidInput, RegistryError
 from registry.services import accounts, catalogue, sessions, sign_in
 from registry.services.accounts import Registration
@@ -34,6 +34,11 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     return "/account"
+
+
+def onward(actor: Actor, next_path: str) -> str:
+    """Where a person goes once a step of signing in is done: the next step, else `next_path`."""
+    return next_path if actor.fully_signed_in else second_factor_path(actor, next_path)
 
 
 class AccountController(Controller):
@@ -126,7 +131,7 @@ class AccountController(Controller):
         actor = guarded_actor(request)
         try:
             token = await sign_in.give_second_factor(
-                actor, values["code"], request.scope["auth"], origin_of(request)
+                actor, values["code"], request.scope["auth"], origin_of(request), settings
             )
         except RegistryError as error:
             return forms.form_page(
@@ -212,15 +217,49 @@ class AccountController(Controller):
             return await self._account_page(actor, values, expertise, error)
         return Redirect("/account", status_code=303)
 
-    @get("/account/second-factor", guards=[password_given])
-    async def enrol_page(self, request: Request) -> Template | Redirect:
+    @get("/account/password", guards=[password_given])
+    async def first_password_page(self, request: Request) -> Template | Redirect:
         actor = guarded_actor(request)
-        if actor.totp_enrolled:
-            return Redirect("/account", status_code=303)
-        return await self._enrol_form(actor)
+        next_path = safe_next(request.query_params.get("next"))
+        if not actor.must_choose_password or actor.second_factor_due:
+            return Redirect(onward(actor, next_path), status_code=303)
+        return forms.form_page("account/first_password.html", values={"next": next_path})
 
-    async def _enrol_form(self, actor, error: RegistryError | None = None) -> Template:  # type: ignore[no-untyped-def]
-        secret = await sign_in.begin_totp(actor)
+    @post("/account/password", guards=[password_given])
+    async def first_password(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Response[Any]:
+        actor = guarded_actor(request)
+        values = await forms.read_fields(request, "password", "next")
+        next_path = safe_next(values["next"])
+        try:
+            token = await accounts.choose_first_password(
+                actor, values["password"], origin_of(request)
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return forms.form_page(
+                "account/first_password.html", values={"next": next_path}, error=error
+            )
+        actor = await sessions.load(token)
+        assert actor is not None
+        return Redirect(
+            onward(actor, next_path), cookies=[session_cookie(settings, token)], status_code=303
+        )
+
+    @get("/account/second-factor", guards=[password_given])
+    async def enrol_page(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        actor = guarded_actor(request)
+        if actor.totp_enrolled or actor.must_choose_password:
+            return Redirect(onward(actor, "/account"), status_code=303)
+        return await self._enrol_form(request, settings)
+
+    async def _enrol_form(
+        self, request: Request, settings: Settings, error: RegistryError | None = None
+    ) -> Template:
+        actor = guarded_actor(request)
+        secret = await sign_in.begin_totp(actor, request.scope["auth"], settings)
         uri = totp_uri(secret, actor.email)
         return forms.form_page(
             "account/second_factor.html",
@@ -230,15 +269,19 @@ class AccountController(Controller):
         )
 
     @post("/account/second-factor", guards=[password_given])
-    async def enrol(self, request: Request, settings: NamedDependency[Settings]) -> Template:
+    async def enrol(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         actor = guarded_actor(request)
+        if actor.must_choose_password:
+            return Redirect(onward(actor, "/account"), status_code=303)
         values = await forms.read_fields(request, "code")
         try:
             token, codes = await sign_in.confirm_totp(
-                actor, values["code"], request.scope["auth"], origin_of(request)
+                actor, values["code"], request.scope["auth"], origin_of(request), settings
             )
         except InvalidInput as error:
-            return await self._enrol_form(actor, error)
+            return await self._enrol_form(request, settings, error)
         return forms.form_page(
             "account/recovery_codes.html",
             codes=codes,
