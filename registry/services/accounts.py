@@ -224,8 +224,9 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
             password_hash,
         )
         await sessions.end_all(account_id)
-        await database.fetchval(
-            "DELETE FROM login_throttle WHERE key = $1 RETURNING id", f"account:{email}"
+        await database.execute(  # the account's waits at every address end
+            "DELETE FROM login_throttle WHERE key LIKE 'account:' || $1::text || '@%'",
+            str(account_id),
         )
         await audit.record(
             "password.reset",

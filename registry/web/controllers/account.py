@@ -102,7 +102,9 @@ class AccountController(Controller):
         values = await forms.read_fields(request, "email", "password", "next")
         origin = origin_of(request)
         try:
-            account_id = await sign_in.authenticate(values["email"], values["password"], origin)
+            account_id = await sign_in.authenticate(
+                values["email"], values["password"], origin, settings
+            )
         except RegistryError as error:
             values.pop("password")
             return forms.form_page("account/login.html", values=values, error=error)
