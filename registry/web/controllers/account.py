@@ -149,12 +149,10 @@ class AccountController(Controller):
         return forms.form_page("account/reset_request.html")
 
     @post("/password-reset", opt=PUBLIC)
-    async def reset_request(
-        self, request: Request, settings: NamedDependency[Settings]
-    ) -> Template:
+    async def reset_request(self, request: Request) -> Template:
         values = await forms.read_fields(request, "email")
         try:
-            await accounts.request_password_reset(values["email"], origin_of(request), settings)
+            await accounts.ask_password_reset(values["email"], origin_of(request))
         except (InvalidInput, InvalidForm) as error:
             return forms.form_page("account/reset_request.html", values=values, error=error)
         return forms.form_page("account/check_mail.html", email=values["email"].strip(), reset=True)
