@@ -19,7 +19,7 @@ run: install
 	$(BIN)/registry migrate
 	$(BIN)/registry load-fixtures
 	$(BIN)/registry demo --projects $(DEMO_PROJECTS) --if-empty
-	DEBUG=$${DEBUG:-true} $(BIN)/registry serve  # and one worker; mail readable at /dev/outbox
+	DEBUG=$${DEBUG:-true} $(BIN)/registry serve  # and one worker; mail readable at the /dev/outbox address it prints
 
 lint: install
 	$(BIN)/ruff check .

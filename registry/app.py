@@ -22,8 +22,10 @@ from registry import __version__, database
 from registry.settings import Settings
 from registry.web import i18n
 from registry.web.auth import (
+    DEVELOPMENT_TOKEN,
     PRIVATE_PREFIXES,
     arrival_stamp,
+    development_token,
     origin_check,
     session_middleware,
 )
@@ -93,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[database_pool],  # mail goes out in jobs (registry.jobs)
-        state=State({"settings": settings}),
+        state=State({"settings": settings, DEVELOPMENT_TOKEN: development_token(settings)}),
         middleware=[arrival_stamp, origin_check, session_middleware(settings)],
         csrf_config=CSRFConfig(
             secret=settings.resolved_secret_key(),

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
     from selenium.webdriver.remote.webdriver import WebDriver
 
+    from registry.settings import Settings
+
 #: Where service calls in tests come from.
 ORIGIN = Origin("203.0.113.7", "vi")
 #: Every account made by make_person has this password.
@@ -316,6 +318,17 @@ async def on_app_loop(client: AsyncTestClient, service, *args):  # type: ignore[
     """Await `service(*args)` on the app's event loop (the test client's portal), where the
     database pool the services share with the app lives."""
     return await anyio.to_thread.run_sync(client.blocking_portal.call, service, *args)
+
+
+async def run_jobs(client: AsyncTestClient, settings: Settings) -> None:
+    """Run the jobs queued so far (a reset link, mail deliveries), as `registry worker` does,
+    on the app's event loop."""
+    from registry.jobs import worker
+
+    async def until_idle() -> None:
+        await worker.run(settings, wait=False, signal_handlers=False)
+
+    await on_app_loop(client, until_idle)
 
 
 # The browser (browser tests) ------------------------------------------------------------------

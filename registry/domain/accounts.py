@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -205,13 +206,11 @@ def raise_problems(*problems: InvalidInput | None) -> None:
 
 # Login backoff -------------------------------------------------------------------------------
 
-#: Failures allowed before each further one is delayed. Per account it is small; per client
-#: address larger, since offices and universities share one address.
-FREE_FAILURES = {"account": 5, "address": 20, "code": 5}
-#: An address's count starts again after this long without failures: a shared office address
-#: must not stay blocked by old typos. Account and code counts end only with a success (or a
-#: password reset), so guessing slowly still never passes 100 failures unblocked.
-ADDRESS_QUIET_RESET = timedelta(hours=1)
+#: Failures allowed before each further one is refused for a while. "account" counts one
+#: account's failures from one client address (the key names both), so only the address that
+#: failed waits: nobody elsewhere can keep the owner out. "code" counts wrong second-factor
+#: codes of one account.
+FREE_FAILURES = {"account": 5, "code": 5}
 FIRST_DELAY = timedelta(seconds=30)
 LONGEST_DELAY = timedelta(minutes=15)
 
@@ -224,6 +223,51 @@ def backoff(scope: str, failures: int) -> timedelta | None:
     if extra <= 0:
         return None
     return min(FIRST_DELAY * 2 ** min(extra - 1, 16), LONGEST_DELAY)
+
+
+#: Failures from one client address, over all accounts, before its sign-ins are slowed down.
+#: Only slowed, never refused: offices, universities and every client behind a load balancer
+#: that hides addresses share one, and their right passwords must keep working.
+ADDRESS_FREE_FAILURES = 20
+#: An address's count starts again after this long without failures, so old typos are forgotten.
+#: The per-account count ends only with a success (or a password reset).
+ADDRESS_QUIET_RESET = timedelta(hours=1)
+FIRST_SLOWDOWN = timedelta(milliseconds=250)
+LONGEST_SLOWDOWN = timedelta(seconds=4)
+
+
+def slowdown(address_failures: int) -> timedelta:
+    """How long every sign-in from an address waits before its password is checked, after
+    that many recent failures there: doubling from 250 ms, never more than 4 s."""
+    extra = address_failures - ADDRESS_FREE_FAILURES
+    if extra <= 0:
+        return timedelta(0)
+    return min(FIRST_SLOWDOWN * 2 ** min(extra - 1, 16), LONGEST_SLOWDOWN)
+
+
+def throttle_key(subject: str, client_address: str | None) -> str:
+    """The per-(account, address) key of `backoff("account", ...)`; `subject` is account:<id>
+    or the keyed digest of an address that has no account (never the typed text)."""
+    return f"account:{subject.removeprefix('account:')}@{client_address or 'unknown'}"
+
+
+def identifier_mark(typed: str, secret_key: str) -> str:
+    """How the audit trail and the throttle name what someone typed as an e-mail address that
+    has no account: people type passwords there, and the trail keeps everything for ever. A
+    keyed hash (HMAC-SHA-256 with the app's secret key, 80 bits) still tells repeated attempts
+    at the same text apart from others, and cannot be reversed by guessing without the key."""
+    digest = hmac.new(secret_key.encode(), typed.encode(), hashlib.sha256).hexdigest()
+    return f"unknown-{digest[:20]}"
+
+
+# Mail to other people ------------------------------------------------------------------------
+
+#: Password-reset and "already registered" mails, which anyone may ask for on anyone's behalf:
+#: at most this many to one account, and this many asked from one client address, in any
+#: `MAIL_WINDOW`. Past either, nothing is sent and the answer stays the same.
+MAILS_PER_RECIPIENT = 5
+MAILS_PER_REQUESTER = 50
+MAIL_WINDOW = timedelta(hours=1)
 
 
 # One-time codes ------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ from __future__ import annotations
 from procrastinate import App, PsycopgConnector
 
 from registry import database
-from registry.jobs import mail, upkeep
+from registry.jobs import accounts, mail, upkeep
 from registry.jobs.context import SETTINGS
 from registry.settings import Settings
 
 #: Tasks are registered once, here; each run gets its own connector (`connect`).
 app = App(connector=PsycopgConnector())
 app.add_tasks_from(mail.tasks, namespace="mail")
+app.add_tasks_from(accounts.tasks, namespace="accounts")
 app.add_tasks_from(upkeep.tasks, namespace="upkeep")
 
 #: Seconds a stopping worker lets running jobs finish before it abandons them (they are then

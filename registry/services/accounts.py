@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from registry import database
 from registry.domain.accounts import (
+    MAILS_PER_RECIPIENT,
+    MAILS_PER_REQUESTER,
     SCOPED,
     Actor,
     Origin,
@@ -29,7 +31,7 @@ from registry.domain.audit import ANONYMOUS
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.text import clean
 from registry.i18n import N_
-from registry.services import audit, mail, passwords, sessions
+from registry.services import audit, mail, mail_quota, passwords, queue, sessions
 from registry.settings import Settings
 
 VERIFY_EMAIL = "verify_email"
@@ -82,6 +84,15 @@ class Registration:
     orcid: str = ""
 
 
+async def _may_mail_existing(email: str, origin: Origin) -> bool:
+    """Whether the quotas of the client address and of the account allow one more mail that
+    someone else asked for."""
+    existing = await database.fetchval("SELECT id FROM account WHERE email = $1", email)
+    return await mail_quota.take(
+        mail_quota.requester_key(origin.client_address), MAILS_PER_REQUESTER
+    ) and await mail_quota.take(mail_quota.recipient_key(existing), MAILS_PER_RECIPIENT)
+
+
 async def register(form: Registration, origin: Origin, settings: Settings) -> None:
     """Create an unverified account and mail a verification link. For an address that already
     has an account, mail its owner instead; the caller sees the same answer either way."""
@@ -114,6 +125,8 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
             origin.language,
         )
         if account_id is None:
+            if not await _may_mail_existing(email, origin):
+                return
             await mail.enqueue(
                 email,
                 origin.language,
@@ -174,16 +187,40 @@ async def confirm_email(token: str, origin: Origin) -> None:
 # Password reset -------------------------------------------------------------------------------
 
 
-async def request_password_reset(email: str, origin: Origin, settings: Settings) -> None:
-    """Mail a single-use link valid for one hour; the same answer for unknown addresses.
-    Works while sign-in is throttled, so nobody can keep the owner out by failing on purpose."""
+async def ask_password_reset(email: str, origin: Origin) -> None:
+    """Answer a reset request. The same work whether the address has an account or not, so
+    the time taken tells nothing: count the request against the client address and queue the
+    lookup and the mail (`request_password_reset`, in a job). Past the address's quota,
+    nothing is queued, silently."""
     email = normalise_email(email)
     raise_problems(email_problem(email))
+    async with _transaction():
+        if not await mail_quota.take(
+            mail_quota.requester_key(origin.client_address), MAILS_PER_REQUESTER
+        ):
+            return
+        async with database.connection() as conn:
+            await queue.defer(
+                conn,
+                queue.MAIL_QUEUE,
+                queue.PASSWORD_RESET,
+                email=email,
+                language=origin.language,
+                client_address=origin.client_address,
+            )
+
+
+async def request_password_reset(email: str, origin: Origin, settings: Settings) -> None:
+    """Mail a single-use link valid for one hour (run in a job, after the answer, so it may
+    take its time); nothing for unknown addresses, nor past the account's mail quota. Works
+    while sign-in is throttled, so nobody can keep the owner out by failing on purpose."""
     async with _transaction():
         account = await database.fetchrow(
             "SELECT id, language FROM account WHERE email = $1 AND disabled_at IS NULL", email
         )
-        if account is None:
+        if account is None or not await mail_quota.take(
+            mail_quota.recipient_key(account["id"]), MAILS_PER_RECIPIENT
+        ):
             return
         link = await _issue_token(
             account["id"], RESET_PASSWORD, "/password-reset/confirm?token=", settings
@@ -228,8 +265,9 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
             password_hash,
         )
         await sessions.end_all(account_id)
-        await database.fetchval(
-            "DELETE FROM login_throttle WHERE key = $1 RETURNING id", f"account:{email}"
+        await database.execute(  # the account's waits at every address end
+            "DELETE FROM login_throttle WHERE key LIKE 'account:' || $1::text || '@%'",
+            str(account_id),
         )
         await audit.record(
             "password.reset",

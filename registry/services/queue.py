@@ -17,7 +17,8 @@ import asyncpg
 
 #: procrastinate task names ("namespace:task", registry.jobs.worker.create_app).
 DELIVER_MAIL = "mail:deliver"
-TASK_NAMES = frozenset({DELIVER_MAIL})
+PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
+TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET})
 MAIL_QUEUE = "mail"
 
 _DEFER = """

@@ -1,4 +1,4 @@
-"""Signing in: the password (throttled per account and per address), the session, the TOTP
+"""Signing in: the password (throttled per account and address), the session, the TOTP
 second factor with its enrolment and recovery codes, and signing out. One transaction per
 action, audited in it.
 
@@ -8,6 +8,7 @@ the same thing either way, and sign-in checks a dummy hash for unknown addresses
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from registry import database
@@ -16,11 +17,14 @@ from registry.domain.accounts import (
     Actor,
     Origin,
     backoff,
+    identifier_mark,
     new_recovery_codes,
     new_totp_secret,
     normalise_email,
     normalise_recovery_code,
     recovery_code_digests,
+    slowdown,
+    throttle_key,
     token_digest,
     totp_step,
 )
@@ -49,7 +53,8 @@ async def _throttled_until(keys: list[str]) -> datetime | None:
 
 
 async def _count_failure(keys: list[str]) -> list[str]:
-    """Add one failure to each key; returns the keys this failure blocked."""
+    """Add one failure to each key; returns the keys this failure blocked. Address keys are
+    only counted (they slow sign-ins down, `_address_slowdown`), never blocked."""
     newly_blocked = []
     async with database.connection() as conn:
         for key in keys:
@@ -64,7 +69,7 @@ async def _count_failure(keys: list[str]) -> list[str]:
                 key,
                 ADDRESS_QUIET_RESET if scope == "address" else None,
             )
-            delay = backoff(scope, failures)
+            delay = None if scope == "address" else backoff(scope, failures)
             if delay is not None:
                 await conn.execute(
                     "UPDATE login_throttle SET blocked_until = now() + $2::interval WHERE key = $1",
@@ -75,35 +80,53 @@ async def _count_failure(keys: list[str]) -> list[str]:
     return newly_blocked
 
 
+async def _address_slowdown(address_key: str) -> float:
+    failures = await database.fetchval(
+        "SELECT failures FROM login_throttle WHERE key = $1 "
+        "AND last_failure_at >= now() - $2::interval",
+        address_key,
+        ADDRESS_QUIET_RESET,
+    )
+    return slowdown(failures or 0).total_seconds()
+
+
 def _minutes_left(until: datetime) -> int:
     return max(1, -(-int((until - datetime.now(UTC)).total_seconds()) // 60))
 
 
-async def authenticate(email: str, password: str, origin: Origin) -> int:
-    """The account id when the password is right; otherwise a generic error, counted against
-    both the address and the client. Throttled callers are refused before the hash is
-    checked, with the same answer whether the account exists or not."""
+async def authenticate(email: str, password: str, origin: Origin, settings: Settings) -> int:
+    """The account id when the password is right; otherwise a generic error, the same whether
+    the account exists or not. Failures count per account and client address together (only
+    that address is then refused for a while) and per address (all its sign-ins slow down a
+    little, none refused): nobody's failures can keep another person out. What was typed is
+    never stored: an address without an account is named by its keyed digest."""
     email = normalise_email(email)
-    keys = [f"account:{email[:254]}", f"address:{origin.client_address or 'unknown'}"]
-    until = await _throttled_until(keys)
-    if until is not None:
-        raise TooManyAttempts(
-            "Too many failed sign-ins. Try again in %(minutes)s minutes, or reset your password.",
-            minutes=_minutes_left(until),
-        )
     account = await database.fetchrow(
         "SELECT id, password_hash, email_verified_at IS NOT NULL AS verified, "
         "disabled_at IS NOT NULL AS disabled FROM account WHERE email = $1",
         email,
     )
+    subject = (
+        f"account:{account['id']}"
+        if account
+        else identifier_mark(email[:254], settings.resolved_secret_key())
+    )
+    pair = throttle_key(subject, origin.client_address)
+    address = f"address:{origin.client_address or 'unknown'}"
+    until = await _throttled_until([pair])
+    if until is not None:
+        raise TooManyAttempts(
+            "Too many failed sign-ins. Try again in %(minutes)s minutes, or reset your password.",
+            minutes=_minutes_left(until),
+        )
+    await asyncio.sleep(await _address_slowdown(address))
     stored = account["password_hash"] if account else None
     if not await passwords.verify_password(stored, password[:1024]):
         async with _transaction():
-            blocked = await _count_failure(keys)
-            subject = f"account:{account['id']}" if account else f"login:{email}"
+            blocked = await _count_failure([pair, address])
             await audit.record(
                 "login.locked" if blocked else "login.failed",
-                subject,
+                subject if account else f"login:{subject}",
                 actor=ANONYMOUS,
                 origin=origin,
                 after={"blocked": blocked} if blocked else None,
@@ -117,7 +140,7 @@ async def authenticate(email: str, password: str, origin: Origin) -> int:
             "Confirm your e-mail address first: open the link we sent you.", field="email"
         )
     async with _transaction():
-        await database.fetchval("DELETE FROM login_throttle WHERE key = $1 RETURNING id", keys[0])
+        await database.fetchval("DELETE FROM login_throttle WHERE key = $1 RETURNING id", pair)
         if passwords.needs_rehash(account["password_hash"]):
             await database.fetchval(
                 "UPDATE account SET password_hash = $2 WHERE id = $1 RETURNING id",

@@ -93,8 +93,9 @@ class WebSession(Table, tablename="web_session"):
 
 
 class LoginThrottle(Table, tablename="login_throttle"):
-    """Consecutive failed logins per account e-mail or client address, shared by all
-    processes (domain.accounts.backoff)."""
+    """Consecutive failed logins per account and client address (blocking, backoff), per
+    client address (slowing only, slowdown) and wrong second-factor codes per account,
+    shared by all processes (domain.accounts). Keys never hold what someone typed."""
 
     key = Varchar(length=300, unique=True)
     failures = Integer(default=0)

@@ -8,6 +8,9 @@ with a fresh id.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -165,9 +168,44 @@ def has_role(*roles: Role) -> GuardType:
     return guard
 
 
-def development_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    settings: Settings = connection.app.state.settings
+#: Where the app keeps the token that opens development pages (`development_token`).
+DEVELOPMENT_TOKEN = "dev_outbox_token"  # noqa: S105 (a state key, not the token)
+
+
+def development_token(settings: Settings) -> str | None:
+    """A new token at each start, printed on the server's console, that opens development
+    pages (the outbox lists everyone's reset links); None outside DEBUG."""
     if not settings.debug:
+        return None
+    token = secrets.token_urlsafe(24)
+    logging.getLogger(__name__).warning(
+        "Development mail outbox (this machine only): %s/dev/outbox?token=%s",
+        settings.public_url,
+        token,
+    )
+    return token
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def development_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """DEBUG, a request from this machine, and the token printed at start; otherwise the same
+    404 as in production, so nobody elsewhere on the network reads the outbox."""
+    settings: Settings = connection.app.state.settings
+    token = connection.app.state.get(DEVELOPMENT_TOKEN)
+    given = connection.query_params.get("token", "")
+    host = connection.client.host if connection.client else ""
+    if not (
+        settings.debug
+        and token
+        and _loopback(host)
+        and secrets.compare_digest(given.encode(), token.encode())
+    ):
         raise NotFoundException()
 
 

@@ -5,6 +5,7 @@ The helpers that drive pages (element, fill, follow, submit, ...) are in tests/f
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ def live_server(
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not answer /healthz in time:\n{log_tail(log)}")
             time.sleep(0.1)  # polling for the port, not waiting on a page
+        _server_logs[base_url] = log
         yield base_url
     finally:
         process.terminate()
@@ -85,6 +87,20 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+_server_logs: dict[str, Path] = {}
+
+
+@pytest.fixture
+def outbox_url(live_server: str) -> str:
+    """The development outbox's address as the server printed it on its console at start
+    (it opens only from this machine, with that start's token)."""
+    printed = re.search(
+        r"(http://\S+/dev/outbox\?token=\S+)", _server_logs[live_server].read_text()
+    )
+    assert printed, f"the server printed no outbox address:\n{log_tail(_server_logs[live_server])}"
+    return printed.group(1)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ that drive it (post_form, csrf_token, sign_in, on_app_loop) are in tests/factori
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -41,3 +43,26 @@ async def client(catalogue: None, settings: Settings) -> AsyncIterator[AsyncTest
 def fresh_cookies(client: AsyncTestClient) -> None:
     """Each test starts as a new visitor: no cookies left by an earlier test."""
     client.cookies.clear()
+
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture
+def from_address(client: AsyncTestClient, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Make the following requests come from the given (or a new) client address, so a test
+    that fails or asks on purpose never throttles other tests (which share one address)."""
+    app = client.app
+
+    def use(address: str | None = None) -> str:
+        address = address or f"2001:db8:7::{secrets.token_hex(2)}:{next(_addresses)}"
+
+        async def with_address(scope, receive, send):  # type: ignore[no-untyped-def]
+            if scope["type"] == "http":
+                scope = {**scope, "client": (address, 50000)}
+            await app(scope, receive, send)
+
+        monkeypatch.setattr(client, "app", with_address)
+        return address
+
+    return use

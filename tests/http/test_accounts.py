@@ -9,16 +9,28 @@ import pyotp
 import pytest
 
 from registry.settings import Settings
-from tests.factories import PASSWORD, SESSION_COOKIE, csrf_token, post_form, sign_in
+from tests.factories import PASSWORD, SESSION_COOKIE, csrf_token, post_form, run_jobs, sign_in
 
 pytestmark = [pytest.mark.http]
 
 
 async def deliver_and_read(client, settings: Settings, recipient: str) -> str:
-    """The newest mail to `recipient`, as the development outbox page shows it."""
+    """The newest mail to `recipient`, as the development outbox page shows it (to a visitor
+    on this machine with the token the server printed at start)."""
     from registry.services import mail
+    from registry.web.auth import DEVELOPMENT_TOKEN
 
-    page = await client.get("/dev/outbox")  # delivers what is queued, then lists it
+    await run_jobs(client, settings)  # reset links are made in a job
+    app = client.app
+
+    async def from_this_machine(scope, receive, send):  # type: ignore[no-untyped-def]
+        await app({**scope, "client": ("127.0.0.1", 50000)}, receive, send)
+
+    client.app = from_this_machine
+    try:  # delivers what is queued, then lists it
+        page = await client.get(f"/dev/outbox?token={app.state[DEVELOPMENT_TOKEN]}")
+    finally:
+        client.app = app
     assert page.status_code == 200
     for message in mail.read_outbox(settings):
         if message.recipient == recipient:

@@ -65,9 +65,7 @@ async def test_a_secret_shown_to_one_session_never_becomes_the_accounts(client, 
     assert wrong.status_code == 400
 
 
-async def test_an_abandoned_enrolment_cannot_be_confirmed_from_its_old_session(
-    client, make_person
-):
+async def test_an_abandoned_enrolment_cannot_be_confirmed_from_its_old_session(client, make_person):
     reviewer = await make_person(("reviewer", None))
     await password_only(client, reviewer.email)
     stale_session = client.cookies[SESSION_COOKIE]
@@ -150,16 +148,17 @@ async def test_command_line_accounts_choose_their_own_password_first(client, db)
     assert refused.status_code == 400
     client.cookies.set(SESSION_COOKIE, other_session, domain="testserver.local")
     assert (await client.get("/account/second-factor")).status_code in (302, 303, 401)
-    assert await db.fetchval(
-        "SELECT count(*) FROM audit.event WHERE action = 'password.first_chosen' "
-        "AND object_ref = (SELECT 'account:' || id FROM account WHERE email = $1)",
-        email,
-    ) == 1
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM audit.event WHERE action = 'password.first_chosen' "
+            "AND object_ref = (SELECT 'account:' || id FROM account WHERE email = $1)",
+            email,
+        )
+        == 1
+    )
 
 
-async def test_accounts_not_made_from_the_command_line_have_no_password_page(
-    client, make_person
-):
+async def test_accounts_not_made_from_the_command_line_have_no_password_page(client, make_person):
     person = await make_person()
     await password_only(client, person.email)
     page = await client.get("/account/password")

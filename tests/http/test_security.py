@@ -3,18 +3,26 @@
 
 Throttles count per client address too, and the test client always calls from the same
 address; tests that fail sign-ins on purpose call from an address of their own
-(`from_address`), so they never block the sign-ins of other tests."""
+(`from_address`), so they never slow the sign-ins of other tests. Abuse of the throttle
+itself (keeping others out) is in test_sign_in_abuse.py."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import secrets
+import time
 from datetime import timedelta
 
 import pytest
 
-from registry.domain.accounts import FREE_FAILURES, Grant, Role, token_digest
+from registry.domain.accounts import (
+    ADDRESS_FREE_FAILURES,
+    FREE_FAILURES,
+    Grant,
+    Role,
+    token_digest,
+)
 from registry.services import mail
 from registry.services.storage import storage_from
 from tests.factories import (
@@ -26,6 +34,7 @@ from tests.factories import (
     open_call,
     pdf_bytes,
     post_form,
+    run_jobs,
     service_actor,
     sign_in,
     submitted_proposal,
@@ -72,13 +81,15 @@ def scrub(text: str, email: str) -> str:
 async def test_wrong_passwords_block_the_account_then_the_right_one_too(
     client, make_person, from_address, db
 ):
+    """At the address that failed: the block counts the account's failures from there."""
     person = await make_person()
     unknown = f"nobody-{secrets.token_hex(4)}@example.vn"
     free = FREE_FAILURES["account"]
     assert free == 5
     transcripts = {}
+    addresses = {}
     for email in (person.email, unknown):
-        from_address()  # each run from its own address: only the account counter matters
+        addresses[email] = from_address()  # each run from its own address
         answers = []
         # The free failures, then the failure that starts the block: all plain "wrong".
         for _ in range(free + 1):
@@ -96,11 +107,13 @@ async def test_wrong_passwords_block_the_account_then_the_right_one_too(
     # No enumeration: an unknown address gets exactly the same answers.
     assert transcripts[person.email] == transcripts[unknown]
 
-    # The throttle lives in PostgreSQL, so every web process sees it.
+    # The throttle lives in PostgreSQL, so every web process sees it; its key names the account
+    # (or the digest of an unknown address, never the text) and the client address.
     for email in (person.email, unknown):
         row = await db.fetchrow(
-            "SELECT failures, blocked_until > now() AS blocked FROM login_throttle WHERE key = $1",
-            f"account:{email}",
+            "SELECT failures, blocked_until > now() AS blocked FROM login_throttle "
+            "WHERE key LIKE 'account:%@' || $1",
+            addresses[email],
         )
         assert row is not None
         assert row["failures"] == free + 1
@@ -111,8 +124,7 @@ async def test_the_block_ends_and_success_clears_the_account_counter(
     client, make_person, from_address, db
 ):
     person = await make_person()
-    key = f"account:{person.email}"
-    from_address()
+    key = f"account:{person.id}@{from_address()}"
     for _ in range(FREE_FAILURES["account"] + 1):
         assert (await login(client, person.email, "wrong wrong wrong")).status_code == 400
     assert (await login(client, person.email, PASSWORD)).status_code == 429
@@ -128,7 +140,7 @@ async def test_the_block_ends_and_success_clears_the_account_counter(
 
 
 async def test_password_reset_works_while_sign_in_is_blocked(
-    client, make_person, from_address, settings
+    client, settings, make_person, from_address, db
 ):
     person = await make_person()
     from_address()
@@ -138,8 +150,8 @@ async def test_password_reset_works_while_sign_in_is_blocked(
 
     asked = await post_form(client, "/password-reset?lang=en", {"email": person.email})
     assert asked.status_code == 200
+    await run_jobs(client, settings)  # the link is made, mailed and delivered in jobs
     # The stored mail has no token (it is made at delivery): read the mail as delivered.
-    assert (await client.get("/dev/outbox")).status_code == 200
     body = next(m.body for m in mail.read_outbox(settings) if m.recipient == person.email)
     token = re.search(r"/password-reset/confirm\?token=(\S+)", body).group(1)
     new_password = "mưa rơi trên phố cổ hà nội"
@@ -152,21 +164,28 @@ async def test_password_reset_works_while_sign_in_is_blocked(
 
 
 async def test_many_addresses_from_one_client_are_throttled(client, make_person, from_address, db):
+    """Guessing over many accounts from one address slows that address down. It used to
+    refuse everyone behind it (429) for a while; now it only waits, since a whole office, or
+    every client behind a load balancer, may share the address (test_sign_in_abuse.py)."""
     address = from_address()
-    free = FREE_FAILURES["address"]
+    free = ADDRESS_FREE_FAILURES
     assert free == 20
-    for n in range(free + 1):
+    for n in range(free + 2):
         answer = await login(client, f"guess-{n}-{secrets.token_hex(3)}@example.vn", "password1")
         assert answer.status_code == 400, (n, answer.status_code)
-    refused = await login(client, f"guess-last-{secrets.token_hex(3)}@example.vn", "password1")
-    assert refused.status_code == 429
-    assert TOO_MANY in refused.text
-    assert await db.fetchval(
-        "SELECT blocked_until > now() FROM login_throttle WHERE key = $1", f"address:{address}"
+    assert (
+        await db.fetchval(
+            "SELECT failures FROM login_throttle WHERE key = $1", f"address:{address}"
+        )
+        == free + 2
     )
-    # Everyone behind that address waits too, for now (the block is short at first).
+    started = time.monotonic()
+    slowed = await login(client, f"guess-last-{secrets.token_hex(3)}@example.vn", "password1")
+    assert slowed.status_code == 400
+    assert time.monotonic() - started >= 0.5  # the second failure past the free ones: 500 ms
+    # Everyone behind that address waits a little too, and gets in.
     person = await make_person()
-    assert (await login(client, person.email, PASSWORD)).status_code == 429
+    assert (await login(client, person.email, PASSWORD)).status_code == 303
 
 
 async def test_an_address_counter_forgets_failures_from_long_ago(
@@ -181,7 +200,7 @@ async def test_an_address_counter_forgets_failures_from_long_ago(
         "INSERT INTO login_throttle (key, failures, blocked_until, last_failure_at) "
         "VALUES ($1, $2, now() - interval '30 days', now() - interval '30 days')",
         f"address:{address}",
-        FREE_FAILURES["address"] + 1,
+        ADDRESS_FREE_FAILURES + 1,
     )
     person = await make_person()
     typo = await login(client, person.email, "a typo in my password")

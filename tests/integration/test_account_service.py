@@ -12,9 +12,12 @@ from argon2 import PasswordHasher
 from registry.domain.accounts import Origin
 from registry.domain.errors import InvalidInput
 from registry.services import accounts, audit, sign_in
+from registry.settings import Settings
 from tests.factories import organisation_id
 
 PASSWORD = "a long enough passphrase for tests"
+#: authenticate names unknown addresses by a digest keyed with the secret key.
+SETTINGS = Settings(secret_key="service-tests-only-" + "0" * 32)
 
 
 async def _account(conn: asyncpg.Connection, password_hash: str) -> str:
@@ -33,12 +36,12 @@ async def test_old_hash_parameters_are_upgraded_at_sign_in(catalogue, database_u
     try:
         weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
         email = await _account(conn, weak)
-        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"))
+        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"), SETTINGS)
         stored = await conn.fetchval("SELECT password_hash FROM account WHERE email = $1", email)
         assert stored != weak
         assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         # Still the same password.
-        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"))
+        await sign_in.authenticate(email, PASSWORD, Origin("192.0.2.1"), SETTINGS)
     finally:
         await conn.close()
 
@@ -49,7 +52,7 @@ async def test_password_is_not_truncated_or_case_folded(catalogue, database_url)
         email = await _account(conn, PasswordHasher().hash(PASSWORD))
         for wrong in (PASSWORD + "x", PASSWORD.upper(), PASSWORD[:-1]):
             try:
-                await sign_in.authenticate(email, wrong, Origin(f"192.0.2.{len(wrong)}"))
+                await sign_in.authenticate(email, wrong, Origin(f"192.0.2.{len(wrong)}"), SETTINGS)
             except InvalidInput:
                 continue
             raise AssertionError(f"{wrong!r} was accepted")
@@ -66,7 +69,6 @@ async def test_a_failed_action_sends_no_mail(catalogue, database_url, tmp_path):
     transaction had done by then: the account's event and the mail queued to it). The trigger
     matches only this test's address and is dropped afterwards, so other actions and the
     chain are untouched; the refused insert rolls audit.head back with it (audit.chain())."""
-    from registry.settings import Settings
 
     email = f"rollback-{secrets.token_hex(4)}@example.vn"
     tag = secrets.token_hex(4)

@@ -107,7 +107,9 @@ class AccountController(Controller):
         values = await forms.read_fields(request, "email", "password", "next")
         origin = origin_of(request)
         try:
-            account_id = await sign_in.authenticate(values["email"], values["password"], origin)
+            account_id = await sign_in.authenticate(
+                values["email"], values["password"], origin, settings
+            )
         except RegistryError as error:
             values.pop("password")
             return forms.form_page("account/login.html", values=values, error=error)
@@ -152,12 +154,10 @@ class AccountController(Controller):
         return forms.form_page("account/reset_request.html")
 
     @post("/password-reset", opt=PUBLIC)
-    async def reset_request(
-        self, request: Request, settings: NamedDependency[Settings]
-    ) -> Template:
+    async def reset_request(self, request: Request) -> Template:
         values = await forms.read_fields(request, "email")
         try:
-            await accounts.request_password_reset(values["email"], origin_of(request), settings)
+            await accounts.ask_password_reset(values["email"], origin_of(request))
         except (InvalidInput, InvalidForm) as error:
             return forms.form_page("account/reset_request.html", values=values, error=error)
         return forms.form_page("account/check_mail.html", email=values["email"].strip(), reset=True)
