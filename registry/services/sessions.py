@@ -24,6 +24,7 @@ from registry.domain.accounts import (
     token_digest,
 )
 from registry.services import audit
+from registry.services.queries import sessions as sql
 
 #: last_seen_at is written at most this often, so reading pages does not write on every hit.
 TOUCH_EVERY_SECONDS = 30
@@ -124,12 +125,6 @@ async def end_all(account_id: int) -> int:
 
 # One's own sessions ----------------------------------------------------------------------------
 
-#: A session is live while neither its idle nor its absolute timeout has passed ($1: lifetime).
-LIVE = (
-    "s.last_seen_at + make_interval(secs => s.idle_seconds) > now() "
-    "AND s.created_at + $1::interval > now()"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class SessionView:
@@ -145,9 +140,7 @@ class SessionView:
 async def list_own(actor: Actor, token: str) -> list[SessionView]:
     """The actor's live sessions, this one (`token`) first, then the most recently seen."""
     rows = await database.fetch(
-        "SELECT s.id, s.created_at, s.last_seen_at, s.client_address, s.digest = $3 AS current "
-        f"FROM web_session s WHERE s.account = $2 AND {LIVE} "
-        "ORDER BY s.digest = $3 DESC, s.last_seen_at DESC, s.id DESC",
+        sql.OWN_LIVE_SESSIONS,
         ABSOLUTE_LIFETIME,
         actor.account_id,
         token_digest(token),
@@ -160,7 +153,7 @@ async def end_own(actor: Actor, session_id: int, token: str, origin: Origin) -> 
     out ends that), or has ended already. Audited when it ends one."""
     async with database.engine().transaction():
         ended = await database.fetchval(
-            "DELETE FROM web_session WHERE id = $1 AND account = $2 AND digest <> $3 RETURNING id",
+            sql.END_OWN_SESSION,
             session_id,
             actor.account_id,
             token_digest(token),
@@ -187,7 +180,7 @@ async def end_all_but(account_id: int, token: str) -> int:
     """End every session of the account but `token`'s, in the caller's transaction; returns
     how many (password change)."""
     rows = await database.fetch(
-        "DELETE FROM web_session WHERE account = $1 AND digest <> $2 RETURNING id",
+        sql.END_ALL_BUT,
         account_id,
         token_digest(token),
     )
@@ -213,19 +206,7 @@ async def purge_expired() -> Purged:
     now nor touched for THROTTLE_FORGOTTEN_AFTER. Nothing here is audited: none of it is a
     change a person made, and the rows are dead already (`load` refuses them)."""
     async with database.engine().transaction():
-        ended = await database.fetch(
-            "DELETE FROM web_session s "
-            "WHERE s.last_seen_at + make_interval(secs => s.idle_seconds) <= now() "
-            "OR s.created_at + $1::interval <= now() RETURNING id",
-            ABSOLUTE_LIFETIME,
-        )
-        tokens = await database.fetch(
-            "DELETE FROM account_token WHERE expires_at <= now() OR used_at IS NOT NULL "
-            "RETURNING id"
-        )
-        throttles = await database.fetch(
-            "DELETE FROM login_throttle WHERE (blocked_until IS NULL OR blocked_until <= now()) "
-            "AND last_failure_at <= now() - $1::interval RETURNING id",
-            THROTTLE_FORGOTTEN_AFTER,
-        )
+        ended = await database.fetch(sql.PURGE_SESSIONS, ABSOLUTE_LIFETIME)
+        tokens = await database.fetch(sql.PURGE_TOKENS)
+        throttles = await database.fetch(sql.PURGE_THROTTLES, THROTTLE_FORGOTTEN_AFTER)
     return Purged(len(ended), len(tokens), len(throttles))
