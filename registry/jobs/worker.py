@@ -26,7 +26,7 @@ def connector(settings: Settings) -> PsycopgConnector:
     """procrastinate's connections, acting as the same role as the web's (DATABASE_ROLE)."""
     options = f"-c role={settings.database_role}" if settings.database_role else ""
     return PsycopgConnector(
-        conninfo=settings.database_url or database.database_url(),
+        conninfo=database.app_url(settings),
         kwargs={"options": options} if options else {},
         min_size=1,
         max_size=settings.worker_concurrency + SPARE_CONNECTIONS,

@@ -402,3 +402,56 @@ async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
             before={"orcid": before.orcid or None, "expertise": sorted(before.expertise)},
             after={"orcid": orcid or None, "expertise": sorted(form.expertise)},
         )
+
+
+# Password change ------------------------------------------------------------------------------
+
+
+async def change_password(
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    token: str,
+    origin: Origin,
+    settings: Settings,
+) -> int:
+    """Replace a signed-in person's password: the current one first (a borrowed or stolen
+    session is not enough), then the usual rules for the new one. Every other session of the
+    account ends (this one, `token`, stays) and the owner is told by mail, so a change they
+    did not make does not go unnoticed. Returns how many sessions ended."""
+    account = await database.fetchrow(
+        "SELECT email, language, password_hash FROM account WHERE id = $1", actor.account_id
+    )
+    if account is None:
+        raise NotFound()
+    if not await passwords.verify_password(account["password_hash"], current_password):
+        raise InvalidInput("The current password is not right.", field="current_password")
+    raise_problems(password_problem(new_password, email=account["email"]))
+    password_hash = await passwords.hash_password(new_password)
+    async with _transaction():
+        await database.fetchval(
+            "UPDATE account SET password_hash = $2 WHERE id = $1 RETURNING id",
+            actor.account_id,
+            password_hash,
+        )
+        ended = await sessions.end_all_but(actor.account_id, token)
+        await mail.enqueue(
+            account["email"],
+            account["language"],
+            N_("Your Registry password was changed"),
+            N_(
+                "The password of your Registry account was changed from the account page "
+                "(address %(address)s), and every other sign-in was ended. If this was not "
+                "you, reset your password at once at %(url)s/password-reset and tell an "
+                "administrator."
+            ),
+            {"address": origin.client_address or "?", "url": settings.public_url},
+        )
+        await audit.record(
+            "password.changed",
+            actor.ref,
+            actor=actor,
+            origin=origin,
+            after={"other_sessions_ended": ended},
+        )
+    return ended

@@ -2,23 +2,29 @@
 
 The cookie holds a random id; the table holds only its digest. A session is created only at
 sign-in (never for anonymous visitors), always with a new id (no fixation), and ends on the
-server at logout, on idle or absolute timeout, and when the account is disabled.
+server at logout, on idle or absolute timeout, and when the account is disabled. A person sees
+their own sessions (by row id, never the cookie's id) and may end the others; a periodic job
+purges what has expired, with spent link tokens and long-quiet sign-in throttles.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from registry import database
 from registry.domain.accounts import (
     ABSOLUTE_LIFETIME,
     Actor,
     Grant,
+    Origin,
     Role,
     idle_timeout,
     token_digest,
 )
+from registry.services import audit
+from registry.services.queries import sessions as sql
 
 #: last_seen_at is written at most this often, so reading pages does not write on every hit.
 TOUCH_EVERY_SECONDS = 30
@@ -135,3 +141,92 @@ async def end_all(account_id: int) -> int:
         "DELETE FROM web_session WHERE account = $1 RETURNING id", account_id
     )
     return len(rows)
+
+
+# One's own sessions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A live session as its owner sees it: the row id, never the cookie's id."""
+
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    client_address: str | None
+    current: bool
+
+
+async def list_own(actor: Actor, token: str) -> list[SessionView]:
+    """The actor's live sessions, this one (`token`) first, then the most recently seen."""
+    rows = await database.fetch(
+        sql.OWN_LIVE_SESSIONS,
+        ABSOLUTE_LIFETIME,
+        actor.account_id,
+        token_digest(token),
+    )
+    return [SessionView(**dict(row)) for row in rows]
+
+
+async def end_own(actor: Actor, session_id: int, token: str, origin: Origin) -> bool:
+    """End one of the actor's other sessions; False when it is not theirs, is this one (signing
+    out ends that), or has ended already. Audited when it ends one."""
+    async with database.engine().transaction():
+        ended = await database.fetchval(
+            sql.END_OWN_SESSION,
+            session_id,
+            actor.account_id,
+            token_digest(token),
+        )
+        if ended is None:
+            return False
+        await audit.record(
+            "session.ended", actor.ref, actor=actor, origin=origin, after={"session": ended}
+        )
+    return True
+
+
+async def end_others(actor: Actor, token: str, origin: Origin) -> int:
+    """End every session of the actor but this one (`token`); audited; returns how many."""
+    async with database.engine().transaction():
+        ended = await end_all_but(actor.account_id, token)
+        await audit.record(
+            "session.ended_others", actor.ref, actor=actor, origin=origin, after={"sessions": ended}
+        )
+    return ended
+
+
+async def end_all_but(account_id: int, token: str) -> int:
+    """End every session of the account but `token`'s, in the caller's transaction; returns
+    how many (password change)."""
+    rows = await database.fetch(
+        sql.END_ALL_BUT,
+        account_id,
+        token_digest(token),
+    )
+    return len(rows)
+
+
+# Purging what has expired ----------------------------------------------------------------------
+
+#: A sign-in throttle row quiet this long is forgotten. The count then starts again, which gives
+#: a guesser a few free tries a day: fewer than the 15-minute backoff lets through meanwhile.
+THROTTLE_FORGOTTEN_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    sessions: int
+    tokens: int
+    throttles: int
+
+
+async def purge_expired() -> Purged:
+    """Delete expired sessions, expired or used link tokens, and throttles neither blocking
+    now nor touched for THROTTLE_FORGOTTEN_AFTER. Nothing here is audited: none of it is a
+    change a person made, and the rows are dead already (`load` refuses them)."""
+    async with database.engine().transaction():
+        ended = await database.fetch(sql.PURGE_SESSIONS, ABSOLUTE_LIFETIME)
+        tokens = await database.fetch(sql.PURGE_TOKENS)
+        throttles = await database.fetch(sql.PURGE_THROTTLES, THROTTLE_FORGOTTEN_AFTER)
+    return Purged(len(ended), len(tokens), len(throttles))

@@ -35,7 +35,10 @@ def chromium() -> None:
 
 @pytest.fixture(scope="package")
 def live_server(
-    chromium: None, catalogue: None, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    chromium: None,
+    catalogue: None,
+    app_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """`registry serve` on a free port of 127.0.0.1, on the migrated test database with the
     reference data; mail goes to the data folder's outbox, readable at /dev/outbox."""
@@ -45,7 +48,7 @@ def live_server(
     log = data_dir / "server.log"
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_database_url,
         "DEBUG": "true",
         "HOST": "127.0.0.1",
         "PORT": str(port),

@@ -15,9 +15,9 @@ from tests.factories import TOTP_KEY
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(app_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        database_url=database_url,
+        database_url=app_database_url,
         search_candidate_cap=300,
         data_dir=tmp_path_factory.mktemp("registry-data"),
         public_url="https://testserver.local",

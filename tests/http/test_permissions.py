@@ -109,6 +109,11 @@ def applicant(actor: Actor, params: Params) -> str | int:
 #: anonymous visitor is allowed). Every non-public route must match exactly one row.
 EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET", "POST"}), "/account", signed_in, False),
+    # One's own sessions and password: whose sessions is the service's business (own only).
+    (frozenset({"GET"}), "/account/sessions", signed_in, False),
+    (frozenset({"POST"}), "/account/sessions/end", signed_in, False),
+    (frozenset({"POST"}), "/account/sessions/end-others", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account/change-password", signed_in, False),
     # Second-factor pages need the password only (password_given): any signed-in person.
     (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),

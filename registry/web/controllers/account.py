@@ -1,6 +1,6 @@
 """Registration, e-mail verification, sign-in with a second factor, sign-out, password reset
-and the account page. HTML forms only; each re-renders with field messages on bad input and
-keeps what was typed, except passwords."""
+and the account page, with one's sessions and the password change. HTML forms only; each
+re-renders with field messages on bad input and keeps what was typed, except passwords."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from litestar.response import Redirect, Response, Template
 
 from registry.domain.accounts import Actor, totp_uri
 from registry.domain.errors import InvalidForm, InvalidInput, RegistryError
+from registry.i18n import N_
 from registry.services import accounts, catalogue, sessions, sign_in
 from registry.services.accounts import Registration
 from registry.settings import Settings
@@ -287,3 +288,59 @@ class AccountController(Controller):
             codes=codes,
             cookies=[session_cookie(settings, token)],
         )
+
+    # One's sessions and password ---------------------------------------------------------------
+
+    @get("/account/sessions", guards=[signed_in])
+    async def sessions_page(self, request: Request) -> Template:
+        return await self._sessions_page(request)
+
+    async def _sessions_page(
+        self, request: Request, error: RegistryError | None = None
+    ) -> Template:
+        actor = guarded_actor(request)
+        mine = await sessions.list_own(actor, request.scope["auth"])
+        return forms.form_page("account/sessions.html", error=error, sessions=mine)
+
+    @post("/account/sessions/end", guards=[signed_in])
+    async def end_session(self, request: Request) -> Template | Redirect:
+        values = await forms.read_fields(request, "session")
+        message = N_("Choose a session from the list.")
+        try:
+            chosen = forms.chosen_id(values["session"], field="session", message=message)
+            if chosen is None:
+                raise InvalidInput(message, field="session")
+        except InvalidInput as error:
+            return await self._sessions_page(request, error)
+        # Not one's own, or ended already: nothing to do, and nothing said about whose it is.
+        await sessions.end_own(
+            guarded_actor(request), chosen, request.scope["auth"], origin_of(request)
+        )
+        return Redirect("/account/sessions", status_code=303)
+
+    @post("/account/sessions/end-others", guards=[signed_in])
+    async def end_other_sessions(self, request: Request) -> Redirect:
+        await sessions.end_others(guarded_actor(request), request.scope["auth"], origin_of(request))
+        return Redirect("/account/sessions", status_code=303)
+
+    @get("/account/change-password", guards=[signed_in])
+    async def password_page(self) -> Template:
+        return forms.form_page("account/password.html")
+
+    @post("/account/change-password", guards=[signed_in])
+    async def change_password(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template:
+        values = await forms.read_fields(request, "current_password", "password")
+        try:
+            ended = await accounts.change_password(
+                guarded_actor(request),
+                values["current_password"],
+                values["password"],
+                request.scope["auth"],
+                origin_of(request),
+                settings,
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return forms.form_page("account/password.html", error=error)
+        return forms.form_page("account/password_changed.html", ended=ended)
