@@ -32,6 +32,21 @@ def clean(text: str) -> str:
     return " ".join(nfc(text).split())
 
 
+def whole_number(text: str, *, low: int, high: int) -> int | None:
+    """`text` (ASCII digits only) as a number within [low, high], else None.
+
+    The length is checked before int(): Python refuses to convert more than 4,300 digits
+    (ValueError), and a number that long is out of range anyway.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(high)):
+        return None
+    number = int(significant)
+    return number if low <= number <= high else None
+
+
 def clean_limited(text: str, *, field: str, limit: int) -> str:
     """`clean(text)`, refused (never cut) when longer than `limit` characters."""
     cleaned = clean(text)
