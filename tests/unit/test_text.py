@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from registry.domain.text import (
     ALPHABET,
     clean,
+    clean_limited,
     collation_key,
     fold,
     given_name_key,
@@ -116,3 +117,20 @@ def test_whole_number_reads_ascii_digits_in_range_and_never_raises(text, low, hi
         assert number == Decimal(text)
     else:
         assert number is None
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+@given(st.lists(st.one_of(vietnamese_text, st.sampled_from(BIDI_CONTROLS))).map("".join))
+def test_clean_removes_bidi_controls_and_keeps_everything_else(text):
+    """A right-to-left override makes `thuyet-minh[U+202E]fdp.exe` read as `...exe.pdf`; no
+    stored name, title or file name may carry one."""
+    cleaned = clean(text)
+    assert not set(cleaned) & set(BIDI_CONTROLS)
+    assert cleaned == clean("".join(char for char in text if char not in BIDI_CONTROLS))
+
+
+def test_a_file_name_with_a_right_to_left_override_reads_as_typed():
+    assert clean("thuyet-minh\u202efdp.exe") == "thuyet-minhfdp.exe"
+    assert clean_limited("\u2067Đề xuất\u2069 \u200f", field="title_vi", limit=10) == "Đề xuất"
