@@ -328,6 +328,22 @@ async def test_security_headers_on_every_kind_of_answer(client, make_person):
     assert problems == [], "\n" + "\n".join(problems)
 
 
+# Origin ---------------------------------------------------------------------------------------
+
+
+async def test_an_opaque_origin_is_not_taken_for_our_own(client, from_address):
+    """Sandboxed frames, data: URLs and some redirects send `Origin: null`: whoever made the
+    request, it was not one of our pages, so an unsafe request is refused like any other
+    cross-site one (when no Sec-Fetch-Site says otherwise)."""
+    from_address()  # the wrong password below must not count against other tests' address
+    form = {"email": "a@b.vn", "password": "x" * 12, "_csrf_token": await csrf_token(client)}
+    refused = await client.post("/login?lang=en", data=form, headers={"origin": "null"})
+    assert refused.status_code == 403
+    ours = await client.post("/login?lang=en", data=form, headers={"origin": f"https://{DOMAIN}"})
+    assert ours.status_code != 403
+    assert WRONG in ours.text
+
+
 # JSON errors ----------------------------------------------------------------------------------
 
 
