@@ -31,6 +31,7 @@ from registry.web.auth import (
 )
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.routes import ROUTE_HANDLERS
+from registry.web.schema import ApiJsonPlugin, SchemaViewerPlugin
 from registry.web.templating import build_environment
 
 SECURITY_HEADERS = {
@@ -114,7 +115,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=_before_request,
         after_request=_after_request,
         before_send=[_security_headers],
-        openapi_config=OpenAPIConfig(title="Registry API", version=__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Registry API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ApiJsonPlugin(), SchemaViewerPlugin()],
+        ),
         signature_namespace={"Settings": Settings},
         request_max_body_size=1024 * 1024,
         debug=False,

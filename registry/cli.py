@@ -211,6 +211,7 @@ def serve(settings: Settings, *, with_worker: bool) -> None:
             host=settings.host,
             port=settings.port,
             proxy_headers=True,
+            server_header=False,  # "Server: uvicorn" only helps an attacker pick exploits
             log_level="debug" if settings.debug else "info",
         )
     finally:

@@ -12,12 +12,14 @@ damaged; the exit status is 0 whenever a verdict was printed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import resource
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -193,43 +195,63 @@ def is_harmless_open_action(key: str, value: PdfObject) -> bool:
 
 # Decompression bombs -------------------------------------------------------------------------
 
+Decoder = Callable[[Iterable[bytes]], Iterator[bytes]]
+
 
 def stream_inflated_size(stream: StreamObject, budget: int) -> int:
-    """Bytes the stream's leading Flate filters expand to; refuses past the limits.
+    """Bytes the stream's whole filter chain expands it to (its largest stage); refuses past
+    the limits, and refuses chains it cannot measure.
 
-    Counted a chunk at a time, so a bomb is never held in memory. Only Flate is measured: it is
-    what bombs use and what every viewer decodes.
+    Each stage is decoded a chunk at a time and counted as it goes, so a bomb is never held in
+    memory, however it is wrapped ([/ASCIIHexDecode /FlateDecode] hides a Flate bomb from a
+    check of leading Flate filters only). Image codecs may only end a chain: they decode to
+    pixels for the viewer, not to another stream.
     """
-    stages = leading_flate_filters(stream)
+    stages = measured_stages(stream)
     if not stages:
         return 0
     limit = min(MAX_INFLATED_STREAM, budget)
-    size = 0
+    sizes = [0] * len(stages)
+    chunks: Iterable[bytes] = [stream._data]
+    for index, decode in enumerate(stages):
+        chunks = counted(decode(chunks), sizes, index, limit)
     try:
-        for chunk in inflate_stages([stream._data], stages):
-            size += len(chunk)
-            if size > limit:
-                raise Refused("damaged", f"a compressed stream expands to over {limit // MiB} MiB")
-    except zlib.error:
-        pass  # a corrupt stream shows as garbage in a viewer; it is not a bomb
-    return size
+        for _ in chunks:
+            pass
+    except (zlib.error, ValueError):
+        pass  # corrupt data shows as garbage in a viewer; it is not a bomb
+    return max(sizes)
 
 
-def leading_flate_filters(stream: StreamObject) -> int:
+def counted(chunks: Iterable[bytes], sizes: list[int], index: int, limit: int) -> Iterator[bytes]:
+    for chunk in chunks:
+        sizes[index] += len(chunk)
+        if sizes[index] > limit:
+            raise Refused("damaged", f"a compressed stream expands to over {limit // MiB} MiB")
+        yield chunk
+
+
+def measured_stages(stream: StreamObject) -> list[Decoder]:
     filters = stream.get("/Filter", NullObject()).get_object()
     names = list(filters) if isinstance(filters, ArrayObject) else [filters]
-    count = 0
-    for name in names:
-        if name != "/FlateDecode":
+    names = [name for name in names if not isinstance(name, NullObject)]
+    stages = []
+    for position, name in enumerate(names):
+        if name in DECODERS:
+            stages.append(DECODERS[name])
+        elif name in IMAGE_CODECS and position == len(names) - 1:
             break
-        count += 1
-    return count
+        else:
+            chain = " ".join(str(n) for n in names)[:120]
+            raise Refused("damaged", f"a stream's filters cannot be checked: {chain}")
+    return stages
 
 
-def inflate_stages(chunks: Iterable[bytes], stages: int) -> Iterator[bytes]:
-    for _ in range(stages):
-        chunks = inflate(chunks)
-    return iter(chunks)
+def pieces(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks cut to INFLATE_CHUNK at most (the raw stream comes as one)."""
+    for chunk in chunks:
+        for start in range(0, len(chunk), INFLATE_CHUNK):
+            yield chunk[start : start + INFLATE_CHUNK]
 
 
 def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -243,6 +265,120 @@ def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
             pending = inflater.unconsumed_tail
             if out:
                 yield out
+
+
+_WHITESPACE = b" \t\n\r\f\x00"
+
+
+def ascii_hex(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    carry = b""
+    for chunk in pieces(chunks):
+        text, end, _ = chunk.partition(b">")
+        digits = carry + text.translate(None, _WHITESPACE)
+        even = len(digits) // 2 * 2
+        carry = digits[even:]
+        yield binascii.unhexlify(digits[:even])
+        if end:
+            break
+    if carry:
+        yield binascii.unhexlify(carry + b"0")
+
+
+def ascii85(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    carry = b""
+    for index, chunk in enumerate(pieces(chunks)):
+        text, end, _ = chunk.partition(b"~>")
+        text = text.translate(None, _WHITESPACE)
+        if index == 0 and text.startswith(b"<~"):
+            text = text[2:]
+        # "z" stands for four zero bytes, "!!!!!": after that every group is five characters.
+        text = carry + text.replace(b"z", b"!!!!!")
+        whole = len(text) // 5 * 5
+        carry = text[whole:]
+        yield base64.a85decode(text[:whole])
+        if end:
+            break
+    if carry:
+        yield base64.a85decode(carry)
+
+
+def run_length(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    data, out = bytearray(), bytearray()
+    for chunk in pieces(chunks):
+        data += chunk
+        position = 0
+        while position < len(data):
+            length = data[position]
+            if length == 128:  # end of data
+                yield bytes(out)
+                return
+            size = length + 2 if length < 128 else 2
+            if position + size > len(data):
+                break
+            if length < 128:
+                out += data[position + 1 : position + size]
+            else:
+                out += data[position + 1 : position + 2] * (257 - length)
+            position += size
+            if len(out) >= INFLATE_CHUNK:
+                yield bytes(out)
+                out.clear()
+        del data[:position]
+    yield bytes(out)
+
+
+_LZW_TABLE = [bytes([code]) for code in range(256)] + [b"", b""]  # 256 clear, 257 end
+
+
+def lzw(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """LZW as PDF writes it (codes of 9 to 12 bits, widened one code early)."""
+    table, width, buffer, bits, previous, out = list(_LZW_TABLE), 9, 0, 0, b"", bytearray()
+    for chunk in pieces(chunks):
+        for byte in chunk:
+            buffer, bits = buffer << 8 | byte, bits + 8
+            if bits < width:
+                continue
+            bits -= width
+            code, buffer = buffer >> bits, buffer & ((1 << bits) - 1)
+            if code == 256:
+                table, width, previous = list(_LZW_TABLE), 9, b""
+                continue
+            if code == 257:
+                yield bytes(out)
+                return
+            if code < len(table) and (previous or code < 256):
+                entry = table[code]
+            elif code == len(table) and previous:
+                entry = previous + previous[:1]
+            else:
+                raise ValueError(f"LZW code {code} out of range")
+            if previous and len(table) < 4096:
+                table.append(previous + entry[:1])
+            previous = entry
+            out += entry
+            if len(table) + 1 >= 1 << width and width < 12:
+                width += 1
+            if len(out) >= INFLATE_CHUNK:
+                yield bytes(out)
+                out.clear()
+    yield bytes(out)
+
+
+DECODERS: dict[str, Decoder] = {
+    "/FlateDecode": inflate,
+    "/Fl": inflate,
+    "/ASCIIHexDecode": ascii_hex,
+    "/AHx": ascii_hex,
+    "/ASCII85Decode": ascii85,
+    "/A85": ascii85,
+    "/RunLengthDecode": run_length,
+    "/RL": run_length,
+    "/LZWDecode": lzw,
+    "/LZW": lzw,
+}
+IMAGE_CODECS = frozenset(
+    {"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode", "/CCF"}
+)
 
 
 def zlib_window_bits(start: bytes) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from registry.domain.errors import InvalidInput
+from registry.domain.text import whole_number
 
 
 def group_thousands(amount: int, separator: str) -> str:
@@ -55,11 +56,12 @@ def parse_vnd(value: str, *, field: str) -> int:
     if not text:
         return 0
     if text.isascii() and text.isdigit():
-        amount = int(text)
+        digits = text
     elif _GROUPED.match(text):
-        amount = int(re.sub(r"\D", "", text))
+        digits = re.sub(r"\D", "", text)
     else:
         raise InvalidInput("Enter a whole amount in đồng, such as 1.500.000.", field=field)
-    if amount > AMOUNT_MAX:
+    amount = whole_number(digits, low=0, high=AMOUNT_MAX)
+    if amount is None:
         raise InvalidInput("This amount is too large.", field=field)
     return amount

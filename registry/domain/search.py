@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from registry.domain.errors import InvalidInput
 from registry.domain.text import clean, fold, nfc
 
 MAX_QUERY_LENGTH = 200
+#: The largest id: PostgreSQL's integer (int32), the type of every id a cursor or form names.
+MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 FACETS = ("kind", "technology", "province", "fund", "year")
 #: Words websearch_to_tsquery treats as operators, not as text to find.
@@ -159,6 +162,12 @@ def decode_cursor(token: str, *types: type) -> tuple[int | float | str, ...]:
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if type(value) is not expected:
+            raise error
+        # Every int a cursor holds is an id, every float a rank: a page link never holds
+        # other numbers, and the database would refuse ids past its integer type.
+        if (expected is int and not 1 <= value <= MAX_ID) or (
+            expected is float and not math.isfinite(value)
+        ):
             raise error
         checked.append(value)
     return tuple(checked)

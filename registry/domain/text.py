@@ -27,9 +27,31 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+#: Bidirectional controls (embeddings, overrides, isolates, marks): invisible, and they make
+#: `hoa-don\u202efdp.exe` show as `hoa-donexe.pdf`. Vietnamese never needs them.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+)
+
+
 def clean(text: str) -> str:
-    """NFC with runs of whitespace collapsed and the ends trimmed."""
-    return " ".join(nfc(text).split())
+    """NFC without bidirectional controls, runs of whitespace collapsed, the ends trimmed."""
+    return " ".join(nfc(text).translate(_BIDI_CONTROLS).split())
+
+
+def whole_number(text: str, *, low: int, high: int) -> int | None:
+    """`text` (ASCII digits only) as a number within [low, high], else None.
+
+    The length is checked before int(): Python refuses to convert more than 4,300 digits
+    (ValueError), and a number that long is out of range anyway.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(high)):
+        return None
+    number = int(significant)
+    return number if low <= number <= high else None
 
 
 def clean_limited(text: str, *, field: str, limit: int) -> str:

@@ -108,8 +108,10 @@ def origin_check(app: ASGIApp) -> ASGIApp:
             if fetch_site is not None:
                 cross = fetch_site not in ("same-origin", "none")
             else:
-                cross = origin not in (None, "null") and urlsplit(origin).netloc != headers.get(
-                    "host"
+                # "null" is an opaque origin (sandboxed frame, data: URL): never one of our
+                # pages. No Origin at all is a non-browser client, which CSRF cannot abuse.
+                cross = origin is not None and (
+                    origin == "null" or urlsplit(origin).netloc != headers.get("host")
                 )
             if cross:
                 raise PermissionDeniedException("cross-site request refused")

@@ -23,6 +23,7 @@ from registry.domain.accounts import (
     Role,
     token_digest,
 )
+from registry.domain.search import encode_cursor
 from registry.services import mail
 from registry.services.storage import storage_from
 from tests.factories import (
@@ -349,6 +350,22 @@ async def test_security_headers_on_every_kind_of_answer(client, make_person):
     assert problems == [], "\n" + "\n".join(problems)
 
 
+# Origin ---------------------------------------------------------------------------------------
+
+
+async def test_an_opaque_origin_is_not_taken_for_our_own(client, from_address):
+    """Sandboxed frames, data: URLs and some redirects send `Origin: null`: whoever made the
+    request, it was not one of our pages, so an unsafe request is refused like any other
+    cross-site one (when no Sec-Fetch-Site says otherwise)."""
+    from_address()  # the wrong password below must not count against other tests' address
+    form = {"email": "a@b.vn", "password": "x" * 12, "_csrf_token": await csrf_token(client)}
+    refused = await client.post("/login?lang=en", data=form, headers={"origin": "null"})
+    assert refused.status_code == 403
+    ours = await client.post("/login?lang=en", data=form, headers={"origin": f"https://{DOMAIN}"})
+    assert ours.status_code != 403
+    assert WRONG in ours.text
+
+
 # JSON errors ----------------------------------------------------------------------------------
 
 
@@ -428,6 +445,9 @@ JUNK = [
     "<script>alert(1)</script>",
     "' OR '1'='1",
     "//evil.example/",
+    "9" * 5_000,  # past Python's int-from-string limit (4,300 digits)
+    str(2**31),  # one past PostgreSQL's integer
+    "-2147483649",
 ]
 #: Routes that name a fund, a call or a proposal, besides /logout.
 SCOPED_ROUTES = ("/manage/", "/calls/", "/proposals/", "/logout")
@@ -617,6 +637,118 @@ async def test_junk_input_never_causes_a_server_error(
     assert failures == [], "\n" + "\n".join(failures)
     admins_after = await db.fetchval(count_admins, throwaway.id)
     assert admins_after == admins_before
+
+
+#: Every query parameter some GET route reads.
+QUERY_PARAMETERS = (
+    "q", "kind", "technology", "province", "fund", "year", "cursor", "seq", "preset", "token",
+    "next", "lang",
+)  # fmt: skip
+JUNK_NUMBERS = ("9" * 5_000, str(2**31), "-1", "-2147483649")
+#: Well-formed page links (see domain.search.encode_cursor) holding numbers no page gives.
+JUNK_CURSORS = tuple(
+    encode_cursor(*values)
+    for values in (
+        ("2026-01-01", 2**31), ("2026-01-01", -1), ("2026-01-01", -(2**31) - 1),
+        ("2026-01-01", 10**250), ("9999-12-31", 1), ("0001-01-01", 2**63),
+        (1.0, 2**31), (0.5, -1), (1.0, 10**250), (float("inf"), 1), (float("nan"), 1),
+        (-1e308, 2**31 - 1), (1.0, True),
+    )
+)  # fmt: skip
+
+
+def _get_paths(app, ids: dict[str, int | str]) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """Every GET route but the static files and the schema viewers, its path parameters
+    filled from `ids`; and those with an id in their path, with a 5,000-digit id instead."""
+    paths, huge_ids = [], []
+    for route in app.routes:
+        if not any("GET" in h.http_methods for h in getattr(route, "route_handlers", [])):
+            continue
+        if route.path.startswith(("/static/", "/schema")):
+            continue
+        unknown = set(route.path_parameters) - set(ids)
+        assert not unknown, f"GET {route.path}: teach the junk test to fill {unknown}"
+        path = huge = route.path
+        for name, parameter in route.path_parameters.items():
+            path = path.replace(f"{{{parameter.full}}}", str(ids[name]))
+            junk = "9" * 5_000 if parameter.type is int else str(ids[name])
+            huge = huge.replace(f"{{{parameter.full}}}", junk)
+        paths.append(path)
+        if huge != path:
+            huge_ids.append(huge)
+    return paths, huge_ids
+
+
+async def test_junk_query_parameters_never_cause_a_server_error(client, make_person, db, settings):
+    """Numbers past every limit (5,000 digits, int32 + 1, negative) in each query parameter
+    and in page links, on every GET route (HTML and /api/v1), as someone who may see it."""
+    admin = await make_person(("admin", None), totp=True)
+    manager = await make_person(("fund_manager", "nafosted"), totp=True)
+    applicant = await make_person(("applicant", "vast"))
+    ids: dict[str, int | str] = await _call_and_proposal(
+        client, db, manager, applicant, storage_from(settings)
+    )
+    first = "SELECT min(id) FROM "
+    ids |= {
+        "account_id": applicant.id,
+        "organisation_id": await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'"),
+        "technology_id": await db.fetchval(first + "technology"),
+        "laboratory_id": await db.fetchval(first + "laboratory"),
+        "exchange_id": await db.fetchval(first + "exchange"),
+        "zone_id": await db.fetchval(first + "zone"),
+        "project_id": await db.fetchval(first + "project"),
+        "seq": 1,
+        "number": 1,
+        "sha256": "0" * 64,
+    }
+    paths, huge_ids = _get_paths(client.app, ids)
+    assert {"/search", "/projects", "/api/v1/search", "/api/v1/projects", "/audit"} <= set(paths)
+    tokens: dict[str, str | None] = {"anonymous": None}
+    for who, person in (("admin", admin), ("fund manager", manager), ("applicant", applicant)):
+        client.cookies.clear()
+        await sign_in(client, person)
+        tokens[who] = client.cookies[SESSION_COOKIE]
+
+    async def get(path: str, token: str | None, params: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        client.cookies.clear()
+        if token:
+            client.cookies.set(SESSION_COOKIE, token, domain=DOMAIN)
+        return await client.get(path, params=params)
+
+    queries = [(name, value) for name in QUERY_PARAMETERS for value in JUNK_NUMBERS]
+    queries += [("cursor", cursor) for cursor in JUNK_CURSORS]
+    failures = []
+    for path in paths:
+        # As the first person the page answers (anyone, the admin, the manager, the applicant).
+        who = "applicant"
+        for name, token in tokens.items():
+            if (await get(path, token)).status_code < 400:
+                who = name
+                break
+        for name, value in queries:
+            answer = await get(path, token, {name: value})
+            if answer.status_code >= 500:
+                failures.append(f"{who} GET {path} {name}={value[:24]!r}: {answer.status_code}")
+    for path in huge_ids:
+        for who, token in tokens.items():
+            if (answer := await get(path, token)).status_code >= 500:
+                failures.append(f"{who} GET {path[:40]}... : {answer.status_code}")
+    assert failures == [], "\n" + "\n".join(failures)
+
+
+async def test_numbers_past_the_limits_are_a_400_in_the_persons_language(client):
+    huge = "9" * 5_000
+    answer = await client.get("/api/v1/search", params={"fund": huge, "lang": "vi"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("fund phải là số nguyên từ 1 đến")
+    page = await client.get("/search", params={"year": huge, "lang": "en"})
+    assert page.status_code == 400
+    assert "year must be a whole number between 1900 and 2100." in page.text
+    past_int32 = encode_cursor("2026-01-01", 2**31)
+    for path in ("/projects", "/api/v1/projects"):
+        answer = await client.get(path, params={"cursor": past_int32, "lang": "en"})
+        assert answer.status_code == 400
+        assert "The page link is damaged or out of date." in answer.text
 
 
 async def test_registration_ignores_extra_fields_like_role(client, db):

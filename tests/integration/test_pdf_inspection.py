@@ -6,6 +6,8 @@ Each check runs the real worker process; no database is needed.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import io
 import random
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
+from pypdf._codecs._codecs import LzwCodec
 from pypdf.actions import JavaScript
 from pypdf.generic import (
     ArrayObject,
@@ -231,6 +234,71 @@ async def test_flate_bomb_is_refused_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
     assert (await refusal(path)).message == attachments_check.DAMAGED
     assert time.monotonic() - started < 10
+
+
+def one_page_with_contents(stream_dictionary: bytes, data: bytes) -> bytes:
+    return raw_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d %s >>\nstream\n" % (len(data), stream_dictionary) + data + b"\nendstream",
+    )
+
+
+@pytest.mark.parametrize(
+    ("filters", "encode"),
+    [
+        (b"[/ASCIIHexDecode /FlateDecode]", binascii.hexlify),
+        (b"[/AHx /Fl]", binascii.hexlify),
+        (b"[/ASCII85Decode /FlateDecode]", lambda data: base64.a85encode(data) + b"~>"),
+        (
+            b"[/FlateDecode /ASCIIHexDecode /FlateDecode]",
+            lambda data: zlib.compress(binascii.hexlify(data)),
+        ),
+    ],
+    ids=["hex-flate", "abbreviated", "a85-flate", "flate-hex-flate"],
+)
+async def test_a_flate_bomb_behind_other_filters_is_refused_quickly(
+    tmp_path: Path, filters: bytes, encode: Callable[[bytes], bytes]
+) -> None:
+    """A few hundred KB that a viewer inflates to 200 MiB (a check of leading Flate filters
+    only saw the ASCII stage and let it through)."""
+    compressor = zlib.compressobj(9)
+    megabyte = bytes(1024 * 1024)
+    bomb = b"".join(compressor.compress(megabyte) for _ in range(200)) + compressor.flush()
+    data = encode(bomb)
+    assert len(data) < 600_000
+    path = tmp_path / "chain-bomb.pdf"
+    path.write_bytes(one_page_with_contents(b"/Filter " + filters, data))
+    started = time.monotonic()
+    assert (await refusal(path)).message == attachments_check.DAMAGED
+    assert time.monotonic() - started < 10
+
+
+async def test_a_filter_chain_the_check_cannot_measure_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "unknown-filter.pdf"
+    data = zlib.compress(b"BT /F1 12 Tf 72 712 Td (Xin chao) Tj ET")
+    path.write_bytes(one_page_with_contents(b"/Filter [/BrotliDecode /FlateDecode]", data))
+    assert (await refusal(path)).message == attachments_check.DAMAGED
+
+
+@pytest.mark.parametrize(
+    ("filters", "encode"),
+    [
+        (b"[/ASCIIHexDecode /FlateDecode]", lambda data: binascii.hexlify(zlib.compress(data))),
+        (b"/ASCII85Decode", lambda data: base64.a85encode(data) + b"~>"),
+        (b"/LZWDecode", lambda data: LzwCodec().encode(data)),
+        (b"/RunLengthDecode", lambda data: bytes([len(data) - 1]) + data + bytes([128])),
+    ],
+    ids=["hex-flate", "a85", "lzw", "run-length"],
+)
+async def test_ordinary_filter_chains_are_accepted(
+    tmp_path: Path, filters: bytes, encode: Callable[[bytes], bytes]
+) -> None:
+    contents = b"BT /F1 12 Tf 72 712 Td (Xin chao) Tj ET " * 3
+    path = tmp_path / "chained.pdf"
+    path.write_bytes(one_page_with_contents(b"/Filter " + filters, encode(contents)))
+    assert (await check_pdf(path)).pages == 1
 
 
 async def test_garbage_body(tmp_path: Path) -> None:

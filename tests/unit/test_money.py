@@ -1,7 +1,8 @@
 import pytest
 from hypothesis import given
 
-from registry.domain.money import format_vnd, format_vnd_compact
+from registry.domain.errors import InvalidInput
+from registry.domain.money import AMOUNT_MAX, format_vnd, format_vnd_compact, parse_vnd
 from tests.strategies import amounts
 
 pytestmark = pytest.mark.unit
@@ -36,3 +37,17 @@ def test_compact_amounts_round_down_to_one_decimal():
     assert format_vnd_compact(1_560_000_000, "en") == "VND 1.5 bn"
     assert format_vnd_compact(2_000_000_000_000, "vi") == "2 nghìn tỷ ₫"
     assert format_vnd_compact(950_000, "vi") == "950.000 ₫"
+
+
+@pytest.mark.parametrize(
+    "typed", ["9" * 5_000, "1" + "0" * 4_400, "1." + ".".join(["000"] * 2_000), str(AMOUNT_MAX + 1)]
+)
+def test_amounts_past_the_limit_are_too_large_however_many_digits(typed):
+    # Past 4,300 digits Python's int() raises ValueError: never reached.
+    with pytest.raises(InvalidInput, match="too large"):
+        parse_vnd(typed, field="budget_vnd")
+
+
+def test_leading_zeros_do_not_make_an_amount_too_large():
+    assert parse_vnd("0" * 5_000 + "1500000", field="budget_vnd") == 1_500_000
+    assert parse_vnd(str(AMOUNT_MAX), field="budget_vnd") == AMOUNT_MAX

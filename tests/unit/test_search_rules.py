@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from registry.domain.errors import InvalidInput
 from registry.domain.search import (
+    MAX_ID,
     check_query,
     decode_cursor,
     encode_cursor,
@@ -62,9 +63,25 @@ def test_a_query_of_exactly_200_characters_is_accepted():
     assert len(check_query("a" * 200)) == 200
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False), st.integers())
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(1, MAX_ID))
 def test_cursors_round_trip(rank, item_id):
     assert decode_cursor(encode_cursor(rank, item_id), float, int) == (rank, item_id)
+
+
+@given(
+    st.one_of(st.floats(), st.just(1.0)),
+    st.one_of(st.integers(max_value=0), st.integers(min_value=MAX_ID + 1), st.integers(1, 9)),
+)
+def test_cursor_numbers_no_page_gives_are_refused(rank, item_id):
+    """Ids past PostgreSQL's integer or below 1, and infinite or NaN ranks, are a damaged
+    link (400), never a database error."""
+    token = encode_cursor(rank, item_id)
+    if 1 <= item_id <= MAX_ID and rank == rank and abs(rank) != float("inf"):
+        assert decode_cursor(token, float, int) == (rank, item_id)
+        return
+    with pytest.raises(InvalidInput) as error:
+        decode_cursor(token, float, int)
+    assert error.value.field == "cursor"
 
 
 @given(st.text(max_size=80).filter(lambda token: not token.startswith("W")))

@@ -1,10 +1,20 @@
 import unicodedata
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.domain.text import ALPHABET, clean, collation_key, fold, given_name_key, nfc
+from registry.domain.text import (
+    ALPHABET,
+    clean,
+    clean_limited,
+    collation_key,
+    fold,
+    given_name_key,
+    nfc,
+    whole_number,
+)
 from tests.strategies import vietnamese_text, vietnamese_word
 
 pytestmark = pytest.mark.unit
@@ -87,3 +97,40 @@ latin_text = st.text(alphabet=st.characters(max_codepoint=0x36F, exclude_categor
 @given(latin_text)
 def test_fold_removes_every_combining_mark(text):
     assert not any(unicodedata.combining(char) for char in fold(text))
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.integers(-(10**30), 10**30).map(str),
+        st.integers(0, 5_000).map(lambda zeros: "0" * zeros + "7"),
+        st.just("9" * 5_000),
+    ),
+    st.integers(0, 2**63),
+    st.integers(0, 2**63),
+)
+def test_whole_number_reads_ascii_digits_in_range_and_never_raises(text, low, high):
+    number = whole_number(text, low=low, high=high)
+    is_digits = text.isascii() and text.isdigit()
+    # Decimal: the oracle must not hit int()'s 4,300-digit limit itself.
+    if is_digits and low <= Decimal(text) <= high:
+        assert number == Decimal(text)
+    else:
+        assert number is None
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+@given(st.lists(st.one_of(vietnamese_text, st.sampled_from(BIDI_CONTROLS))).map("".join))
+def test_clean_removes_bidi_controls_and_keeps_everything_else(text):
+    """A right-to-left override makes `thuyet-minh[U+202E]fdp.exe` read as `...exe.pdf`; no
+    stored name, title or file name may carry one."""
+    cleaned = clean(text)
+    assert not set(cleaned) & set(BIDI_CONTROLS)
+    assert cleaned == clean("".join(char for char in text if char not in BIDI_CONTROLS))
+
+
+def test_a_file_name_with_a_right_to_left_override_reads_as_typed():
+    assert clean("thuyet-minh\u202efdp.exe") == "thuyet-minhfdp.exe"
+    assert clean_limited("\u2067Đề xuất\u2069 \u200f", field="title_vi", limit=10) == "Đề xuất"

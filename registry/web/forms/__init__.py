@@ -16,7 +16,8 @@ from litestar.response import Template
 
 from registry.domain.catalogue import Kind
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound, RegistryError
-from registry.domain.search import FACETS, Filters, check_query, check_text
+from registry.domain.search import FACETS, MAX_ID, Filters, check_query, check_text
+from registry.domain.text import whole_number
 from registry.web.errors import status_of
 from registry.web.i18n import translate
 
@@ -24,7 +25,6 @@ from registry.web.i18n import translate
 COMMON_PARAMETERS = frozenset({"lang"})
 SEARCH_PARAMETERS = frozenset({"q", "cursor", *FACETS}) | COMMON_PARAMETERS
 LIST_PARAMETERS = frozenset({"cursor"}) | COMMON_PARAMETERS
-MAX_ID = 2**31 - 1
 #: The longest text any form field takes (a call's description); longer values are cut here
 #: and refused by the field's own limit where it has a shorter one.
 FIELD_MAX = 10_000
@@ -95,8 +95,8 @@ def reject_unknown(params: Mapping[str, str], allowed: frozenset[str]) -> None:
 
 
 def _whole_number(value: str, field: str, *, low: int, high: int) -> int:
-    text = value.strip()
-    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+    number = whole_number(value.strip(), low=low, high=high)
+    if number is None:
         raise InvalidInput(
             "%(name)s must be a whole number between %(low)s and %(high)s.",
             field=field,
@@ -104,7 +104,7 @@ def _whole_number(value: str, field: str, *, low: int, high: int) -> int:
             low=low,
             high=high,
         )
-    return int(text)
+    return number
 
 
 def search_params(params: Mapping[str, str]) -> tuple[str, Filters, str | None]:
@@ -156,9 +156,10 @@ def chosen_id(value: str, *, field: str, message: str) -> int | None:
     text = value.strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+    number = whole_number(text, low=1, high=MAX_ID)
+    if number is None:
         raise InvalidInput(message, field=field)
-    return int(text)
+    return number
 
 
 def item_id(value: int) -> int:
@@ -177,7 +178,7 @@ def audit_params(params: Mapping[str, str]) -> int | None:
 
 def row_version(values: Mapping[str, str]) -> int:
     """The version of the object an edit form was filled in from (its hidden field)."""
-    value = values.get("row_version", "").strip()
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ID:
+    number = whole_number(values.get("row_version", "").strip(), low=1, high=MAX_ID)
+    if number is None:
         raise InvalidInput("This form is out of date. Reload the page and try again.")
-    return int(value)
+    return number

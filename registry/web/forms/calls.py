@@ -33,7 +33,8 @@ from registry.domain.scoring import (
     TieBreak,
     format_mark,
 )
-from registry.domain.text import clean_limited
+from registry.domain.search import MAX_ID
+from registry.domain.text import clean_limited, whole_number
 
 
 def parse_local_time(value: str, *, field: str) -> datetime:
@@ -53,15 +54,15 @@ def parse_decimal(value: str, *, field: str, scale: int, low: int, high: int) ->
     text = value.strip().replace(",", ".")
     whole, _, part = text.partition(".")
     digits = len(str(scale)) - 1
+    whole_part = whole_number(whole, low=0, high=high // scale)
     if (
-        not whole.isascii()
-        or not whole.isdigit()
+        whole_part is None
         or (part and not (part.isascii() and part.isdigit()))
         or len(part) > digits
     ):
         number = None
     else:
-        number = int(whole) * scale + int(part.ljust(digits, "0") or 0)
+        number = whole_part * scale + int(part.ljust(digits, "0") or 0)
     if number is None or not low <= number <= high:
         raise InvalidInput(
             "Enter a number from %(low)s to %(high)s.",
@@ -200,12 +201,13 @@ def spec_from_form(
         problems.add(InvalidInput("Enter the call's title in Vietnamese.", field="title_vi"))
     chosen = []
     for value in technologies:
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**31:
+        technology = whole_number(value, low=1, high=MAX_ID)
+        if technology is None:
             problems.add(
                 InvalidInput("Choose technologies from the list in force.", field="technologies")
             )
             break
-        chosen.append(int(value))
+        chosen.append(technology)
     kinds = []
     for value in attachments:
         if value not in set(AttachmentKind):

@@ -26,16 +26,18 @@ from registry.domain.proposals import (
     Milestone,
     TeamMember,
 )
-from registry.domain.text import clean_limited
+from registry.domain.search import MAX_ID
+from registry.domain.text import clean_limited, whole_number
 
 
 def parse_whole(value: str, *, field: str, low: int, high: int, message: str) -> int | None:
     text = value.strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    number = whole_number(text, low=low, high=high)
+    if number is None:
         raise InvalidInput(message, field=field, low=low, high=high)
-    return int(text)
+    return number
 
 
 def draft_from_form(form: Mapping[str, str], technologies: list[str]) -> Draft:
@@ -60,11 +62,12 @@ def draft_from_form(form: Mapping[str, str], technologies: list[str]) -> Draft:
     )
     chosen: list[int] = []
     for value in technologies:
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**31:
+        technology = whole_number(value, low=1, high=MAX_ID)
+        if technology is None:
             problems.add(InvalidInput("Choose technologies from the list.", field="technologies"))
             break
-        if int(value) not in chosen:
-            chosen.append(int(value))
+        if technology not in chosen:
+            chosen.append(technology)
 
     team: list[TeamMember] = []
     for row in range(TEAM_ROWS_MAX):
