@@ -153,6 +153,10 @@ async def open_pool(settings: Settings) -> None:
     )
 
 
+def transaction(*, allow_nested: bool = True):  # type: ignore[no-untyped-def]
+    return engine().transaction(allow_nested=allow_nested)
+
+
 async def close_pool() -> None:
     await engine().close_connection_pool()
 
