@@ -171,16 +171,16 @@ async def open_pool(settings: Settings) -> None:
     )
 
 
-async def close_pool(timeout: float = POOL_CLOSE_SECONDS) -> None:
-    """Close the pool, waiting at most `timeout` for connections still out, then closing them
-    hard, so a shutdown always finishes."""
+async def close_pool() -> None:
+    """Close the pool, waiting at most POOL_CLOSE_SECONDS for connections still out, then
+    closing them hard, so a shutdown always finishes."""
     db = engine()
     pool = db.pool
     if pool is None:
         return
     try:
-        await asyncio.wait_for(pool.close(), timeout)
-    except Exception as error:  # noqa: BLE001 (a timeout, or a connection that broke meanwhile)
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+    except Exception as error:
         log.warning("database pool not closed cleanly (%r): terminating its connections", error)
         pool.terminate()
     finally:
@@ -201,7 +201,7 @@ async def _release(db: PostgresEngine, conn: asyncpg.Connection) -> None:
         return
     try:
         await pool.release(conn, timeout=_limits["query"])
-    except BaseException as error:  # noqa: BLE001 (the connection must never stay out)
+    except BaseException as error:
         log.warning("pooled connection closed instead of reused: %r", error)
         conn.terminate()
         if not isinstance(error, Exception):
@@ -263,7 +263,7 @@ async def transaction(*, allow_nested: bool = True) -> AsyncIterator[Any]:
                 if not piccolo._rolled_back:
                     try:
                         await piccolo.rollback()
-                    except Exception as error:  # noqa: BLE001 (the first error is the one to tell)
+                    except Exception as error:
                         log.warning("rollback failed: %r", error)
                 raise
             else:
@@ -281,7 +281,7 @@ async def transaction(*, allow_nested: bool = True) -> AsyncIterator[Any]:
 async def _close(conn: asyncpg.Connection) -> None:
     try:
         await conn.close(timeout=_limits["query"])
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         log.warning("connection closed hard: %r", error)
         conn.terminate()
 

@@ -183,7 +183,7 @@ async def test_a_server_that_stops_answering_is_unavailable_within_the_query_tim
 async def test_closing_the_pool_is_bounded_while_connections_are_held(app_database_url):
     await database.open_pool(_settings(app_database_url))
     pool = database.engine().pool
-    held = await pool.acquire()  # never released, as a leaked connection
+    await pool.acquire()  # never released, as a leaked connection
     started = time.monotonic()
     try:
         await asyncio.wait_for(database.close_pool(), CLOSE_BOUND + 3)
