@@ -10,6 +10,7 @@ or one from the pool, so raw SQL and Piccolo queries share transactions.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from registry.domain.errors import Unavailable
+from registry.domain.errors import N_, Unavailable
 from registry.settings import Settings
 
 if TYPE_CHECKING:
@@ -131,15 +132,32 @@ def engine() -> PostgresEngine:
     return DB
 
 
+#: How long the pool waits for a connection, and for one query, before answering Unavailable;
+#: set by open_pool from the settings (these defaults serve the commands' pool-less use).
+_limits = {"acquire": 5.0, "query": 6.0}
+#: How long a shutdown waits for connections still out before closing them hard.
+POOL_CLOSE_SECONDS = 5.0
+
+#: Messages of `Unavailable` (web/errors.py words BUSY for the page or action at hand).
+BUSY = N_("The registry is busy right now. Try again in a moment.")
+UNREACHABLE = N_("The registry cannot reach its database right now.")
+
+
 async def open_pool(settings: Settings) -> None:
     if engine().pool is not None:  # already open (tests share one pool with the app)
         return
+    _limits["acquire"] = settings.database_acquire_timeout_ms / 1000
+    _limits["query"] = settings.database_query_timeout_ms / 1000
     await engine().start_connection_pool(
         dsn=app_url(settings),
         # No connection at start: a database that is down makes /readyz fail and pages answer
         # 503 until it is back, instead of the process refusing to start.
         min_size=0,
         max_size=settings.database_pool_size,
+        # The server's statement_timeout cannot end a wait on a server (or network) that has
+        # stopped answering; this client-side bound on every query can.
+        command_timeout=_limits["query"],
+        timeout=_limits["acquire"],  # to open a new connection
         server_settings={
             "statement_timeout": str(settings.statement_timeout_ms),
             # A capped search takes the first matches in table order; synchronised sequential
@@ -154,44 +172,144 @@ async def open_pool(settings: Settings) -> None:
 
 
 async def close_pool() -> None:
-    await engine().close_connection_pool()
+    """Close the pool, waiting at most POOL_CLOSE_SECONDS for connections still out, then
+    closing them hard, so a shutdown always finishes."""
+    db = engine()
+    pool = db.pool
+    if pool is None:
+        return
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+    except Exception as error:
+        log.warning("database pool not closed cleanly (%r): terminating its connections", error)
+        pool.terminate()
+    finally:
+        db.pool = None
+
+
+async def _acquire(db: PostgresEngine) -> asyncpg.Connection:
+    assert db.pool is not None
+    return await db.pool.acquire(timeout=_limits["acquire"])
+
+
+async def _release(db: PostgresEngine, conn: asyncpg.Connection) -> None:
+    """Give `conn` back to the pool, whatever state it is in: asyncpg resets it (rolling back
+    what is left open) or, when that fails, closes it, and the pool opens a new one."""
+    pool = db.pool
+    if pool is None:  # closed meanwhile (shutdown): it has terminated its connections
+        conn.terminate()
+        return
+    try:
+        await pool.release(conn, timeout=_limits["query"])
+    except BaseException as error:
+        log.warning("pooled connection closed instead of reused: %r", error)
+        conn.terminate()
+        if not isinstance(error, Exception):
+            raise
+
+
+@asynccontextmanager
+async def _unavailable_on_failure() -> AsyncIterator[None]:
+    """Driver failures become the domain's `Unavailable`, which pages show as a localised
+    503: a query cancelled by the statement timeout, a pool used up, a server that cannot be
+    reached, stops answering, or ended the connection."""
+    import asyncpg
+
+    try:
+        yield
+    except asyncpg.QueryCanceledError as error:
+        log.warning("query cancelled: %s", error)
+        raise Unavailable(BUSY) from error
+    except TimeoutError as error:  # a pool used up, or a query the server never answered
+        log.error("database did not answer in time: %r", error)
+        raise Unavailable(BUSY) from error
+    except (
+        OSError,  # ConnectionError among them
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,  # "cannot switch to state ...": a connection broken mid-use
+        asyncpg.OperatorInterventionError,  # AdminShutdownError, CannotConnectNowError, ...
+        asyncpg.TooManyConnectionsError,
+    ) as error:
+        log.error("database unreachable: %r", error)
+        raise Unavailable(UNREACHABLE) from error
+
+
+@asynccontextmanager
+async def transaction(*, allow_nested: bool = True) -> AsyncIterator[Any]:
+    """A Piccolo transaction (Piccolo queries and `connection()` inside it share it) whose
+    connection always goes back to the pool, also when ROLLBACK or COMMIT fails on a dead
+    connection; Piccolo's own leaves it out for good then, and the pool empties.
+
+    Inside another transaction it is that one (or, with allow_nested=False, an error).
+    """
+    db = engine()
+    piccolo = db.transaction(allow_nested=allow_nested)  # raises TransactionError if need be
+    outer = db.current_transaction.get()
+    if outer is not None:
+        yield outer
+        return
+    async with _unavailable_on_failure():
+        pooled = db.pool is not None
+        conn = await _acquire(db) if pooled else await db.get_new_connection()
+        try:
+            piccolo.connection = conn
+            piccolo.transaction = conn.transaction()
+            await piccolo.begin()
+            token = db.current_transaction.set(piccolo)
+            try:
+                yield piccolo
+            except BaseException:
+                if not piccolo._rolled_back:
+                    try:
+                        await piccolo.rollback()
+                    except Exception as error:
+                        log.warning("rollback failed: %r", error)
+                raise
+            else:
+                if not piccolo._committed and not piccolo._rolled_back:
+                    await piccolo.commit()
+            finally:
+                db.current_transaction.reset(token)
+        finally:
+            if pooled:
+                await _release(db, conn)
+            else:
+                await _close(conn)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    try:
+        await conn.close(timeout=_limits["query"])
+    except Exception as error:
+        log.warning("connection closed hard: %r", error)
+        conn.terminate()
 
 
 @asynccontextmanager
 async def connection() -> AsyncIterator[asyncpg.Connection]:
     """The connection of the surrounding transaction, else a pooled one, else a new one.
 
-    A database that cannot be reached, or a query cancelled by the statement timeout, raises
-    the domain's `Unavailable`, which pages show as a localised 503.
+    Failures are `Unavailable` (`_unavailable_on_failure`); a pooled connection always goes
+    back to the pool.
     """
-    import asyncpg
-
     db = engine()
-    try:
+    async with _unavailable_on_failure():
         transaction = db.current_transaction.get()
         if transaction is not None:
             yield transaction.connection
         elif db.pool is not None:
-            async with db.pool.acquire() as pooled:
+            pooled = await _acquire(db)
+            try:
                 yield pooled
+            finally:
+                await _release(db, pooled)
         else:
             fresh = await db.get_new_connection()
             try:
                 yield fresh
             finally:
-                await fresh.close()
-    except asyncpg.QueryCanceledError as error:
-        log.warning("query cancelled: %s", error)
-        raise Unavailable("The search took too long. Try more specific words.") from error
-    except (
-        OSError,
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.CannotConnectNowError,
-        asyncpg.TooManyConnectionsError,
-    ) as error:
-        log.error("database unreachable: %s", error)
-        raise Unavailable("The registry cannot reach its database right now.") from error
+                await _close(fresh)
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -84,6 +84,11 @@ class Settings:
     debug: bool = False
     #: Connections per web process; PostgreSQL's max_connections bounds processes x this.
     database_pool_size: int = 10
+    #: How long a request waits for a free database connection before answering 503.
+    database_acquire_timeout_ms: int = 5000
+    #: The application's own bound on one query (the statement timeout is the server's): a
+    #: database that stops answering gives 503 after this long instead of a request that hangs.
+    database_query_timeout_ms: int = 6000
     #: Any single web query is cancelled after this long, so a burst of expensive searches
     #: cannot pile up behind each other.
     statement_timeout_ms: int = 3000
@@ -128,6 +133,10 @@ class Settings:
             port=_integer(env, "PORT", 8000, minimum=1),
             debug=_flag(env, "DEBUG", default=False),
             database_pool_size=_integer(env, "DATABASE_POOL_SIZE", 10, minimum=1),
+            database_acquire_timeout_ms=_integer(
+                env, "DATABASE_ACQUIRE_TIMEOUT_MS", 5000, minimum=50
+            ),
+            database_query_timeout_ms=_integer(env, "DATABASE_QUERY_TIMEOUT_MS", 6000, minimum=100),
             statement_timeout_ms=_integer(env, "STATEMENT_TIMEOUT_MS", 3000, minimum=100),
             search_candidate_cap=_integer(env, "SEARCH_CANDIDATE_CAP", 500, minimum=100),
             secret_key=env.get("SECRET_KEY", "").strip(),

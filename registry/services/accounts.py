@@ -40,7 +40,7 @@ TOKEN_LIFETIME = {VERIFY_EMAIL: timedelta(hours=48), RESET_PASSWORD: timedelta(h
 
 
 def _transaction():  # type: ignore[no-untyped-def]
-    return database.engine().transaction()
+    return database.transaction()
 
 
 async def _issue_token(account_id: int, purpose: str, path: str, settings: Settings) -> mail.Link:

@@ -55,7 +55,7 @@ async def add(
     # (services.storage): a crash in between leaves an unreferenced file, never a missing one.
     sha256 = await store.put(data)
     stripped = await store.put(checked.stripped)
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal = await proposals.get(actor, proposal_id, lock=True)
         proposals.require_open(proposal, at)
         _check_quota(proposal, size)
@@ -94,7 +94,7 @@ def _check_quota(proposal: proposals.Proposal, size: int) -> None:
 
 async def remove(actor: Actor, proposal_id: int, attachment_id: int, origin: Origin) -> None:
     at = clock.arrival(origin)
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal = await proposals.get(actor, proposal_id, lock=True)
         proposals.require_open(proposal, at)
         removed = await database.fetchrow(sql.DELETE_ATTACHMENT, attachment_id, proposal_id)

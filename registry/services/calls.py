@@ -177,7 +177,7 @@ def _summary(spec: CallSpec) -> dict[str, Any]:
 async def create_call(actor: Actor, fund_id: int, spec: CallSpec, origin: Origin) -> int:
     require_managed_fund(actor, fund_id)
     await _check_spec(spec)
-    async with database.engine().transaction():
+    async with database.transaction():
         call_id = await database.fetchval(
             sql.INSERT_CALL, fund_id, actor.account_id, *_spec_values(spec)
         )
@@ -206,7 +206,7 @@ async def update_call(
     """Save the manager's changes. After publication, changed criteria become a new frozen
     version; proposals already submitted keep the version they were received under."""
     await _check_spec(spec)
-    async with database.engine().transaction():
+    async with database.transaction():
         before = await managed_call(actor, call_id, lock=True)
         if before.row_version != row_version:
             raise Conflict(CHANGED_ELSEWHERE)
@@ -237,7 +237,7 @@ async def _freeze_criteria(call_id: int, version: int, criteria: Criteria) -> No
 
 
 async def publish_call(actor: Actor, call_id: int, row_version: int, origin: Origin) -> None:
-    async with database.engine().transaction():
+    async with database.transaction():
         call = await managed_call(actor, call_id, lock=True)
         if call.row_version != row_version:
             raise Conflict(CHANGED_ELSEWHERE)

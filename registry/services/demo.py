@@ -44,7 +44,7 @@ async def replace_demo_projects(
                 "demo topics name unknown technologies: %(slugs)s", slugs=", ".join(sorted(missing))
             )
         fund_ids = {r["code"]: r["id"] for r in await conn.fetch("SELECT code, id FROM fund")}
-    async with database.engine().transaction(), database.connection() as conn:
+    async with database.transaction(), database.connection() as conn:
         organisations = {}
         for item in vocabulary["organisations"]:
             values = organisation_values(item, is_demo=True)
@@ -57,7 +57,7 @@ async def replace_demo_projects(
     generated = demo.generate(count, vocabulary, funds, seed=seed)
     loaded = 0
     while batch := list(itertools.islice(generated, BATCH)):
-        async with database.engine().transaction(), database.connection() as conn:
+        async with database.transaction(), database.connection() as conn:
             first_id = await conn.fetchval(
                 "SELECT nextval(pg_get_serial_sequence('project', 'id'))"
             )

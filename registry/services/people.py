@@ -107,7 +107,7 @@ async def grant(
             "Choose the organisation or fund this role applies to.", field="scope_id"
         )
     column = SCOPED.get(role)
-    async with database.engine().transaction():
+    async with database.transaction():
         grant_id = await database.fetchval(
             "INSERT INTO account_role (account, role, organisation, fund) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
@@ -138,7 +138,7 @@ async def _change_grant(account_id: int, grant_id: int, sql: str) -> dict:
 
 async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
     scopes.require(may_manage_people, actor)
-    async with database.engine().transaction():
+    async with database.transaction():
         summary = await _change_grant(
             account_id,
             grant_id,
@@ -159,7 +159,7 @@ async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -
     scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot remove your own roles; ask another administrator.")
-    async with database.engine().transaction():
+    async with database.transaction():
         summary = await _change_grant(
             account_id,
             grant_id,
@@ -180,7 +180,7 @@ async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Or
     scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot disable your own account.")
-    async with database.engine().transaction():
+    async with database.transaction():
         changed = await database.fetchval(
             "UPDATE account SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) "
             "END WHERE id = $1 RETURNING id",

@@ -116,7 +116,7 @@ async def start(actor: Actor, call_id: int, organisation_id: int, origin: Origin
     call = await published_call(call_id)
     if not call.rules.is_open(clock.arrival(origin)):
         raise Conflict("The call is not open for submissions.")
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal_id = await database.fetchval(
             sql.INSERT_PROPOSAL,
             call_id,
@@ -215,7 +215,7 @@ async def save_draft(
     Saving the draft of a submitted proposal does not change what was submitted.
     """
     at = clock.arrival(origin)
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal = await get(actor, proposal_id, lock=True)
         require_open(proposal, at)
         if proposal.row_version != row_version:
@@ -246,7 +246,7 @@ async def withdraw(actor: Actor, proposal_id: int, origin: Origin) -> None:
     """Withdraw before the deadline: no version will be reviewed (the history stays). The
     proposal can be submitted again while the call is open."""
     at = clock.arrival(origin)
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal = await get(actor, proposal_id, lock=True)
         require_open(proposal, at)
         if proposal.status != Status.SUBMITTED:

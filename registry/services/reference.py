@@ -115,7 +115,7 @@ def _lookup(ids: Mapping[str, int], code: str | None, what: str) -> int | None:
 async def load_reference(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> LoadReport:
     """Load reference data (fixtures/reference.json) in one transaction; loading the same data
     again changes nothing. Raises InvalidReferenceData, leaving the database as it was."""
-    async with database.engine().transaction(), database.connection() as conn:
+    async with database.transaction(), database.connection() as conn:
         technologies: dict[str, int] = {}
         for item in data.get("technologies", ()):
             name_vi = _required(item, "name_vi")

@@ -171,7 +171,7 @@ async def list_own(actor: Actor, token: str) -> list[SessionView]:
 async def end_own(actor: Actor, session_id: int, token: str, origin: Origin) -> bool:
     """End one of the actor's other sessions; False when it is not theirs, is this one (signing
     out ends that), or has ended already. Audited when it ends one."""
-    async with database.engine().transaction():
+    async with database.transaction():
         ended = await database.fetchval(
             sql.END_OWN_SESSION,
             session_id,
@@ -188,7 +188,7 @@ async def end_own(actor: Actor, session_id: int, token: str, origin: Origin) -> 
 
 async def end_others(actor: Actor, token: str, origin: Origin) -> int:
     """End every session of the actor but this one (`token`); audited; returns how many."""
-    async with database.engine().transaction():
+    async with database.transaction():
         ended = await end_all_but(actor.account_id, token)
         await audit.record(
             "session.ended_others", actor.ref, actor=actor, origin=origin, after={"sessions": ended}
@@ -225,7 +225,7 @@ async def purge_expired() -> Purged:
     """Delete expired sessions, expired or used link tokens, and throttles neither blocking
     now nor touched for THROTTLE_FORGOTTEN_AFTER. Nothing here is audited: none of it is a
     change a person made, and the rows are dead already (`load` refuses them)."""
-    async with database.engine().transaction():
+    async with database.transaction():
         ended = await database.fetch(sql.PURGE_SESSIONS, ABSOLUTE_LIFETIME)
         tokens = await database.fetch(sql.PURGE_TOKENS)
         throttles = await database.fetch(sql.PURGE_THROTTLES, THROTTLE_FORGOTTEN_AFTER)

@@ -36,7 +36,7 @@ from registry.settings import Settings
 
 
 def _transaction():  # type: ignore[no-untyped-def]
-    return database.engine().transaction()
+    return database.transaction()
 
 
 # Sign-in --------------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ class PostgresStorage:
         chunks = -(-len(data) // self.chunk_bytes)
         view = memoryview(data)
         async with (
-            database.engine().transaction(allow_nested=False),
+            database.transaction(allow_nested=False),
             database.connection() as conn,
         ):
             await conn.execute(sql.WRITE_TIMEOUT)

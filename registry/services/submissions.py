@@ -87,7 +87,7 @@ async def submit(
             "This form is out of date. Reload the page and submit again.", field="submit_key"
         ) from None
     received_at = clock.arrival(origin)
-    async with database.engine().transaction():
+    async with database.transaction():
         proposal = await proposals.get(actor, proposal_id, lock=True)
         earlier = await database.fetchrow(sql.VERSION_BY_KEY, proposal_id, key)
         if earlier is not None:

@@ -27,6 +27,7 @@ from registry.domain.errors import (
     TooManyAttempts,
     Unavailable,
 )
+from registry.services.health import DATABASE_BUSY
 from registry.web.auth import SecondFactorNeeded, current_actor, second_factor_path
 from registry.web.i18n import current_language, gettext_, translate, use_request_language
 
@@ -117,6 +118,20 @@ def _use_language(request: Request) -> None:
     )
 
 
+#: Where a busy database means the search itself was too broad.
+_SEARCH_PATHS = ("/search", "/api/v1/search")
+_READS = ("GET", "HEAD")
+
+
+def _busy_message(request: Request) -> str:
+    """A busy database, worded for what the person was doing."""
+    if request.url.path in _SEARCH_PATHS:
+        return gettext_("The search took too long. Try more specific words.")
+    if request.method in _READS:
+        return gettext_("The registry is busy and could not show this page. Try again in a moment.")
+    return gettext_("The registry is busy; what you sent was not saved. Try again in a moment.")
+
+
 def status_of(error: RegistryError) -> int:
     return next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
 
@@ -125,11 +140,16 @@ def registry_error(request: Request, error: RegistryError) -> Response:
     _use_language(request)
     status = status_of(error)
     field = getattr(error, "field", None)
+    if isinstance(error, Unavailable) and error.message == DATABASE_BUSY:
+        return _answer(request, status, _busy_message(request))
     return _answer(request, status, translate(error.message, error.params), field)
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/schema"))
+    """JSON callers: the API, and the editor's autosave (static/autosave.js)."""
+    return request.url.path.startswith(("/api/", "/schema")) or (
+        request.headers.get("x-autosave") == "1"
+    )
 
 
 def http_error(request: Request, error: HTTPException) -> Response:
