@@ -8,7 +8,7 @@ check reads, with the same indexes; each run builds them afresh in its own datab
 (`registry_bench_duplicates`). Prints the median of each query over a sample of versions and
 the new one's ratio to the old one measured in the same run.
 
-    .venv/bin/python bench/duplicates.py [--sizes 2000 20000] [--samples 25]
+    .venv/bin/python bench/duplicates.py [--sizes 2000 20000] [--samples 5]
 """
 
 from __future__ import annotations

@@ -102,10 +102,12 @@ CREATE INDEX proposal_version_fingerprint_nearest ON proposal_version
 #: Other proposals' latest submitted versions that read much like version $1 (at least
 #: pg_trgm.similarity_threshold), the 10 most alike. Bounded: only the 50 versions nearest by
 #: trigram distance are compared, walked from the GiST index, instead of every version whose
-#: trigrams the GIN index matches. Medians on generated proposals (bench/duplicates.py, one
-#: run on 2 shared cores, PostgreSQL 15):
-#:   N=2,000 versions:  GIN `%` (before) 0 ms, `%` + LIMIT 50 0 ms, GiST `<->` LIMIT 50 0 ms
-#:   N=20,000 versions: GIN `%` (before) 0 ms, `%` + LIMIT 50 0 ms, GiST `<->` LIMIT 50 0 ms
+#: trigrams the GIN index matches; the 10 most alike are among those 50 unless 40 of them are
+#: stale or own versions. Medians on generated proposals (bench/duplicates.py, 2 shared cores,
+#: PostgreSQL 15; EXPLAIN ANALYZE: a GiST "Order By" index scan stopping at 50 rows):
+#:   N=2,000:  GIN `%` (before) 2,049 ms; `%` + LIMIT 50 49 ms; GiST `<->` LIMIT 50 54 ms
+#:   N=20,000: GIN `%` (before) 24,963 ms; `%` + LIMIT 50 309 ms; GiST `<->` LIMIT 50 117 ms
+#: `%` with a cap still builds the whole bitmap first, so it grows with N; the GiST walk does not.
 NEAREST_PROPOSAL_DUPLICATES = """
     SELECT c.proposal, round(c.similarity * 100) AS similarity
     FROM proposal_version me
