@@ -28,10 +28,11 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-bench: install  # both benchmarks run even when the first misses a target; fails if either does
+bench: install  # every benchmark runs even when one misses a target; fails if any does
 	status=0; \
 	$(BIN)/python bench/catalogue.py || status=1; \
 	$(BIN)/python bench/deadline.py || status=1; \
+	$(BIN)/python bench/duplicates.py || status=1; \
 	exit $$status
 
 bench-deadline: install

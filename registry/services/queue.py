@@ -18,8 +18,11 @@ import asyncpg
 #: procrastinate task names ("namespace:task", registry.jobs.worker.create_app).
 DELIVER_MAIL = "mail:deliver"
 PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
-TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET})
+FLAG_DUPLICATES = "proposals:flag_duplicates"
+TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES})
 MAIL_QUEUE = "mail"
+#: Work after an action that nobody waits for (near-duplicate flags after a submission).
+BACKGROUND_QUEUE = "background"
 
 _DEFER = """
 SELECT (procrastinate_defer_jobs_v1(ARRAY[ROW(

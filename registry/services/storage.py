@@ -17,15 +17,22 @@ import-folder`), for installations that stored files on disk before.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
+import asyncpg
+
 from registry import database
+from registry.domain.errors import Unavailable
+from registry.i18n import N_
 from registry.services import failpoints
 from registry.services.queries import storage as sql
 from registry.settings import Settings
@@ -34,6 +41,14 @@ from registry.settings import Settings
 #: chunk in memory at a time, and a 20 MB attachment is 20 rows.
 CHUNK_BYTES = 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
+
+#: A storage that refuses writes (disk full, read-only, no permission) is an operator's problem
+#: the uploader can only wait out: a clear 503, never a generic 500.
+CANNOT_STORE = N_("Files cannot be stored right now; nothing was saved. Please try again later.")
+_REFUSING = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+#: Files nothing names are deleted once this old: far longer than any upload between `put`
+#: and the commit of its row (the database function refuses less than an hour).
+ORPHAN_GRACE = timedelta(days=1)
 
 
 class MissingFile(LookupError):
@@ -76,6 +91,11 @@ class Storage(Protocol):
 
     async def exists(self, sha256: str) -> bool: ...
 
+    async def sweep_orphans(self, grace: timedelta) -> int:
+        """Delete stored files no `blob` row names, stored longer than `grace` ago (left by
+        a crash between `put` and the commit of the row); returns how many."""
+        ...
+
 
 def storage_from(settings: Settings) -> Storage:
     if settings.storage == "folder":
@@ -107,6 +127,12 @@ class PostgresStorage:
         sha256 = await asyncio.to_thread(sha256_of, data)  # hashlib releases the GIL
         if await self.exists(sha256):  # spare sending the bytes again
             return sha256
+        try:
+            return await self._put(data, sha256)
+        except (asyncpg.DiskFullError, asyncpg.ReadOnlySQLTransactionError) as error:
+            raise Unavailable(CANNOT_STORE) from error
+
+    async def _put(self, data: bytes, sha256: str) -> str:
         chunks = -(-len(data) // self.chunk_bytes)
         view = memoryview(data)
         async with (
@@ -139,6 +165,11 @@ class PostgresStorage:
     async def exists(self, sha256: str) -> bool:
         return bool(await database.fetchval(sql.FILE_EXISTS, check_sha256(sha256)))
 
+    async def sweep_orphans(self, grace: timedelta) -> int:
+        # The web role may not delete stored files; a SECURITY DEFINER function deletes only
+        # unnamed ones older than the grace (migration …2026_12_03t10…).
+        return await database.fetchval(sql.SWEEP_ORPHANS, grace)
+
 
 class FolderStorage:
     """Files under `root/ab/abcdef...`, on one machine.
@@ -156,7 +187,12 @@ class FolderStorage:
         return self.root / check_sha256(sha256)[:2] / sha256
 
     async def put(self, data: bytes) -> str:
-        return await asyncio.to_thread(self._write, data)
+        try:
+            return await asyncio.to_thread(self._write, data)
+        except OSError as error:
+            if error.errno in _REFUSING:
+                raise Unavailable(CANNOT_STORE) from error
+            raise
 
     def _write(self, data: bytes) -> str:
         sha256 = sha256_of(data)
@@ -200,6 +236,16 @@ class FolderStorage:
     async def exists(self, sha256: str) -> bool:
         return await asyncio.to_thread(self.path(sha256).is_file)
 
+    async def sweep_orphans(self, grace: timedelta) -> int:
+        before = time.time() - grace.total_seconds()
+        old = await asyncio.to_thread(_old_files, self.root, before)
+        names = [p.name for p in old if len(p.name) == 64 and _HEX.issuperset(p.name)]
+        named = {r["sha256"] for r in await database.fetch(sql.NAMED_FILES, names)}
+        orphans = [p for p in old if p.name not in named]
+        for path in orphans:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        return len(orphans)
+
 
 async def read_all(stored: StoredFile) -> bytes:
     """The whole file in memory: for small files and tests, never for downloads."""
@@ -215,6 +261,12 @@ class FolderImport:
     already_stored: int
     #: Files left out, with why: a name that is not a digest, or content that does not match it.
     refused: tuple[tuple[Path, str], ...]
+
+
+def _old_files(folder: Path, before: float) -> list[Path]:
+    """Files of a folder storage (unfinished `.incoming-*` writes too) last changed before
+    `before` (seconds since the epoch)."""
+    return [p for p in folder.glob("??/*") if p.is_file() and p.stat().st_mtime < before]
 
 
 def _folder_files(folder: Path) -> Iterable[Path]:

@@ -21,7 +21,7 @@ from registry.domain.catalogue import Localized
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
 from registry.domain.proposals import Draft, blocking, content_digest, receipt_number
 from registry.i18n import N_
-from registry.services import audit, clock, failpoints, mail, proposals
+from registry.services import audit, clock, failpoints, mail, proposals, queue
 from registry.services.proposals import Proposal
 from registry.services.queries import proposals as sql
 
@@ -127,7 +127,7 @@ async def submit(
         )
         failpoints.reach("submit.after_version_insert")
         await database.execute(sql.MARK_SUBMITTED, proposal_id, number)
-        await _flag_duplicates(version_id, proposal)
+        await _defer_duplicate_check(version_id)
         await _mail_receipt(actor, proposal, receipt_no, received_at, digest)
         failpoints.reach("submit.before_audit")
         await audit.record(
@@ -148,12 +148,26 @@ async def submit(
     return _receipt(proposal, number, receipt_no, received_at, digest, content, actor.display_name)
 
 
-async def _flag_duplicates(version_id: int, proposal: Proposal) -> None:
-    """Flag other proposals' latest versions and funded projects that read much like this one.
-    Only the fund's managers see the flags."""
-    await database.execute(f"SET LOCAL pg_trgm.similarity_threshold = {DUPLICATE_THRESHOLD}")
-    await database.execute(sql.FLAG_PROPOSAL_DUPLICATES, version_id)
-    await database.execute(sql.FLAG_PROJECT_DUPLICATES, version_id, proposal.draft.title_vi)
+async def _defer_duplicate_check(version_id: int) -> None:
+    """Queue the near-duplicate check with the version, in its transaction. It used to run
+    here and held every submission at the deadline for the whole comparison (seconds, up to
+    the statement timeout, at a few thousand versions); a flag a few seconds late harms no one.
+    """
+    async with database.connection() as conn:
+        await queue.defer(
+            conn, queue.BACKGROUND_QUEUE, queue.FLAG_DUPLICATES, version_id=version_id
+        )
+
+
+async def flag_duplicates(version_id: int) -> None:
+    """Flag other proposals' latest versions and funded projects that read much like version
+    `version_id`; only the fund's managers see the flags. Run by the `flag_duplicates` job:
+    running it again for a version replaces its flags, never adds to them."""
+    async with database.engine().transaction(), database.connection() as conn:
+        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {DUPLICATE_THRESHOLD}")
+        await conn.execute(sql.CLEAR_DUPLICATE_FLAGS, version_id)
+        await conn.execute(sql.FLAG_PROPOSAL_DUPLICATES, version_id)
+        await conn.execute(sql.FLAG_PROJECT_DUPLICATES, version_id)
 
 
 async def _mail_receipt(

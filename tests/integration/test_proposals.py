@@ -18,7 +18,9 @@ from registry.domain.clock import MovingClock
 from registry.domain.errors import Conflict, InvalidForm, NotFound, StaleEdit
 from registry.domain.proposals import Status
 from registry.domain.scoring import PRESETS
+from registry.jobs import worker
 from registry.services import call_dashboard, calls, clock, proposals, submissions
+from registry.settings import Settings
 from tests.factories import (
     ORIGIN,
     close_now,
@@ -248,7 +250,7 @@ async def test_withdrawal_and_the_deadline(setting, db):
     assert again.receipt_no == first.receipt_no
 
 
-async def test_near_duplicates_are_flagged_to_managers(setting, database_url, db):
+async def test_near_duplicates_are_flagged_to_managers(setting, database_url, db, tmp_path):
     await _fill(setting)
     await submissions.submit(
         setting["applicant"], setting["proposal_id"], str(uuid.uuid4()), ORIGIN
@@ -259,6 +261,8 @@ async def test_near_duplicates_are_flagged_to_managers(setting, database_url, db
     copied = replace(setting["draft"], title_vi=setting["draft"].title_vi + " mới")
     await proposals.save_draft(rival, copy_id, copied, 1, ORIGIN)
     await submissions.submit(rival, copy_id, str(uuid.uuid4()), ORIGIN)
+    # The check runs as a job after the submission.
+    await worker.run(Settings(database_url=database_url, data_dir=tmp_path), wait=False)
 
     board = await call_dashboard.dashboard(setting["manager"], setting["call_id"])
     pairs = {(d.proposal_id, d.other_id) for d in board.duplicates if d.other_kind == "proposal"}

@@ -21,3 +21,9 @@ FILE_EXISTS = """
 
 CHUNK = """
     SELECT data FROM stored_file_chunk WHERE sha256 = $1 AND number = $2"""
+
+#: Deletes the stored files no `blob` row names, stored more than $1 ago; returns how many.
+SWEEP_ORPHANS = "SELECT registry_sweep_stored_files($1::interval)"
+
+#: Which of the files $1 some `blob` row names (a folder storage's sweep).
+NAMED_FILES = "SELECT sha256 FROM blob WHERE sha256 = ANY($1::text[])"
