@@ -163,7 +163,7 @@ async def flag_duplicates(version_id: int) -> None:
     """Flag other proposals' latest versions and funded projects that read much like version
     `version_id`; only the fund's managers see the flags. Run by the `flag_duplicates` job:
     running it again for a version replaces its flags, never adds to them."""
-    async with database.engine().transaction(), database.connection() as conn:
+    async with database.transaction(), database.connection() as conn:
         await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {DUPLICATE_THRESHOLD}")
         await conn.execute(sql.CLEAR_DUPLICATE_FLAGS, version_id)
         await conn.execute(sql.FLAG_PROPOSAL_DUPLICATES, version_id)
