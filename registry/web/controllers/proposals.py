@@ -336,7 +336,11 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
     proposal = await proposals.get(guarded_actor(request), proposal_id)
     saved = form_fields(proposal.draft)
     names = sorted(
-        {n for n in (*saved, *mine) if n not in ("row_version", "technologies", "_csrf_token", "submit_key")}
+        {
+            n
+            for n in (*saved, *mine)
+            if n not in ("row_version", "technologies", "_csrf_token", "submit_key")
+        }
     )
     return Template(
         "proposals/conflict.html",
