@@ -242,3 +242,25 @@ async def version_content(actor: Actor, proposal_id: int, number: int) -> Draft:
     if raw is None:
         raise NotFound()
     return Draft.from_json(json.loads(raw)["proposal"])
+
+
+async def save_and_submit(
+    actor: Actor,
+    proposal_id: int,
+    draft: Draft,
+    row_version: int,
+    submit_key: str,
+    origin: Origin,
+) -> Receipt:
+    """Save the draft the applicant sees, then submit it, in one transaction: what is
+    submitted is what was on screen, and a refusal of either leaves neither.
+
+    The save follows `proposals.save_draft` (a stale `row_version` is StaleEdit). A draft equal
+    to the stored one needs no save, whatever its row_version: that is how a retried click
+    (its first attempt already saved and submitted) reaches `submit` and gets its receipt.
+    """
+    async with database.engine().transaction():
+        stored = await proposals.get(actor, proposal_id, lock=True)
+        if draft != stored.draft:
+            await proposals.save_draft(actor, proposal_id, draft, row_version, origin)
+        return await submit(actor, proposal_id, submit_key, origin)

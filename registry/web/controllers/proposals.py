@@ -247,17 +247,32 @@ class ProposalsController(Controller):
 
     @post("/proposals/{proposal_id:int}/submit")
     async def submit(self, request: Request, proposal_id: FromPath[int]) -> Redirect | Template:
+        """The editor's Submit button posts the draft form: what is on screen is saved and
+        submitted together, even when autosave could not store the last keystrokes. A post
+        without the editor's fields (no row_version) submits the stored draft."""
         proposal_id = forms.item_id(proposal_id)
-        values, _ = await forms.read_form(request)
+        actor = guarded_actor(request)
+        values, lists = await forms.read_form(request, "technologies")
+        submit_key = values.get("submit_key", "")
         try:
-            receipt = await submissions.submit(
-                guarded_actor(request),
-                proposal_id,
-                values.get("submit_key", ""),
-                origin_of(request),
-            )
+            if "row_version" in values:
+                receipt = await submissions.save_and_submit(
+                    actor,
+                    proposal_id,
+                    draft_from_form(values, lists["technologies"]),
+                    forms.row_version(values),
+                    submit_key,
+                    origin_of(request),
+                )
+            else:
+                receipt = await submissions.submit(
+                    actor, proposal_id, submit_key, origin_of(request)
+                )
+        except StaleEdit:
+            return await _conflict_page(request, proposal_id, values | lists)
         except forms.FORM_PROBLEMS as error:
-            return await _editor(request, proposal_id, error=error)
+            shown = values | lists if "row_version" in values else None
+            return await _editor(request, proposal_id, values=shown, error=error)
         return Redirect(f"/proposals/{proposal_id}/receipts/{receipt.version}", status_code=303)
 
     @post("/proposals/{proposal_id:int}/withdraw")
@@ -321,7 +336,11 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
     proposal = await proposals.get(guarded_actor(request), proposal_id)
     saved = form_fields(proposal.draft)
     names = sorted(
-        {n for n in (*saved, *mine) if n not in ("row_version", "technologies", "_csrf_token")}
+        {
+            n
+            for n in (*saved, *mine)
+            if n not in ("row_version", "technologies", "_csrf_token", "submit_key")
+        }
     )
     return Template(
         "proposals/conflict.html",
