@@ -259,7 +259,7 @@ async def save_and_submit(
     to the stored one needs no save, whatever its row_version: that is how a retried click
     (its first attempt already saved and submitted) reaches `submit` and gets its receipt.
     """
-    async with database.engine().transaction():
+    async with database.transaction():
         stored = await proposals.get(actor, proposal_id, lock=True)
         if draft != stored.draft:
             await proposals.save_draft(actor, proposal_id, draft, row_version, origin)
