@@ -5,7 +5,7 @@ packets) looks to the application, without freezing the server other tests share
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
 class PausableProxy:
@@ -13,6 +13,10 @@ class PausableProxy:
         parts = urlsplit(url)
         self._url = url
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        # The embedded server is reached on its local socket (?host=/its/folder), not TCP.
+        self._socket_dir = dict(parse_qsl(parts.query)).get("host", "")
+        if not self._socket_dir.startswith("/"):
+            self._socket_dir = ""
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._server: asyncio.Server | None = None
@@ -24,7 +28,8 @@ class PausableProxy:
         port = self._server.sockets[0].getsockname()[1]
         parts = urlsplit(self._url)
         user = parts.netloc.rpartition("@")[0]
-        return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{port}"))
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "host"])
+        return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{port}", query=query))
 
     def pause(self) -> None:
         self._flowing.clear()
@@ -42,7 +47,11 @@ class PausableProxy:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+            if self._socket_dir:
+                path = f"{self._socket_dir}/.s.PGSQL.{self._upstream[1]}"
+                up_reader, up_writer = await asyncio.open_unix_connection(path)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._upstream)
         except OSError:
             writer.close()
             return
