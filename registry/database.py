@@ -249,33 +249,42 @@ async def transaction(*, allow_nested: bool = True) -> AsyncIterator[Any]:
     if outer is not None:
         yield outer
         return
-    async with _unavailable_on_failure():
-        pooled = db.pool is not None
-        conn = await _acquire(db) if pooled else await db.get_new_connection()
+    async with _unavailable_on_failure(), _borrowed(db) as conn:
+        piccolo.connection = conn
+        piccolo.transaction = conn.transaction()
+        await piccolo.begin()
+        token = db.current_transaction.set(piccolo)
         try:
-            piccolo.connection = conn
-            piccolo.transaction = conn.transaction()
-            await piccolo.begin()
-            token = db.current_transaction.set(piccolo)
-            try:
-                yield piccolo
-            except BaseException:
-                if not piccolo._rolled_back:
-                    try:
-                        await piccolo.rollback()
-                    except Exception as error:
-                        log.warning("rollback failed: %r", error)
-                raise
-            else:
-                if not piccolo._committed and not piccolo._rolled_back:
-                    await piccolo.commit()
-            finally:
-                db.current_transaction.reset(token)
+            yield piccolo
+        except BaseException:
+            if not piccolo._rolled_back:
+                try:
+                    await piccolo.rollback()
+                except Exception as error:
+                    log.warning("rollback failed: %r", error)
+            raise
+        else:
+            if not piccolo._committed and not piccolo._rolled_back:
+                await piccolo.commit()
         finally:
-            if pooled:
-                await _release(db, conn)
-            else:
-                await _close(conn)
+            db.current_transaction.reset(token)
+
+
+@asynccontextmanager
+async def _borrowed(db: PostgresEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection, always given back; without a pool, a new one, always closed."""
+    if db.pool is not None:
+        pooled = await _acquire(db)
+        try:
+            yield pooled
+        finally:
+            await _release(db, pooled)
+        return
+    fresh = await db.get_new_connection()
+    try:
+        yield fresh
+    finally:
+        await _close(fresh)
 
 
 async def _close(conn: asyncpg.Connection) -> None:
@@ -298,18 +307,9 @@ async def connection() -> AsyncIterator[asyncpg.Connection]:
         transaction = db.current_transaction.get()
         if transaction is not None:
             yield transaction.connection
-        elif db.pool is not None:
-            pooled = await _acquire(db)
-            try:
-                yield pooled
-            finally:
-                await _release(db, pooled)
-        else:
-            fresh = await db.get_new_connection()
-            try:
-                yield fresh
-            finally:
-                await _close(fresh)
+            return
+        async with _borrowed(db) as conn:
+            yield conn
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -39,10 +39,6 @@ RESET_PASSWORD = "reset_password"  # noqa: S105 (a token purpose, not a secret)
 TOKEN_LIFETIME = {VERIFY_EMAIL: timedelta(hours=48), RESET_PASSWORD: timedelta(hours=1)}
 
 
-def _transaction():  # type: ignore[no-untyped-def]
-    return database.transaction()
-
-
 async def _issue_token(account_id: int, purpose: str, path: str, settings: Settings) -> mail.Link:
     """A single-use link for a mail: only its token's digest is stored, and the token itself
     is made when the mail is sent (services.mail.Link), so nothing here can be replayed."""
@@ -112,7 +108,7 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
         if not known:
             raise InvalidInput("Choose an organisation from the list.", field="organisation")
     password_hash = await passwords.hash_password(form.password)
-    async with _transaction():
+    async with database.transaction():
         account_id = await database.fetchval(
             "INSERT INTO account (email, display_name, password_hash, organisation, orcid, "
             "language) VALUES ($1, $2, $3, $4, $5, $6) "
@@ -169,7 +165,7 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
 
 
 async def confirm_email(token: str, origin: Origin) -> None:
-    async with _transaction():
+    async with database.transaction():
         account_id = await _use_token(token, VERIFY_EMAIL)
         await database.fetchval(
             "UPDATE account SET email_verified_at = coalesce(email_verified_at, now()) "
@@ -194,7 +190,7 @@ async def ask_password_reset(email: str, origin: Origin) -> None:
     nothing is queued, silently."""
     email = normalise_email(email)
     raise_problems(email_problem(email))
-    async with _transaction():
+    async with database.transaction():
         if not await mail_quota.take(
             mail_quota.requester_key(origin.client_address), MAILS_PER_REQUESTER
         ):
@@ -214,7 +210,7 @@ async def request_password_reset(email: str, origin: Origin, settings: Settings)
     """Mail a single-use link valid for one hour (run in a job, after the answer, so it may
     take its time); nothing for unknown addresses, nor past the account's mail quota. Works
     while sign-in is throttled, so nobody can keep the owner out by failing on purpose."""
-    async with _transaction():
+    async with database.transaction():
         account = await database.fetchrow(
             "SELECT id, language FROM account WHERE email = $1 AND disabled_at IS NULL", email
         )
@@ -256,7 +252,7 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
     )
     raise_problems(password_problem(new_password, email=email or ""))
     password_hash = await passwords.hash_password(new_password)
-    async with _transaction():
+    async with database.transaction():
         account_id = await _use_token(token, RESET_PASSWORD)
         await database.fetchval(
             "UPDATE account SET password_hash = $2, must_choose_password = false, "
@@ -293,7 +289,7 @@ async def create_user(email: str, password: str, display_name: str, roles: list[
                 role=role.value,
             )
     password_hash = await passwords.hash_password(password)
-    async with _transaction():
+    async with database.transaction():
         account_id = await database.fetchval(
             "INSERT INTO account (email, display_name, password_hash, email_verified_at, "
             "must_choose_password) VALUES ($1, $2, $3, now(), true) "
@@ -335,7 +331,7 @@ async def choose_first_password(actor: Actor, password: str, origin: Origin) -> 
     if await passwords.verify_password(current, password[:1024]):
         raise InvalidInput(NOT_YOUR_OWN, field="password")
     password_hash = await passwords.hash_password(password)
-    async with _transaction():
+    async with database.transaction():
         changed = await database.fetchval(
             "UPDATE account SET password_hash = $2, must_choose_password = false "
             "WHERE id = $1 AND must_choose_password RETURNING id",
@@ -384,7 +380,7 @@ async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
     )
     if known != len(form.expertise):
         raise InvalidInput("Choose fields from the list.", field="expertise")
-    async with _transaction():
+    async with database.transaction():
         before = await profile(actor)
         await database.fetchval(
             "UPDATE account SET display_name = $2, orcid = $3, expertise = $4::int[] "
@@ -428,7 +424,7 @@ async def change_password(
         raise InvalidInput("The current password is not right.", field="current_password")
     raise_problems(password_problem(new_password, email=account["email"]))
     password_hash = await passwords.hash_password(new_password)
-    async with _transaction():
+    async with database.transaction():
         await database.fetchval(
             "UPDATE account SET password_hash = $2 WHERE id = $1 RETURNING id",
             actor.account_id,

@@ -34,11 +34,6 @@ from registry.i18n import N_
 from registry.services import audit, passwords, sessions, totp_seeds
 from registry.settings import Settings
 
-
-def _transaction():  # type: ignore[no-untyped-def]
-    return database.transaction()
-
-
 # Sign-in --------------------------------------------------------------------------------------
 
 WRONG_CREDENTIALS = N_("The e-mail address or password is not right.")
@@ -122,7 +117,7 @@ async def authenticate(email: str, password: str, origin: Origin, settings: Sett
     await asyncio.sleep(await _address_slowdown(address))
     stored = account["password_hash"] if account else None
     if not await passwords.verify_password(stored, password[:1024]):
-        async with _transaction():
+        async with database.transaction():
             blocked = await _count_failure([pair, address])
             await audit.record(
                 "login.locked" if blocked else "login.failed",
@@ -139,7 +134,7 @@ async def authenticate(email: str, password: str, origin: Origin, settings: Sett
         raise InvalidInput(
             "Confirm your e-mail address first: open the link we sent you.", field="email"
         )
-    async with _transaction():
+    async with database.transaction():
         await database.fetchval("DELETE FROM login_throttle WHERE key = $1 RETURNING id", pair)
         if passwords.needs_rehash(account["password_hash"]):
             await database.fetchval(
@@ -158,7 +153,7 @@ async def authenticate(email: str, password: str, origin: Origin, settings: Sett
 
 async def sign_in(account_id: int, origin: Origin, *, replacing: str | None) -> str:
     """A session after the password: the second factor, where needed, is still to come."""
-    async with _transaction():
+    async with database.transaction():
         return await sessions.start(
             account_id,
             second_factor_done=False,
@@ -168,7 +163,7 @@ async def sign_in(account_id: int, origin: Origin, *, replacing: str | None) -> 
 
 
 async def sign_out(token: str, actor: Actor, origin: Origin) -> None:
-    async with _transaction():
+    async with database.transaction():
         await sessions.end(token)
         await audit.record("logout", actor.ref, actor=actor, origin=origin)
 
@@ -195,7 +190,7 @@ async def confirm_totp(
     the session is replaced (new id)."""
     if actor.must_choose_password:
         raise Conflict("Choose your own password first.")
-    async with _transaction():
+    async with database.transaction():
         enrolled = await database.fetchval(
             "SELECT totp_enrolled_at IS NOT NULL FROM account WHERE id = $1 FOR UPDATE",
             actor.account_id,
@@ -247,7 +242,7 @@ async def give_second_factor(
             "Too many wrong codes. Try again in %(minutes)s minutes.",
             minutes=_minutes_left(until),
         )
-    async with _transaction():
+    async with database.transaction():
         row = await database.fetchrow(
             "SELECT totp_secret, totp_last_step FROM account "
             "WHERE id = $1 AND totp_enrolled_at IS NOT NULL FOR UPDATE",
@@ -274,7 +269,7 @@ async def give_second_factor(
             )
             method = "recovery_code" if used else None
     if method is None:
-        async with _transaction():
+        async with database.transaction():
             await _count_failure(throttle)
             await audit.record(
                 "login.second_factor_failed",
@@ -286,7 +281,7 @@ async def give_second_factor(
             "This code is not right, or was already used. Type the newest 6-digit code.",
             field="code",
         )
-    async with _transaction():
+    async with database.transaction():
         await database.fetchval(
             "DELETE FROM login_throttle WHERE key = $1 RETURNING id", throttle[0]
         )

@@ -14,7 +14,7 @@ from registry.domain.calls import CRITERIA_ROWS_MAX
 from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
-from registry.domain.scoring import PRESETS, TieBreak, format_mark
+from registry.domain.scoring import PRESETS, TieBreak
 from registry.services import call_dashboard, calls, proposals, scopes
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
@@ -67,7 +67,6 @@ class CallsController(Controller):
                 "now": received_at(request),
                 "technologies": dict(await calls.eligible_technologies()),
                 "organisations": await proposals.applicant_organisations(actor) if actor else (),
-                "format_mark": format_mark,
             },
         )
 

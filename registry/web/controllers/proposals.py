@@ -34,7 +34,7 @@ from registry.domain.proposals import (
 from registry.formatting import attachment_kind_name, vnd
 from registry.services import attachments, calls, proposals, submissions
 from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
-from registry.services.storage import Storage, storage_from
+from registry.services.storage import storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
@@ -58,10 +58,6 @@ def check_message(check: Check) -> str:
     if check.key == "amount":
         params = {name: vnd(value) for name, value in params.items()}
     return translate(check.message, params)
-
-
-def _store(settings: Settings) -> Storage:
-    return storage_from(settings)
 
 
 def _attachment_disposition(filename: str) -> str:
@@ -200,7 +196,7 @@ class ProposalsController(Controller):
                 kind,
                 upload.filename,
                 await upload.read(),
-                _store(settings),
+                storage_from(settings),
                 origin_of(request),
             )
         except forms.FORM_PROBLEMS as error:
@@ -234,7 +230,7 @@ class ProposalsController(Controller):
             guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
         )
         # Only after that check: the bytes come from the storage by digest, never by path.
-        stored = await _store(settings).open(digest)
+        stored = await storage_from(settings).open(digest)
         return Stream(
             stored.chunks,
             media_type="application/pdf",
