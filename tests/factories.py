@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import secrets
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 import anyio
 import asyncpg
 import pyotp
+import pytest
 from argon2 import PasswordHasher
 from pypdf import PdfWriter
 from selenium.common.exceptions import WebDriverException
@@ -34,6 +36,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from registry.domain.accounts import Actor, Grant, Origin, Role
 from registry.domain.calls import CallSpec
+from registry.domain.clock import VIETNAM
 from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
 from registry.domain.scoring import PRESETS
 from registry.services import attachments, calls, proposals, submissions, totp_seeds
@@ -314,6 +317,92 @@ async def sign_in(client: AsyncTestClient, person: Person, *, next_path: str = "
     return answer
 
 
+async def session_of(client: AsyncTestClient, person: Person) -> str:
+    """A new sign-in of `person` (another browser): its session cookie, the client left
+    without cookies."""
+    client.cookies.clear()
+    await sign_in(client, person)
+    token = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    return token
+
+
+def hidden_value(page: str, name: str) -> str:
+    """The value of a form's hidden field `name` in the page's HTML."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, f"no hidden {name} in the page"
+    return found.group(1)
+
+
+def local_time(moment: datetime) -> str:
+    """A `datetime-local` field's value: the moment in Vietnam time."""
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+
+
+async def publish_call_through_forms(  # type: ignore[no-untyped-def]
+    client: AsyncTestClient, make_person, db, **fields: Any
+) -> tuple[int, int]:
+    """A manager of NAFOSTED creates and publishes an open call through the forms, signed
+    out again after; (call id, fund id)."""
+    manager = await make_person(("fund_manager", "nafosted"), totp=True)
+    fund = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    await sign_in(client, manager, next_path=f"/manage/funds/{fund}/calls")
+    form = await client.get(f"/manage/funds/{fund}/calls/new?preset=horizon_ia")
+    assert form.status_code == 200
+    technologies = re.findall(r'name="technologies" value="(\d+)"', form.text)
+    now = datetime.now(UTC)
+    values = {
+        name: value
+        for name, value in re.findall(r'name="(criterion-[^"]+|overall_threshold)" '
+                                      r'(?:aria-label="[^"]*" )?value="([^"]*)"', form.text)
+    }  # fmt: skip
+    values |= {
+        "title_vi": "Đặt hàng nghiên cứu bán dẫn 2027",
+        "title_en": "Semiconductor research call 2027",
+        "technologies": technologies[:2],
+        "opens_at": local_time(now - timedelta(days=1)),
+        "closes_at": local_time(now + timedelta(days=3)),
+        "budget_vnd": "20.000.000.000",
+        "min_request_vnd": "500.000.000",
+        "max_request_vnd": "5.000.000.000",
+        "cofunding_percent": "20",
+        "required_attachments": ["description"],
+        "reviewers_per_proposal": "3",
+        "tie_break-0": "uncovered_topics_first",
+        "tie_break-1": "criterion_order",
+        **fields,
+    }
+    created = await post_form(client, f"/manage/funds/{fund}/calls/new", values)
+    assert created.status_code == 303, created.text
+    call_id = int(created.headers["location"].rsplit("/", 1)[1])
+    board = await client.get(f"/manage/calls/{call_id}")
+    published = await post_form(
+        client,
+        f"/manage/calls/{call_id}/publish",
+        {"row_version": hidden_value(board.text, "row_version")},
+    )
+    assert published.status_code == 303
+    client.cookies.clear()
+    return call_id, fund
+
+
+def proposal_form(editor_page: str, title: str) -> dict[str, str]:
+    """The editor's fields filled in as a complete draft (all but the PDF), from the page as
+    it stands (its row_version and first technology)."""
+    return {
+        "row_version": hidden_value(editor_page, "row_version"),
+        "title_vi": title,
+        "abstract_vi": "Thiết kế chip tiết kiệm năng lượng cho nhận dạng tiếng nói tiếng Việt.",
+        "technologies": re.search(r'name="technologies" value="(\d+)"', editor_page).group(1),
+        "pi_name": "Trần Văn Bình",
+        "duration_months": "24",
+        "budget-personnel-requested": "1.000.000.000",
+        "budget-personnel-own": "300.000.000",
+        "milestone-0-month": "12",
+        "milestone-0-text": "Bản thiết kế",
+    }
+
+
 async def on_app_loop(client: AsyncTestClient, service, *args):  # type: ignore[no-untyped-def]
     """Await `service(*args)` on the app's event loop (the test client's portal), where the
     database pool the services share with the app lives."""
@@ -389,3 +478,26 @@ def follow(driver: WebDriver, clickable) -> None:  # type: ignore[no-untyped-def
 def submit(driver: WebDriver, form: str) -> None:
     """Press the form's button and wait until the browser has left the page."""
     follow(driver, element(driver, f"{form} button[type=submit]"))
+
+
+def sign_in_browser(driver: WebDriver, base_url: str, person: Person) -> None:
+    """Password, then the authenticator code when the account has a second factor."""
+    driver.get(f"{base_url}/login")
+    fill(driver, {"email": person.email, "password": PASSWORD})
+    submit(driver, "form[action='/login']")
+    if person.totp_secret:
+        wait_for_path(driver, "/login/code")
+        fill(driver, {"code": pyotp.TOTP(person.totp_secret).now()})
+        submit(driver, "form[action='/login/code']")
+    wait_for_path(driver, "/account")
+
+
+@contextmanager
+def explained_by(log: Path) -> Iterator[None]:
+    """A failed step or wait shows the end of the server's log alongside."""
+    try:
+        yield
+    except (AssertionError, WebDriverException) as failure:
+        # A WebDriver error's msg leaves out chromedriver's native stack trace.
+        what = getattr(failure, "msg", None) or str(failure)
+        pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{log_tail(log)}")

@@ -1,11 +1,22 @@
-"""A TCP proxy on 127.0.0.1 in front of the test server that can be paused: while paused it
-accepts and reads but forwards nothing, as a frozen database server (or a network that drops
-packets) looks to the application, without freezing the server other tests share."""
+"""Faults for tests to cause: a TCP proxy on 127.0.0.1 in front of the test server that can be
+paused (while paused it accepts and reads but forwards nothing, as a frozen database server or
+a network that drops packets looks to the application, without freezing the server other tests
+share), and the application's backends, found to be killed as an operator or a crashing server
+would."""
 
 from __future__ import annotations
 
 import asyncio
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from registry import database
+
+#: The fault tests' app (tests/faults): a small pool and a short acquire timeout, so they can
+#: use up, kill and wait out its connections in seconds.
+POOL_SIZE = 3
+ACQUIRE_TIMEOUT_MS = 500
 
 
 class PausableProxy:
@@ -70,3 +81,32 @@ class PausableProxy:
             pass
         finally:
             target.close()
+
+
+async def app_backends(superuser_url: str, state: str, count: int) -> list[int]:
+    """The pids of the application's connections to this database in `state` (as
+    pg_stat_activity names it), waiting up to 5 s for `count` of them."""
+    conn = await asyncpg.connect(superuser_url)
+    try:
+        for _ in range(50):
+            pids = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = "
+                "current_database() AND state = $2",
+                database.APP_LOGIN,
+                state,
+            )
+            if len(pids) >= count:
+                break
+            await asyncio.sleep(0.1)
+        return [row["pid"] for row in pids]
+    finally:
+        await conn.close()
+
+
+async def terminate_backends(superuser_url: str, pids: list[int]) -> None:
+    conn = await asyncpg.connect(superuser_url)
+    try:
+        for pid in pids:
+            await conn.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()

@@ -96,6 +96,12 @@ _server_logs: dict[str, Path] = {}
 
 
 @pytest.fixture
+def server_log(live_server: str) -> Path:
+    """The live server's console log, for a failing test to show (`explained_by`)."""
+    return _server_logs[live_server]
+
+
+@pytest.fixture
 def outbox_url(live_server: str) -> str:
     """The development outbox's address as the server printed it on its console at start
     (it opens only from this machine, with that start's token)."""

@@ -15,18 +15,19 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from registry.services import proposals
-from tests.browser.test_call_flows import explained_by, sign_in
 from tests.factories import (
     ORIGIN,
     Person,
     complete_draft,
     element,
+    explained_by,
     fill,
     follow,
     fund_id,
     open_call,
     organisation_id,
     service_actor,
+    sign_in_browser,
     technology_ids,
     wait,
     wait_for_path,
@@ -57,16 +58,6 @@ async def proposal_id(live_server: str, make_person, applicant: Person, database
         member, created, draft, (await proposals.get(member, created)).row_version, ORIGIN
     )
     return created
-
-
-@pytest.fixture
-def server_log(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The live server's log (conftest keeps it in the package's browser-data folder)."""
-    logs = sorted(
-        tmp_path_factory.getbasetemp().glob("browser-data*/server.log"),
-        key=lambda path: path.stat().st_mtime,
-    )
-    return logs[-1] if logs else Path("/nonexistent")
 
 
 @pytest.fixture
@@ -125,7 +116,7 @@ async def test_autosave_retries_until_saved_and_submit_sends_the_text_on_screen(
     proposal = f"/proposals/{proposal_id}"
     stored = "SELECT draft->>'title_vi' FROM proposal WHERE id = $1"
     with explained_by(server_log):
-        sign_in(browser, live_server, applicant)
+        sign_in_browser(browser, live_server, applicant)
         browser.get(f"{live_server}{proposal}")
         assert element(browser, "#submit-button").is_enabled()
 

@@ -6,29 +6,25 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from registry.domain.clock import VIETNAM
 from tests.factories import (
-    PASSWORD,
     Person,
     element,
+    explained_by,
     fill,
     follow,
     fund_id,
-    log_tail,
+    local_time,
     path_of,
     pdf_file,
+    sign_in_browser,
     submit,
     wait,
     wait_for_path,
@@ -54,48 +50,10 @@ async def nafosted_id(database_url: str) -> int:
     return await fund_id(database_url, "nafosted")
 
 
-@pytest.fixture
-def server_log(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The live server's log (conftest keeps it in the package's browser-data folder)."""
-    logs = sorted(
-        tmp_path_factory.getbasetemp().glob("browser-data*/server.log"),
-        key=lambda path: path.stat().st_mtime,
-    )
-    return logs[-1] if logs else Path("/nonexistent")
-
-
-@contextmanager
-def explained_by(log: Path) -> Iterator[None]:
-    """A failed step or wait shows the end of the server's log alongside."""
-    try:
-        yield
-    except (AssertionError, WebDriverException) as failure:
-        # A WebDriver error's msg leaves out chromedriver's native stack trace.
-        what = getattr(failure, "msg", None) or str(failure)
-        pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{log_tail(log)}")
-
-
 def sign_out(driver: WebDriver) -> None:
     submit(driver, "header form[action='/logout']")
     wait_for_path(driver, "/")
     element(driver, "header a[href='/login']")
-
-
-def sign_in(driver: WebDriver, base_url: str, person: Person) -> None:
-    """Password, then the authenticator code when the account has a second factor."""
-    driver.get(f"{base_url}/login")
-    fill(driver, {"email": person.email, "password": PASSWORD})
-    submit(driver, "form[action='/login']")
-    if person.totp_secret:
-        wait_for_path(driver, "/login/code")
-        fill(driver, {"code": pyotp.TOTP(person.totp_secret).now()})
-        submit(driver, "form[action='/login/code']")
-    wait_for_path(driver, "/account")
-
-
-def local_datetime(moment: datetime) -> str:
-    """A `datetime-local` value in Vietnam time."""
-    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
 
 
 def set_value(driver: WebDriver, css: str, value: str) -> None:
@@ -167,8 +125,8 @@ def open_call(driver: WebDriver, base_url: str, fund_id: int, title: str) -> int
     assert len(boxes) >= 2
     for box in boxes[:2]:
         box.click()
-    set_value(driver, "#f-opens_at", local_datetime(now - timedelta(days=1)))
-    set_value(driver, "#f-closes_at", local_datetime(now + timedelta(days=2)))
+    set_value(driver, "#f-opens_at", local_time(now - timedelta(days=1)))
+    set_value(driver, "#f-closes_at", local_time(now + timedelta(days=2)))
     fill(driver, {"budget_vnd": "20.000.000.000", "max_request_vnd": "5.000.000.000"})
     tick(driver, "input[name='required_attachments'][value='description']")
     submit(driver, "main form.form")
@@ -201,7 +159,7 @@ def test_a_manager_opens_a_call_and_an_applicant_submits_resubmits_and_withdraws
 
     with explained_by(server_log):
         # 1. The manager (password and authenticator code) opens and publishes the call.
-        sign_in(browser, live_server, manager)
+        sign_in_browser(browser, live_server, manager)
         call_id = open_call(browser, live_server, nafosted_id, call_title)
 
         # The public page shows it, with the preset's criteria.
@@ -218,7 +176,7 @@ def test_a_manager_opens_a_call_and_an_applicant_submits_resubmits_and_withdraws
         sign_out(browser)
 
         # 2. An applicant of VAST starts a proposal from the call's page.
-        sign_in(browser, live_server, applicant)
+        sign_in_browser(browser, live_server, applicant)
         browser.get(f"{live_server}/calls/{call_id}")
         submit(browser, f"form[action='/calls/{call_id}/proposals']")
         found = re.fullmatch(r"/proposals/(\d+)", path_of(browser))

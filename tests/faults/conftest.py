@@ -11,9 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from registry.settings import Settings
 from tests.factories import TOTP_KEY
-
-POOL_SIZE = 3
-ACQUIRE_TIMEOUT_MS = 500
+from tests.faultproxy import ACQUIRE_TIMEOUT_MS, POOL_SIZE
 
 
 @pytest.fixture(scope="package")

@@ -11,7 +11,7 @@ import pytest
 
 from registry import database
 from tests.factories import on_app_loop
-from tests.faults.conftest import ACQUIRE_TIMEOUT_MS, POOL_SIZE
+from tests.faultproxy import ACQUIRE_TIMEOUT_MS, POOL_SIZE, app_backends, terminate_backends
 
 pytestmark = [pytest.mark.usefixtures("catalogue")]
 BOUND = 5.0
@@ -29,27 +29,9 @@ def _hold_every_connection(seconds: float):  # type: ignore[no-untyped-def]
     return hold
 
 
-async def _wait_for_backends(superuser_url: str, state: str, count: int) -> list[int]:
-    conn = await asyncpg.connect(superuser_url)
-    try:
-        for _ in range(50):
-            pids = await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = "
-                "current_database() AND state = $2",
-                database.APP_LOGIN,
-                state,
-            )
-            if len(pids) >= count:
-                return [row["pid"] for row in pids]
-            await asyncio.sleep(0.1)
-        return [row["pid"] for row in pids]
-    finally:
-        await conn.close()
-
-
 async def test_a_used_up_pool_answers_a_localised_503_quickly(client, database_url):
     holding = asyncio.create_task(on_app_loop(client, _hold_every_connection(3)))
-    await _wait_for_backends(database_url, "idle", POOL_SIZE)
+    await app_backends(database_url, "idle", POOL_SIZE)
     await asyncio.sleep(0.3)
     try:
         started = time.monotonic()
@@ -91,13 +73,8 @@ async def test_after_transactions_lose_their_connections_the_next_request_answer
     client, database_url
 ):
     holding = asyncio.create_task(on_app_loop(client, _idle_in_transaction(1.5)))
-    pids = await _wait_for_backends(database_url, "idle in transaction", POOL_SIZE)
-    conn = await asyncpg.connect(database_url)
-    try:
-        for pid in pids:
-            await conn.execute("SELECT pg_terminate_backend($1)", pid)
-    finally:
-        await conn.close()
+    pids = await app_backends(database_url, "idle in transaction", POOL_SIZE)
+    await terminate_backends(database_url, pids)
     assert await asyncio.wait_for(holding, BOUND) == ["Unavailable"] * POOL_SIZE
 
     assert (await asyncio.wait_for(client.get("/funds"), BOUND)).status_code == 200

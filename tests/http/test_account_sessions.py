@@ -10,21 +10,19 @@ import asyncpg
 import pytest
 
 from registry.domain.accounts import token_digest
-from tests.factories import CSRF_COOKIE, PASSWORD, SESSION_COOKIE, csrf_token, post_form, sign_in
+from tests.factories import (
+    CSRF_COOKIE,
+    PASSWORD,
+    SESSION_COOKIE,
+    csrf_token,
+    post_form,
+    session_of,
+)
 
 pytestmark = [pytest.mark.http]
 
 DOMAIN = "testserver.local"
 NEW_PASSWORD = "quiet river under old bridges"
-
-
-async def session_of(client, person) -> str:  # type: ignore[no-untyped-def]
-    """A new sign-in of `person` (another browser): its session cookie."""
-    client.cookies.clear()
-    await sign_in(client, person)
-    token = client.cookies[SESSION_COOKIE]
-    client.cookies.clear()
-    return token
 
 
 def use(client, token: str) -> None:  # type: ignore[no-untyped-def]

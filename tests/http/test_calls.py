@@ -6,75 +6,28 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
-from registry.domain.clock import VIETNAM
 from registry.i18n import translate_in
-from tests.factories import pdf_bytes, post_form, sign_in
+from tests.factories import (
+    hidden_value,
+    local_time,
+    pdf_bytes,
+    post_form,
+    proposal_form,
+    publish_call_through_forms,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.http]
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
-
-
-def _hidden(page: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no hidden {name} in the page"
-    return found.group(1)
-
-
-async def open_call(client, make_person, db, **fields) -> tuple[int, int]:
-    """A manager of NAFOSTED creates and publishes a call through the forms; (call, fund)."""
-    manager = await make_person(("fund_manager", "nafosted"), totp=True)
-    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
-    await sign_in(client, manager, next_path=f"/manage/funds/{fund_id}/calls")
-    form = await client.get(f"/manage/funds/{fund_id}/calls/new?preset=horizon_ia")
-    assert form.status_code == 200
-    technologies = re.findall(r'name="technologies" value="(\d+)"', form.text)
-    now = datetime.now(UTC)
-    values = {
-        name: value
-        for name, value in re.findall(r'name="(criterion-[^"]+|overall_threshold)" '
-                                      r'(?:aria-label="[^"]*" )?value="([^"]*)"', form.text)
-    }  # fmt: skip
-    values |= {
-        "title_vi": "Đặt hàng nghiên cứu bán dẫn 2027",
-        "title_en": "Semiconductor research call 2027",
-        "technologies": technologies[:2],
-        "opens_at": _local(now - timedelta(days=1)),
-        "closes_at": _local(now + timedelta(days=3)),
-        "budget_vnd": "20.000.000.000",
-        "min_request_vnd": "500.000.000",
-        "max_request_vnd": "5.000.000.000",
-        "cofunding_percent": "20",
-        "required_attachments": ["description"],
-        "reviewers_per_proposal": "3",
-        "tie_break-0": "uncovered_topics_first",
-        "tie_break-1": "criterion_order",
-        **fields,
-    }
-    created = await post_form(client, f"/manage/funds/{fund_id}/calls/new", values)
-    assert created.status_code == 303, created.text
-    call_id = int(created.headers["location"].rsplit("/", 1)[1])
-    board = await client.get(f"/manage/calls/{call_id}")
-    published = await post_form(
-        client,
-        f"/manage/calls/{call_id}/publish",
-        {"row_version": _hidden(board.text, "row_version")},
-    )
-    assert published.status_code == 303
-    client.cookies.clear()
-    return call_id, fund_id
-
-
 async def test_a_published_call_shows_its_criteria_and_budget(client, make_person, db):
-    call_id, _ = await open_call(client, make_person, db)
+    call_id, _ = await publish_call_through_forms(client, make_person, db)
     page = await client.get(f"/calls/{call_id}")
     assert page.status_code == 200
     text = page.text
@@ -98,7 +51,7 @@ async def test_a_draft_call_is_not_public_and_bad_call_input_is_explained(client
         f"/manage/funds/{fund_id}/calls/new",
         {
             "title_vi": "",
-            "opens_at": _local(now),
+            "opens_at": local_time(now),
             "closes_at": "ngày mai",
             "budget_vnd": "1,5 tỷ",
             "max_request_vnd": "1.000.000",
@@ -125,7 +78,7 @@ async def test_a_draft_call_is_not_public_and_bad_call_input_is_explained(client
 
 
 async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person, db):
-    call_id, _ = await open_call(client, make_person, db)
+    call_id, _ = await publish_call_through_forms(client, make_person, db)
     applicant = await make_person(("applicant", "vast"))
     organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
     await sign_in(client, applicant, next_path=f"/calls/{call_id}")
@@ -136,20 +89,7 @@ async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person,
     proposal_url = started.headers["location"]
     page = await client.get(proposal_url)
     assert 'id="submit-button" disabled' in page.text
-    technology = re.search(r'name="technologies" value="(\d+)"', page.text).group(1)
-
-    fields = {
-        "row_version": _hidden(page.text, "row_version"),
-        "title_vi": "Chip nhận dạng tiếng nói",
-        "abstract_vi": "Thiết kế chip tiết kiệm năng lượng cho nhận dạng tiếng nói tiếng Việt.",
-        "technologies": technology,
-        "pi_name": "Trần Văn Bình",
-        "duration_months": "24",
-        "budget-personnel-requested": "1.000.000.000",
-        "budget-personnel-own": "300.000.000",
-        "milestone-0-month": "12",
-        "milestone-0-text": "Bản thiết kế",
-    }
+    fields = proposal_form(page.text, "Chip nhận dạng tiếng nói")
     # Autosave answers JSON: the new version and the checklist, still missing the PDF.
     saved = await post_form(client, proposal_url, fields, headers={"X-Autosave": "1"})
     assert saved.status_code == 200, saved.text
@@ -187,7 +127,7 @@ async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person,
     assert "../" not in page.text
     assert 'id="submit-button" disabled' not in page.text
 
-    key = _hidden(page.text, "submit_key")
+    key = hidden_value(page.text, "submit_key")
     first = await post_form(client, f"{proposal_url}/submit", {"submit_key": key})
     again = await post_form(client, f"{proposal_url}/submit", {"submit_key": key})
     assert first.status_code == again.status_code == 303
@@ -206,7 +146,7 @@ async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person,
 
     page = await client.get(proposal_url)
     resubmitted = await post_form(
-        client, f"{proposal_url}/submit", {"submit_key": _hidden(page.text, "submit_key")}
+        client, f"{proposal_url}/submit", {"submit_key": hidden_value(page.text, "submit_key")}
     )
     assert resubmitted.headers["location"] == f"{proposal_url}/receipts/2"
     withdrawn = await post_form(client, f"{proposal_url}/withdraw")

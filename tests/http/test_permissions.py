@@ -30,6 +30,7 @@ from tests.factories import (
     post_form,
     run_jobs,
     service_actor,
+    session_of,
     sign_in,
     submitted_proposal,
 )
@@ -375,14 +376,6 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         if "number" in names:
             params["number"] = 1  # each proposal was submitted once
     return sets
-
-
-async def session_of(client, person) -> str:  # type: ignore[no-untyped-def]
-    client.cookies.clear()
-    await sign_in(client, person)
-    token = client.cookies[SESSION_COOKIE]
-    client.cookies.clear()
-    return token
 
 
 def act_as(client, actor: Actor, csrf: str) -> None:  # type: ignore[no-untyped-def]

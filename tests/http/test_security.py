@@ -8,7 +8,6 @@ itself (keeping others out) is in test_sign_in_abuse.py."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 import time
@@ -46,26 +45,6 @@ pytestmark = [pytest.mark.http]
 DOMAIN = "testserver.local"
 TOO_MANY = "Too many failed sign-ins"
 WRONG = "The e-mail address or password is not right."
-_addresses = itertools.count(1)
-
-
-@pytest.fixture
-def from_address(client, monkeypatch):  # type: ignore[no-untyped-def]
-    """Make the following requests come from a new client address (returned)."""
-    app = client.app
-
-    def use(address: str | None = None) -> str:
-        address = address or f"2001:db8::{secrets.token_hex(2)}:{next(_addresses)}"
-
-        async def with_address(scope, receive, send):  # type: ignore[no-untyped-def]
-            if scope["type"] == "http":
-                scope = {**scope, "client": (address, 50000)}
-            await app(scope, receive, send)
-
-        monkeypatch.setattr(client, "app", with_address)
-        return address
-
-    return use
 
 
 async def login(client, email: str, password: str):  # type: ignore[no-untyped-def]

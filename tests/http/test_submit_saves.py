@@ -9,8 +9,14 @@ import re
 
 import pytest
 
-from tests.factories import pdf_bytes, post_form, sign_in
-from tests.http.test_calls import _hidden, open_call
+from tests.factories import (
+    hidden_value,
+    pdf_bytes,
+    post_form,
+    proposal_form,
+    publish_call_through_forms,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.http]
 
@@ -21,7 +27,7 @@ TYPED = "Chip nhận dạng tiếng nói, gõ sau lần lưu cuối"
 async def _ready_proposal(client, make_person, db) -> tuple[str, dict[str, str]]:
     """A proposal whose checklist is met (fields saved, PDF attached); its URL and the
     editor's fields as the page holds them now."""
-    call_id, _ = await open_call(client, make_person, db)
+    call_id, _ = await publish_call_through_forms(client, make_person, db)
     applicant = await make_person(("applicant", "vast"))
     organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
     await sign_in(client, applicant, next_path=f"/calls/{call_id}")
@@ -30,18 +36,7 @@ async def _ready_proposal(client, make_person, db) -> tuple[str, dict[str, str]]
     )
     proposal_url = started.headers["location"]
     page = await client.get(proposal_url)
-    fields = {
-        "row_version": _hidden(page.text, "row_version"),
-        "title_vi": TITLE,
-        "abstract_vi": "Thiết kế chip tiết kiệm năng lượng cho nhận dạng tiếng nói tiếng Việt.",
-        "technologies": re.search(r'name="technologies" value="(\d+)"', page.text).group(1),
-        "pi_name": "Trần Văn Bình",
-        "duration_months": "24",
-        "budget-personnel-requested": "1.000.000.000",
-        "budget-personnel-own": "300.000.000",
-        "milestone-0-month": "12",
-        "milestone-0-text": "Bản thiết kế",
-    }
+    fields = proposal_form(page.text, TITLE)
     saved = await post_form(client, proposal_url, fields, headers={"X-Autosave": "1"})
     assert saved.status_code == 200, saved.text
     attached = await client.post(
@@ -52,8 +47,8 @@ async def _ready_proposal(client, make_person, db) -> tuple[str, dict[str, str]]
     assert attached.status_code == 303, attached.text
     page = await client.get(proposal_url)
     assert 'id="submit-button" disabled' not in page.text
-    fields["row_version"] = _hidden(page.text, "row_version")
-    fields["submit_key"] = _hidden(page.text, "submit_key")
+    fields["row_version"] = hidden_value(page.text, "row_version")
+    fields["submit_key"] = hidden_value(page.text, "submit_key")
     return proposal_url, fields
 
 

@@ -16,7 +16,7 @@ from registry import database
 from registry.domain.errors import Unavailable
 from registry.services import health
 from registry.settings import Settings
-from tests.faultproxy import PausableProxy
+from tests.faultproxy import PausableProxy, app_backends, terminate_backends
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
 
@@ -69,23 +69,9 @@ async def proxy(app_database_url: str) -> AsyncIterator[PausableProxy]:
 async def _terminate_app_backends(superuser_url: str, state: str) -> int:
     """pg_terminate_backend, as an operator or a crashing server would, on the application's
     connections to this test database in `state`."""
-    conn = await asyncpg.connect(superuser_url)
-    try:
-        for _ in range(50):
-            pids = await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = "
-                "current_database() AND state = $2 AND pid <> pg_backend_pid()",
-                database.APP_LOGIN,
-                state,
-            )
-            if len(pids) >= SIZE:
-                break
-            await asyncio.sleep(0.1)
-        for row in pids:
-            await conn.execute("SELECT pg_terminate_backend($1)", row["pid"])
-        return len(pids)
-    finally:
-        await conn.close()
+    pids = await app_backends(superuser_url, state, SIZE)
+    await terminate_backends(superuser_url, pids)
+    return len(pids)
 
 
 async def _use_every_connection_at_once() -> int:
