@@ -9,7 +9,7 @@ the same thing either way, and sign-in checks a dummy hash for unknown addresses
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from registry import database
 from registry.domain.accounts import (
@@ -31,7 +31,7 @@ from registry.domain.accounts import (
 from registry.domain.audit import ANONYMOUS
 from registry.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from registry.i18n import N_
-from registry.services import audit, passwords, sessions, totp_seeds
+from registry.services import audit, clock, passwords, sessions, totp_seeds
 from registry.settings import Settings
 
 # Sign-in --------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ async def _address_slowdown(address_key: str) -> float:
 
 
 def _minutes_left(until: datetime) -> int:
-    return max(1, -(-int((until - datetime.now(UTC)).total_seconds()) // 60))
+    return max(1, -(-int((until - clock.now()).total_seconds()) // 60))
 
 
 async def authenticate(email: str, password: str, origin: Origin, settings: Settings) -> int:
@@ -200,7 +200,7 @@ async def confirm_totp(
             raise Conflict("A second factor is already set up for this account.")
         if offered is None:
             raise Conflict("Open the set-up page again: it shows the key to scan.")
-        step = totp_step(totp_seeds.unseal(settings, offered), code, datetime.now(UTC), None)
+        step = totp_step(totp_seeds.unseal(settings, offered), code, clock.now(), None)
         if step is None:
             raise InvalidInput(
                 "This code is not right. Check the time on your phone and type the newest "
@@ -251,7 +251,7 @@ async def give_second_factor(
         if row is None:
             raise Conflict("Set up a second factor first.")
         secret = totp_seeds.unseal(settings, row["totp_secret"])
-        step = totp_step(secret, code, datetime.now(UTC), row["totp_last_step"])
+        step = totp_step(secret, code, clock.now(), row["totp_last_step"])
         if step is not None:
             await database.fetchval(
                 "UPDATE account SET totp_last_step = $2 WHERE id = $1 RETURNING id",
