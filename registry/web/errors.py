@@ -145,11 +145,14 @@ def registry_error(request: Request, error: RegistryError) -> Response:
     return _answer(request, status, translate(error.message, error.params), field)
 
 
+def is_autosave(request: Request) -> bool:
+    """The editor's autosave (static/autosave.js marks its requests): it wants JSON."""
+    return request.headers.get("x-autosave") == "1"
+
+
 def _is_api(request: Request) -> bool:
-    """JSON callers: the API, and the editor's autosave (static/autosave.js)."""
-    return request.url.path.startswith(("/api/", "/schema")) or (
-        request.headers.get("x-autosave") == "1"
-    )
+    """JSON callers: the API, and the editor's autosave."""
+    return request.url.path.startswith(("/api/", "/schema")) or is_autosave(request)
 
 
 def http_error(request: Request, error: HTTPException) -> Response:

@@ -38,7 +38,7 @@ from registry.services.storage import storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
-from registry.web.errors import status_of
+from registry.web.errors import is_autosave, status_of
 from registry.web.forms.proposals import draft_from_form, form_fields
 from registry.web.i18n import current_language, translate
 
@@ -67,10 +67,6 @@ def _attachment_disposition(filename: str) -> str:
     if quoted == filename:
         return f'attachment; filename="{filename}"'
     return f"attachment; filename*=utf-8''{quoted}"
-
-
-def _wants_json(request: Request) -> bool:
-    return request.headers.get("x-autosave") == "1"
 
 
 async def _editor(
@@ -157,14 +153,14 @@ class ProposalsController(Controller):
                 actor, proposal_id, draft, row_version, origin_of(request)
             )
         except StaleEdit as error:
-            if _wants_json(request):
+            if is_autosave(request):
                 return _json_error(error, conflict_url=f"/proposals/{proposal_id}")
             return await _conflict_page(request, proposal_id, values | lists)
         except forms.FORM_PROBLEMS as error:
-            if _wants_json(request):
+            if is_autosave(request):
                 return _json_error(error)
             return await _editor(request, proposal_id, values=values | lists, error=error)
-        if _wants_json(request):
+        if is_autosave(request):
             checks = saved.checks(received_at(request))
             return Response(
                 {
