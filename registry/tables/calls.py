@@ -49,7 +49,7 @@ class Call(Table, tablename="call"):
     review_closes_at = Timestamptz(null=True, default=None)
     #: How reviewers' marks combine per criterion: median or mean (domain.scoring.Aggregation).
     aggregation = Varchar(length=8, default="median")
-    #: A proposal that does not fit the remaining budget: stop or skip (domain.scoring.FundingPolicy).
+    #: A proposal that does not fit what is left: stop or skip (domain.scoring.FundingPolicy).
     funding_policy = Varchar(length=8, default="stop")
     #: Reviewers see the other reviews of a proposal once their own is submitted.
     reviewers_see_others = Boolean(default=True)
