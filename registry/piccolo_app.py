@@ -15,6 +15,7 @@ APP_CONFIG = AppConfig(
             "registry.tables.accounts",
             "registry.tables.calls",
             "registry.tables.proposals",
+            "registry.tables.reviews",
         ],
         exclude_imported=True,
     ),

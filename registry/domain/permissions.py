@@ -22,6 +22,10 @@ class Target:
 
     organisation: int | None = None
     fund: int | None = None
+    #: Reviewers who accepted the object's assignment (declaring no conflict).
+    reviewers: frozenset[int] = frozenset()
+    #: The call hides applicants from reviewers.
+    blind: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,12 @@ is_member = Rule(
     "is_member", lambda actor, target: target.organisation in member_organisations(actor)
 )
 is_fund_manager = Rule("is_fund_manager", lambda actor, target: target.fund in managed_funds(actor))
+is_reviewer = Rule("is_reviewer", lambda actor, _: actor.has(Role.REVIEWER))
+is_assigned_reviewer = Rule(
+    "is_assigned_reviewer",
+    lambda actor, target: actor.has(Role.REVIEWER) and actor.account_id in target.reviewers,
+)
+call_is_open_review = Rule("call_is_open_review", lambda _, target: not target.blind)
 
 #: Draft, attach, submit, withdraw and read the receipts of an organisation's proposals.
 may_write_proposal = is_member
@@ -67,3 +77,15 @@ may_manage_people = is_admin
 may_see_members = is_member | is_admin
 #: The managers of a fund.
 may_see_fund_managers = is_fund_manager | is_admin
+#: Answer invitations, declare conflicts, see own assignments.
+may_review_at_all = is_reviewer
+#: Read a submitted proposal and score it: reviewers who accepted its assignment.
+may_review = is_assigned_reviewer
+#: See who applied (organisation, team names, ORCIDs, attachment originals): everyone who may
+#: read the proposal except reviewers of a blind call.
+may_see_applicant = is_member | is_fund_manager | is_admin | (
+    is_assigned_reviewer & call_is_open_review
+)
+#: Assign reviewers, see every review, enter consensus, rank, propose and approve outcomes
+#: (approving also needs a second person: services.decisions).
+may_decide = is_fund_manager

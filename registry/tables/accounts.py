@@ -35,6 +35,8 @@ class Account(Table, tablename="account"):
     language = Varchar(length=2, default="vi")
     #: Reviewer's declared fields: technology ids.
     expertise = Array(base_column=Integer(), default=list)
+    #: Reviewer's keywords, free text (NFC), matched against proposals for assignment.
+    keywords = Text(default="")
     email_verified_at = Timestamptz(null=True, default=None)
     disabled_at = Timestamptz(null=True, default=None)
     #: Made with a password someone else chose (`registry create-user`): the person chooses

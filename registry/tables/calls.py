@@ -45,6 +45,14 @@ class Call(Table, tablename="call"):
     required_attachments = Array(base_column=Varchar(length=30), default=list)
     reviewers_per_proposal = SmallInt(default=3)
     blind_review = Boolean(default=False)
+    #: Reviews are due by then (reminders go out before it); null until the manager sets it.
+    review_closes_at = Timestamptz(null=True, default=None)
+    #: How reviewers' marks combine per criterion: median or mean (domain.scoring.Aggregation).
+    aggregation = Varchar(length=8, default="median")
+    #: A proposal that does not fit what is left: stop or skip (domain.scoring.FundingPolicy).
+    funding_policy = Varchar(length=8, default="stop")
+    #: Reviewers see the other reviews of a proposal once their own is submitted.
+    reviewers_see_others = Boolean(default=True)
     #: Criteria being edited (domain.scoring.Criteria as JSON); frozen into call_criteria.
     criteria = JSONB()
     #: The latest frozen criteria version; 0 until published.
