@@ -37,8 +37,10 @@ from selenium.webdriver.support.wait import WebDriverWait
 from registry.domain.accounts import Actor, Grant, Origin, Role
 from registry.domain.calls import CallSpec
 from registry.domain.clock import VIETNAM
+from registry.domain.identifiers import orcid_check_digit
 from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
 from registry.domain.scoring import PRESETS
+from registry.domain.text import collation_key
 from registry.services import attachments, calls, proposals, submissions, totp_seeds
 from registry.settings import Settings
 
@@ -93,6 +95,18 @@ async def fund_id(db: asyncpg.Connection | str, code: str) -> int:
 
 async def technology_ids() -> list[int]:
     return [tech_id for tech_id, _ in await calls.eligible_technologies()]
+
+
+async def make_fund(db: asyncpg.Connection | str) -> str:
+    """A fund of the test's own (a unique code), so pools and loads start empty; its code."""
+    code = f"test-fund-{secrets.token_hex(4)}"
+    name = f"Quỹ thử nghiệm {code}"
+    async with _connected(db) as conn:
+        await conn.execute(
+            "INSERT INTO fund (code, name_vi, kind, sort_key) VALUES ($1, $2, 'grant', $3)",
+            code, name, collation_key(name),
+        )  # fmt: skip
+    return code
 
 
 # People ---------------------------------------------------------------------------------------
@@ -166,6 +180,43 @@ async def person(database_url: str, *grants: tuple[Role | str, str | None]) -> A
     return service_actor(await make_person(database_url, *grants))
 
 
+def random_orcid() -> str:
+    """A valid ORCID iD nobody else in the test database has (a random one, right check
+    digit): people matched by ORCID in one test are never those of another."""
+    base = f"0009{secrets.randbelow(10**11):011d}"
+    digits = base + orcid_check_digit(base)
+    return "-".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
+async def pool_reviewer(
+    db: asyncpg.Connection | str,
+    fund_code: str,
+    *,
+    name: str,
+    orcid: str = "",
+    organisation_code: str | None = None,
+    expertise: tuple[int, ...] = (),
+    keywords: str = "",
+    totp: bool = False,
+) -> Person:
+    """An expert reviewer who joined the fund's pool (status accepted), with the profile the
+    assignment reads: name, ORCID iD, organisation, declared fields and keywords."""
+    async with _connected(db) as conn:
+        made = await make_person(conn, (Role.REVIEWER, None), totp=totp, display_name=name)
+        organisation = await organisation_id(conn, organisation_code) if organisation_code else None
+        await conn.execute(
+            "UPDATE account SET orcid = $2, organisation = $3, expertise = $4::int[], "
+            "keywords = $5 WHERE id = $1",
+            made.id, orcid or None, organisation, list(expertise), keywords,
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO reviewer_pool (fund, reviewer, status, answered_at) "
+            "VALUES ($1, $2, 'accepted', now())",
+            await fund_id(conn, fund_code), made.id,
+        )  # fmt: skip
+    return made
+
+
 # Calls ----------------------------------------------------------------------------------------
 
 
@@ -233,6 +284,15 @@ def complete_draft(
         duration_months=24,
         milestones=(Milestone(12, "Bộ dữ liệu"), Milestone(24, "Mô hình")),
     )
+
+
+async def submitted_draft(member: Actor, call_id: int, organisation: int, draft: Draft) -> int:
+    """A proposal made and submitted once through the services with this draft (no file:
+    the call must require none); its id."""
+    proposal_id = await proposals.start(member, call_id, organisation, ORIGIN)
+    await proposals.save_draft(member, proposal_id, draft, 1, ORIGIN)
+    await submissions.submit(member, proposal_id, str(uuid.uuid4()), ORIGIN)
+    return proposal_id
 
 
 async def submitted_proposal(

@@ -149,6 +149,9 @@ KEYWORDS_ENOUGH = 10
 PAST_ENOUGH = 15
 #: Terms shown to explain an affinity.
 MAX_SHARED = 5
+#: A lone shared word explains only from this length ("graphene", "robot"): a Vietnamese
+#: syllable alone says little, and once folded it may be another word ("mô" = "mở").
+MIN_SHOWN_WORD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +247,7 @@ def affinity(
 def _explain(shared: Collection[str], words: Sequence[tuple[str, str] | None]) -> list[str]:
     """Shared terms as the proposal writes them: runs of shared pairs as one phrase
     ("trí tuệ nhân tạo" rather than "trí tuệ", "tuệ nhân", "nhân tạo"), longest first, then
-    shared words no phrase shows; in the order the proposal has them otherwise."""
+    longer shared words no phrase shows; in the order the proposal has them otherwise."""
     phrases: dict[str, int] = {}
     in_phrases: set[str] = set()
     run: list[tuple[str, str]] = []
@@ -258,8 +261,11 @@ def _explain(shared: Collection[str], words: Sequence[tuple[str, str] | None]) -
         run = [word] if word is not None else []
     singles: dict[str, str] = {}
     for word in words:
-        if word is not None and word[0] in shared and word[0] not in in_phrases:
-            singles.setdefault(word[0], word[1])
+        if word is None:
+            continue
+        folded, written = word
+        if folded in shared and folded not in in_phrases and len(folded) >= MIN_SHOWN_WORD:
+            singles.setdefault(folded, written)
     longest_first = sorted(phrases, key=lambda phrase: -phrases[phrase])
     return [*longest_first, *singles.values()]
 
@@ -347,6 +353,12 @@ class AffinityTable(Mapping[tuple[int, int], int]):
         )
         return tech + keywords + past
 
+    def row_of(self, proposal: int) -> int:
+        return self._proposal_row[proposal]
+
+    def column_of(self, reviewer: int) -> int:
+        return self._reviewer_column[reviewer]
+
     def __getitem__(self, pair: tuple[int, int]) -> int:
         proposal, reviewer = pair
         return int(self.scores[self._proposal_row[proposal], self._reviewer_column[reviewer]])
@@ -397,24 +409,26 @@ def balanced_bounds(n_proposals: int, n_reviewers: int, per_proposal: int) -> tu
     return reviews // n_reviewers, -(-reviews // n_reviewers)
 
 
-def _label(labels: Mapping[int, str], key: int) -> str:
-    return labels.get(key, str(key))
-
-
 def _listing(labels: Mapping[int, str], keys: Sequence[int], limit: int = 5) -> str:
-    shown = ", ".join(_label(labels, k) for k in keys[:limit])
+    shown = ", ".join(labels.get(key, str(key)) for key in keys[:limit])
     return shown + (", …" if len(keys) > limit else "")
 
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
-    """The pairs that may be assigned, as index arrays over sorted proposals and reviewers."""
+    """What is left to assign, as arrays over the sorted proposals and reviewers: the pairs
+    that may be added (neither excluded nor kept), how many reviewers each proposal still
+    needs, and the load bounds left to each reviewer once kept assignments count."""
 
     proposals: tuple[int, ...]
     reviewers: tuple[int, ...]
-    rows: np.ndarray  # proposal index of each allowed pair
-    columns: np.ndarray  # reviewer index
-    scores: np.ndarray  # affinity of each allowed pair
+    rows: np.ndarray  # proposal index of each pair that may be added
+    columns: np.ndarray  # its reviewer index
+    scores: np.ndarray  # its affinity
+    need: np.ndarray  # per proposal
+    low: np.ndarray  # per reviewer: fewest further proposals (may be below 0: none needed)
+    high: np.ndarray  # per reviewer: most further proposals
+    kept: tuple[tuple[int, int], ...]
 
 
 def _problem(
@@ -422,21 +436,32 @@ def _problem(
     reviewers: Iterable[int],
     affinity: Mapping[tuple[int, int], int],
     excluded: Collection[tuple[int, int]],
+    kept: Collection[tuple[int, int]],
+    per_proposal: int,
+    min_load: int,
+    max_load: int,
 ) -> _Problem:
     ps, rs = tuple(sorted(set(proposals))), tuple(sorted(set(reviewers)))
-    allowed = np.ones((len(ps), len(rs)), dtype=bool)
     row = {p: i for i, p in enumerate(ps)}
     column = {r: j for j, r in enumerate(rs)}
+    allowed = np.ones((len(ps), len(rs)), dtype=bool)
     for proposal, reviewer in excluded:
         if proposal in row and reviewer in column:
             allowed[row[proposal], column[reviewer]] = False
+    kept_pairs = tuple(sorted({(p, r) for p, r in kept if p in row and r in column}))
+    kept_per_proposal = np.zeros(len(ps), dtype=np.int64)
+    kept_per_reviewer = np.zeros(len(rs), dtype=np.int64)
+    for proposal, reviewer in kept_pairs:
+        allowed[row[proposal], column[reviewer]] = False  # never twice
+        kept_per_proposal[row[proposal]] += 1
+        kept_per_reviewer[column[reviewer]] += 1
     if (
         isinstance(affinity, AffinityTable)
         and set(affinity.proposals) >= set(ps)
         and set(affinity.reviewers) >= set(rs)
     ):
-        take_rows = [affinity._proposal_row[p] for p in ps]
-        take_columns = [affinity._reviewer_column[r] for r in rs]
+        take_rows = [affinity.row_of(p) for p in ps]
+        take_columns = [affinity.column_of(r) for r in rs]
         matrix = affinity.scores[np.ix_(take_rows, take_columns)]
     else:
         matrix = np.zeros((len(ps), len(rs)), dtype=np.int64)
@@ -444,7 +469,17 @@ def _problem(
             if proposal in row and reviewer in column:
                 matrix[row[proposal], column[reviewer]] = score
     rows, columns = np.nonzero(allowed)
-    return _Problem(ps, rs, rows, columns, matrix[rows, columns].astype(np.int64))
+    return _Problem(
+        proposals=ps,
+        reviewers=rs,
+        rows=rows,
+        columns=columns,
+        scores=matrix[rows, columns].astype(np.int64),
+        need=np.maximum(per_proposal - kept_per_proposal, 0),
+        low=min_load - kept_per_reviewer,
+        high=max_load - kept_per_reviewer,
+        kept=kept_pairs,
+    )
 
 
 def _check_feasible(
@@ -464,7 +499,7 @@ def _check_feasible(
         )
     n_proposals, n_reviewers = len(problem.proposals), len(problem.reviewers)
     possible = np.bincount(problem.rows, minlength=n_proposals)
-    short = [problem.proposals[i] for i in np.flatnonzero(possible < per_proposal)]
+    short = [problem.proposals[i] for i in np.flatnonzero(possible < problem.need)]
     if short:
         raise InvalidInput(
             "Too few reviewers without a conflict for %(proposals)s: each proposal needs "
@@ -473,7 +508,16 @@ def _check_feasible(
             proposals=_listing(proposal_labels, short),
             needed=per_proposal,
         )
-    reviews = n_proposals * per_proposal
+    overloaded = [problem.reviewers[j] for j in np.flatnonzero(problem.high < 0)]
+    if overloaded:
+        raise InvalidInput(
+            "%(reviewers)s already have more than %(max_load)s proposals of this call: raise "
+            "the maximum load or remove some of their assignments.",
+            field="max_load",
+            reviewers=_listing(reviewer_labels, overloaded),
+            max_load=max_load,
+        )
+    reviews = int(problem.need.sum()) + len(problem.kept)
     if reviews > n_reviewers * max_load:
         raise InvalidInput(
             "%(reviewers)s reviewers taking at most %(max_load)s proposals each cannot give "
@@ -495,7 +539,7 @@ def _check_feasible(
             enough=reviews // max(n_reviewers, 1),
         )
     takers = np.bincount(problem.columns, minlength=n_reviewers)
-    idle = [problem.reviewers[j] for j in np.flatnonzero(takers < min_load)]
+    idle = [problem.reviewers[j] for j in np.flatnonzero(takers < problem.low)]
     if idle:
         raise InvalidInput(
             "%(reviewers)s can review fewer than %(min_load)s of these proposals without a "
@@ -515,19 +559,23 @@ def assign(
     per_proposal: int,
     min_load: int,
     max_load: int,
+    kept: Collection[tuple[int, int]] = (),
     proposal_labels: Mapping[int, str] | None = None,
     reviewer_labels: Mapping[int, str] | None = None,
 ) -> Plan:
     """The plan of greatest total affinity: `per_proposal` distinct reviewers per proposal,
     no excluded (proposal, reviewer) pair, every reviewer's load in [min_load, max_load].
+
+    `kept` pairs are assignments already made: they stay, count towards both bounds, and
+    the plan adds only what is missing (a proposal with enough kept reviewers gets none).
     Missing affinities count 0. InvalidInput (naming what blocks it) when no plan exists;
     never a partial plan. The same input gives the same plan, whatever its order."""
-    problem = _problem(proposals, reviewers, affinity, excluded)
+    problem = _problem(
+        proposals, reviewers, affinity, excluded, kept, per_proposal, min_load, max_load
+    )
     labels_p, labels_r = proposal_labels or {}, reviewer_labels or {}
     _check_feasible(problem, per_proposal, min_load, max_load, labels_p, labels_r)
-    if not problem.proposals:
-        return Plan.of((), affinity)
-    chosen = _solve(problem, per_proposal, min_load, max_load)
+    chosen = _solve(problem, max_load) if len(problem.rows) else np.zeros(0, dtype=bool)
     if chosen is None:
         raise InvalidInput(
             "No plan gives every proposal %(needed)s reviewers without a conflict within "
@@ -535,11 +583,11 @@ def assign(
             field="max_load",
             needed=per_proposal,
         )
-    pairs = [
+    added = [
         (problem.proposals[problem.rows[k]], problem.reviewers[problem.columns[k]])
         for k in np.flatnonzero(chosen)
     ]
-    plan = Plan.of(pairs, affinity)
+    plan = Plan.of([*problem.kept, *added], affinity)
     _verify(plan, problem, per_proposal, min_load, max_load, excluded)
     return plan
 
@@ -550,15 +598,14 @@ FIRST_CANDIDATES = 20
 REVIEWER_SHORTLIST = 2
 #: Rounds of pricing before the whole problem is handed to the solver at once.
 MAX_ROUNDS = 30
+_TOLERANCE = 1e-6
+#: Reduced cost (affinity points) under which a left-out pair joins the shortlist, doubled
+#: each round.
+NEAR_IMPROVING = 20
 
 
-def _solve(
-    problem: _Problem,
-    per_proposal: int,
-    min_load: int,
-    max_load: int,
-) -> np.ndarray | None:
-    """Which allowed pairs to assign (a boolean per pair), or None when no plan exists.
+def _solve(problem: _Problem, max_load: int) -> np.ndarray | None:
+    """Which pairs to add (a boolean per pair), or None when no plan exists.
 
     The linear programme of the transportation problem is solved by HiGHS (scipy). Its
     constraint matrix is an incidence matrix of a bipartite graph, hence totally unimodular,
@@ -566,11 +613,11 @@ def _solve(
     HiGHS takes ~12 s for all 570,000 pairs of 2,000 x 300, so it is first given only each
     proposal's best reviewers and each reviewer's best proposals, then the pairs whose reduced
     cost (from the solver's duals) says they could improve the plan, until the duals prove no
-    left-out pair can add even 1 to the total (column generation; ~1 s for 2,000 x 300).
+    left-out pair can add even 1 to the total (column generation; 1-4 s for 2,000 x 300).
     """
-    candidates = _first_candidates(problem, per_proposal, max_load)
+    candidates = _first_candidates(problem, max_load)
     for round_number in range(MAX_ROUNDS):
-        solved = _linear_programme(problem, candidates, per_proposal, min_load, max_load)
+        solved = _linear_programme(problem, candidates)
         if solved is None:
             if candidates.all():
                 return None
@@ -590,34 +637,30 @@ def _solve(
         candidates |= ~candidates & (reduced < NEAR_IMPROVING << round_number)
     else:
         candidates[:] = True
-        solved = _linear_programme(problem, candidates, per_proposal, min_load, max_load)
+        solved = _linear_programme(problem, candidates)
         if solved is None:
             return None
         values = solved[0]
     chosen = np.zeros(len(problem.rows), dtype=bool)
     indexes = np.flatnonzero(candidates)
     if np.abs(values - np.round(values)).max(initial=0) > _TOLERANCE:
-        values = _integer_programme(problem, indexes, per_proposal, min_load, max_load)
+        values = _integer_programme(problem, indexes)
     chosen[indexes[values > 0.5]] = True
     return chosen
 
 
-_TOLERANCE = 1e-6
-#: Reduced cost (affinity points) under which a left-out pair joins the shortlist.
-NEAR_IMPROVING = 20
-
-
-def _first_candidates(problem: _Problem, per_proposal: int, max_load: int) -> np.ndarray:
-    """A shortlist that holds the optimum or most of it (a boolean per allowed pair)."""
+def _first_candidates(problem: _Problem, max_load: int) -> np.ndarray:
+    """A shortlist that holds the optimum or most of it (a boolean per pair)."""
     n_proposals, n_reviewers = len(problem.proposals), len(problem.reviewers)
-    matrix = np.full((n_proposals, n_reviewers), -1, dtype=np.int64)  # -1: not allowed
+    matrix = np.full((n_proposals, n_reviewers), -1, dtype=np.int64)  # -1: may not be added
     matrix[problem.rows, problem.columns] = problem.scores - problem.scores.min(initial=0)
     shortlist = np.zeros((n_proposals, n_reviewers), dtype=bool)
+    per_proposal = int(problem.need.max(initial=0))
     best_reviewers = np.argsort(-matrix, axis=1, kind="stable")[
         :, : max(FIRST_CANDIDATES, per_proposal)
     ]
     shortlist[np.arange(n_proposals)[:, None], best_reviewers] = True
-    average = -(-n_proposals * per_proposal // max(n_reviewers, 1))
+    average = -(-int(problem.need.sum()) // max(n_reviewers, 1))
     best_proposals = np.argsort(-matrix, axis=0, kind="stable")[
         : REVIEWER_SHORTLIST * min(average, max_load), :
     ]
@@ -642,11 +685,7 @@ def _constraints(
 
 
 def _linear_programme(
-    problem: _Problem,
-    candidates: np.ndarray,
-    per_proposal: int,
-    min_load: int,
-    max_load: int,
+    problem: _Problem, candidates: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """HiGHS on the candidate pairs: (values, proposal duals, reviewer duals), None when
     infeasible."""
@@ -656,9 +695,9 @@ def _linear_programme(
     result = optimize.linprog(
         -problem.scores[indexes].astype(np.float64),
         A_ub=sparse.vstack([by_reviewer, -by_reviewer]),
-        b_ub=np.concatenate([np.full(n_reviewers, max_load), np.full(n_reviewers, -min_load)]),
+        b_ub=np.concatenate([problem.high, -problem.low]).astype(np.float64),
         A_eq=by_proposal,
-        b_eq=np.full(len(problem.proposals), per_proposal),
+        b_eq=problem.need.astype(np.float64),
         bounds=(0, 1),
         method="highs",
     )
@@ -670,17 +709,15 @@ def _linear_programme(
     return result.x, result.eqlin.marginals, loads[:n_reviewers] - loads[n_reviewers:]
 
 
-def _integer_programme(
-    problem: _Problem, indexes: np.ndarray, per_proposal: int, min_load: int, max_load: int
-) -> np.ndarray:
+def _integer_programme(problem: _Problem, indexes: np.ndarray) -> np.ndarray:
     """The same problem with 0/1 variables (HiGHS's branch and bound): only if the linear
     programme ever answers with fractions, which total unimodularity rules out at a vertex."""
     by_proposal, by_reviewer = _constraints(problem, indexes)
     result = optimize.milp(
         -problem.scores[indexes].astype(np.float64),
         constraints=[
-            optimize.LinearConstraint(by_proposal, per_proposal, per_proposal),
-            optimize.LinearConstraint(by_reviewer, min_load, max_load),
+            optimize.LinearConstraint(by_proposal, problem.need, problem.need),
+            optimize.LinearConstraint(by_reviewer, problem.low, problem.high),
         ],
         integrality=np.ones(len(indexes)),
         bounds=optimize.Bounds(0, 1),
@@ -700,11 +737,17 @@ def _verify(
 ) -> None:
     """The solver's answer is checked against every rule before anyone sees it."""
     loads = plan.loads()
-    refused = set(excluded)
+    refused = set(excluded) - set(problem.kept)
+    kept_count = {p: 0 for p in problem.proposals}
+    for proposal, _ in problem.kept:
+        kept_count[proposal] += 1
     broken = (
         len(set(plan.pairs)) != len(plan.pairs)
         or any(pair in refused for pair in plan.pairs)
-        or any(len(plan.reviewers_of(p)) != per_proposal for p in problem.proposals)
+        or not set(problem.kept) <= set(plan.pairs)
+        or any(
+            len(plan.reviewers_of(p)) != max(per_proposal, kept_count[p]) for p in problem.proposals
+        )
         or any(not min_load <= loads.get(r, 0) <= max_load for r in problem.reviewers)
     )
     if broken:
@@ -720,36 +763,24 @@ def greedy(
     per_proposal: int,
     min_load: int,
     max_load: int,
+    kept: Collection[tuple[int, int]] = (),
 ) -> Plan | None:
     """The baseline a loop gives (best pair first while the rules allow it), for the
     benchmark; None when it paints itself into a corner."""
-    problem = _problem(proposals, reviewers, affinity, excluded)
+    problem = _problem(
+        proposals, reviewers, affinity, excluded, kept, per_proposal, min_load, max_load
+    )
     order = np.lexsort((problem.columns, problem.rows, -problem.scores))
-    need = {p: per_proposal for p in problem.proposals}
-    loads = dict.fromkeys(problem.reviewers, 0)
-    pairs = []
+    need = problem.need.copy()
+    room = problem.high.copy()
+    taken = np.zeros(len(problem.reviewers), dtype=np.int64)
+    added = []
     for k in order:
-        proposal = problem.proposals[problem.rows[k]]
-        reviewer = problem.reviewers[problem.columns[k]]
-        if need[proposal] and loads[reviewer] < max_load:
-            need[proposal] -= 1
-            loads[reviewer] += 1
-            pairs.append((proposal, reviewer))
-    if any(need.values()) or any(load < min_load for load in loads.values()):
+        row, column = problem.rows[k], problem.columns[k]
+        if need[row] > 0 and taken[column] < room[column]:
+            need[row] -= 1
+            taken[column] += 1
+            added.append((problem.proposals[row], problem.reviewers[column]))
+    if need.any() or (taken < problem.low).any() or (problem.high < 0).any():
         return None
-    return Plan.of(pairs, affinity)
-
-
-__all__ = [
-    "Affinity",
-    "AffinityTable",
-    "Plan",
-    "ProposalProfile",
-    "ReviewerProfile",
-    "affinity",
-    "assign",
-    "balanced_bounds",
-    "common_terms",
-    "greedy",
-    "terms",
-]
+    return Plan.of([*problem.kept, *added], affinity)

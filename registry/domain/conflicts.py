@@ -72,6 +72,8 @@ class ReviewerFacts:
     name: str
     orcid: str = ""
     organisation: int | None = None
+    #: Organisations whose proposals the reviewer may write (applicant roles): worked for too.
+    member_of: frozenset[int] = frozenset()
     #: Organisations and people the reviewer declared a relation with (reviewer_relation).
     declared_organisations: frozenset[int] = frozenset()
     declared_people: tuple[Person, ...] = ()
@@ -170,7 +172,10 @@ def conflicts(
     """Every conflict of interest between the reviewer and the proposal; none means free."""
     found: list[ConflictOfInterest] = []
     me = reviewer.person
-    if reviewer.organisation is not None and reviewer.organisation == proposal.organisation:
+    if (
+        proposal.organisation == reviewer.organisation
+        or proposal.organisation in reviewer.member_of
+    ):
         found.append(
             ConflictOfInterest(
                 Reason.SAME_ORGANISATION,
@@ -284,6 +289,7 @@ def conflicted_pairs(
         candidates = near(
             [
                 reviewer.organisation,
+                *reviewer.member_of,
                 *reviewer.declared_organisations,
                 *(c.organisation for c in recent),
             ],

@@ -92,6 +92,21 @@ class StaleEdit(Conflict):
     person): saving it would silently overwrite that change."""
 
 
+class ConflictOfInterestFound(Conflict):
+    """Assigning this reviewer to this proposal would break a conflict-of-interest rule (409).
+    `reasons` are (msgid, params) pairs, one per rule broken, for the page to list."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reasons: tuple[tuple[str, dict[str, object]], ...] = (),
+        **params: object,
+    ) -> None:
+        super().__init__(message, **params)
+        self.reasons = reasons
+
+
 class NotAllowed(RegistryError):
     """The caller is known but may not do this (shown as 403, never for object lookups)."""
 

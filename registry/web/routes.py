@@ -6,6 +6,7 @@ from litestar.static_files import create_static_files_router
 
 from registry.web.controllers.account import AccountController
 from registry.web.controllers.api import CatalogueApi
+from registry.web.controllers.assignments import AssignmentsController
 from registry.web.controllers.audit import AuditApi, AuditController
 from registry.web.controllers.calls import CallsController, ManageCallsController, fund_calls
 from registry.web.controllers.catalogue import CatalogueController
@@ -35,6 +36,7 @@ ROUTE_HANDLERS = [
     CallsController,
     ManageCallsController,
     fund_calls,
+    AssignmentsController,
     ProposalsController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False

@@ -151,6 +151,21 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
         False,
     ),
     (frozenset({"GET"}), "/proposals/{proposal_id:int}/versions/{number:int}", applicant, False),
+    # Reviewer assignment: the managers of the call's (the proposal's call's) fund.
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/assignments", call_manager, False),
+    (frozenset({"POST"}), "/manage/calls/{call_id:int}/assignments/auto", call_manager, False),
+    (
+        frozenset({"GET", "POST"}),
+        "/manage/proposals/{proposal_id:int}/assignments",
+        call_manager,
+        False,
+    ),
+    (
+        frozenset({"POST"}),
+        "/manage/proposals/{proposal_id:int}/assignments/remove",
+        call_manager,
+        False,
+    ),
     (frozenset({"GET", "POST"}), "/admin/*", admin_only, False),
     # development_only: even with debug=True (the test app) the outbox opens only from this
     # machine with the token printed at start (test_dev_outbox.py); the matrix calls from
@@ -211,6 +226,7 @@ class World:
     proposals: dict[str, int]
     proposal_throwaways: dict[str, int]
     proposal_organisation: dict[int, int]  # proposal id -> its organisation
+    proposal_fund: dict[int, int]  # proposal id -> its call's fund
     attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
@@ -308,6 +324,12 @@ async def build_world(  # type: ignore[no-untyped-def]
         for made in (kept, throwaway)
         for key, proposal_id in made.items()
     }
+    proposal_fund = {
+        proposal_id: fund[call_key]
+        for made in (kept, throwaway)
+        for key, proposal_id in made.items()
+        for call_key in ({"A": "X", "B": "Y"}[key],)
+    }
     world = World(
         organisation=organisation,
         fund=fund,
@@ -319,6 +341,7 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposals=kept,
         proposal_throwaways=throwaway,
         proposal_organisation=proposal_organisation,
+        proposal_fund=proposal_fund,
         attachment=attachment,
         markers=markers,
     )
@@ -365,9 +388,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
             params["grant_id"] = world.grants[int(params["account_id"])]
         if "call_id" in params:  # the call's fund, for the rules
             params["fund_id"] = world.call_fund[int(params["call_id"])]
-        if "proposal_id" in params:  # the proposal's organisation and its own file
+        if "proposal_id" in params:  # the proposal's organisation, fund and its own file
             proposal_id = int(params["proposal_id"])
             params["organisation_id"] = world.proposal_organisation[proposal_id]
+            params["fund_id"] = world.proposal_fund[proposal_id]
             attachment_id, sha256 = world.attachment[proposal_id]
             if "attachment_id" in names:
                 params["attachment_id"] = attachment_id

@@ -133,7 +133,8 @@ def test_affinity_is_an_integer_from_0_to_1000_with_a_few_reasons(reviewer, prop
     assert 0 <= found.score <= 1000
     assert len(found.shared) <= assignment.MAX_SHARED
     assert found == affinity(reviewer, proposal, NAMES)
-    assert (found.score == 0) == (found.shared == ())
+    if found.score == 0:
+        assert found.shared == ()
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=50)
@@ -162,6 +163,8 @@ def test_balanced_bounds_are_the_floor_and_ceiling_of_the_average_load():
 
 @st.composite
 def instances(draw, max_proposals=4, max_reviewers=4):
+    """(proposals, reviewers, affinity, excluded, bounds); bounds hold per_proposal,
+    min_load, max_load and sometimes assignments already made (`kept`)."""
     proposals = list(range(100, 100 + draw(st.integers(0, max_proposals))))
     reviewers = list(range(1, 1 + draw(st.integers(1, max_reviewers))))
     per_proposal = draw(st.integers(1, min(2, len(reviewers))))
@@ -169,28 +172,32 @@ def instances(draw, max_proposals=4, max_reviewers=4):
     affinity = {(p, r): draw(scores) for p in proposals for r in reviewers}
     pairs = sorted(affinity)
     excluded = draw(st.sets(st.sampled_from(pairs), max_size=len(pairs) // 3)) if pairs else set()
+    free = [pair for pair in pairs if pair not in excluded]
+    kept = (
+        draw(st.sets(st.sampled_from(free), max_size=2)) if free and draw(st.booleans()) else set()
+    )
     min_load = draw(st.integers(0, 2))
     max_load = draw(st.integers(min_load, 4))
-    return proposals, reviewers, affinity, excluded, per_proposal, min_load, max_load
+    bounds = {"per_proposal": per_proposal, "min_load": min_load, "max_load": max_load}
+    return proposals, reviewers, affinity, excluded, bounds | ({"kept": kept} if kept else {})
 
 
-def brute_force(proposals, reviewers, affinity, excluded, per_proposal, min_load, max_load):
+def brute_force(proposals, reviewers, affinity, excluded, bounds):
     """The best total of every plan, by trying them all (None when none exists)."""
-    choices = [
-        [
-            c
-            for c in itertools.combinations(reviewers, per_proposal)
-            if all((p, r) not in excluded for r in c)
-        ]
-        for p in proposals
-    ]
+    kept = bounds.get("kept", set())
+    choices = []
+    for p in proposals:
+        mine = [r for r in reviewers if (p, r) in kept]
+        others = [r for r in reviewers if (p, r) not in excluded and r not in mine]
+        need = max(0, bounds["per_proposal"] - len(mine))
+        choices.append([(*mine, *c) for c in itertools.combinations(others, need)])
     best = None
     for plan in itertools.product(*choices):
         loads = {r: 0 for r in reviewers}
         for chosen in plan:
             for r in chosen:
                 loads[r] += 1
-        if all(min_load <= load <= max_load for load in loads.values()):
+        if all(bounds["min_load"] <= load <= bounds["max_load"] for load in loads.values()):
             total = sum(
                 affinity[(p, r)] for p, chosen in zip(proposals, plan, strict=True) for r in chosen
             )
@@ -198,47 +205,41 @@ def brute_force(proposals, reviewers, affinity, excluded, per_proposal, min_load
     return best
 
 
-def check_rules(plan, proposals, reviewers, excluded, per_proposal, min_load, max_load):
-    assert not set(plan.pairs) & set(excluded)
+def check_rules(plan, proposals, reviewers, excluded, bounds):
+    kept = set(bounds.get("kept", ()))
+    assert kept <= set(plan.pairs)
+    assert not (set(plan.pairs) - kept) & set(excluded)
     for proposal in proposals:
         chosen = plan.reviewers_of(proposal)
-        assert len(chosen) == len(set(chosen)) == per_proposal
+        kept_here = sum(1 for p, _ in kept if p == proposal)
+        assert len(chosen) == len(set(chosen)) == max(bounds["per_proposal"], kept_here)
     loads = plan.loads()
-    assert all(min_load <= loads.get(r, 0) <= max_load for r in reviewers)
+    assert all(bounds["min_load"] <= loads.get(r, 0) <= bounds["max_load"] for r in reviewers)
 
 
 @settings(max_examples=300, deadline=None)
 @given(instances())
 def test_the_plan_is_the_best_one_there_is_and_keeps_every_rule(instance):
-    proposals, reviewers, affinity, excluded, per_proposal, min_load, max_load = instance
+    proposals, reviewers, affinity, excluded, bounds = instance
     best = brute_force(*instance)
     try:
-        plan = assign(
-            proposals,
-            reviewers,
-            affinity,
-            excluded,
-            per_proposal=per_proposal,
-            min_load=min_load,
-            max_load=max_load,
-        )
+        plan = assign(proposals, reviewers, affinity, excluded, **bounds)
     except InvalidInput:
         assert best is None
         return
     assert best is not None
-    check_rules(plan, proposals, reviewers, excluded, per_proposal, min_load, max_load)
+    check_rules(plan, *instance[:2], excluded, bounds)
     assert plan.total == best == sum(affinity[pair] for pair in plan.pairs)
 
 
 @settings(max_examples=200, deadline=None)
 @given(instances(max_proposals=8, max_reviewers=6))
 def test_the_plan_is_never_worse_than_greedy(instance):
-    proposals, reviewers, affinity, excluded, per_proposal, min_load, max_load = instance
-    bounds = {"per_proposal": per_proposal, "min_load": min_load, "max_load": max_load}
+    proposals, reviewers, affinity, excluded, bounds = instance
     baseline = greedy(proposals, reviewers, affinity, excluded, **bounds)
     if baseline is None:
         return
-    check_rules(baseline, proposals, reviewers, excluded, per_proposal, min_load, max_load)
+    check_rules(baseline, proposals, reviewers, excluded, bounds)
     plan = assign(proposals, reviewers, affinity, excluded, **bounds)
     assert plan.total >= baseline.total
 
@@ -246,8 +247,7 @@ def test_the_plan_is_never_worse_than_greedy(instance):
 @settings(max_examples=100, deadline=None)
 @given(instances(max_proposals=8, max_reviewers=6), st.randoms(use_true_random=False))
 def test_the_same_input_in_any_order_gives_the_same_plan(instance, rng):
-    proposals, reviewers, affinity, excluded, per_proposal, min_load, max_load = instance
-    bounds = {"per_proposal": per_proposal, "min_load": min_load, "max_load": max_load}
+    proposals, reviewers, affinity, excluded, bounds = instance
     try:
         plan = assign(proposals, reviewers, affinity, excluded, **bounds)
     except InvalidInput as error:
@@ -318,7 +318,7 @@ def test_a_short_first_shortlist_still_reaches_the_optimum(monkeypatch):
 
         plan = assign(proposals, reviewers, scores, excluded, **bounds)
 
-        check_rules(plan, proposals, reviewers, excluded, **bounds)
+        check_rules(plan, proposals, reviewers, excluded, bounds)
         optimum = whole_problem_optimum(proposals, reviewers, scores, excluded, **bounds)
         assert plan.total == optimum
         # Priced in more pairs, never all of them:
@@ -388,3 +388,30 @@ def test_no_proposals_give_an_empty_plan():
     plan = assign([], [1, 2], {}, set(), per_proposal=3, min_load=0, max_load=5)
     assert plan.pairs == ()
     assert plan.total == 0
+
+
+def test_assignments_already_made_stay_and_count():
+    scores = {(p, r): {1: 1000, 2: 20, 3: 10}[r] for p in (1, 2) for r in (1, 2, 3)}
+    plan = assign(
+        [1, 2], [1, 2, 3], scores, set(), per_proposal=2, min_load=0, max_load=2, kept={(1, 3)}
+    )
+    assert plan.reviewers_of(1) == (1, 3)  # the kept reviewer stays, one more is added
+    assert set(plan.reviewers_of(2)) == {1, 2}
+    assert plan.total == 10 + 1000 + 1000 + 20
+
+
+def test_a_reviewer_kept_beyond_the_maximum_load_is_named():
+    with pytest.raises(InvalidInput) as error:
+        assign(
+            [1, 2],
+            [1, 2],
+            {},
+            set(),
+            per_proposal=1,
+            min_load=0,
+            max_load=1,
+            kept={(1, 2), (2, 2)},
+            reviewer_labels={2: "Phạm Minh Đức"},
+        )
+    assert error.value.params["reviewers"] == "Phạm Minh Đức"
+    assert "already have more than" in error.value.message

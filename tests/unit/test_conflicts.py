@@ -54,6 +54,13 @@ def test_working_for_the_applicant_organisation_is_a_conflict():
     assert "works for the applicant organisation" in found[0].message
 
 
+def test_an_applicant_of_the_organisation_works_for_it_too():
+    reviewer = ReviewerFacts(
+        7, "Phạm Minh Đức", "", OTHER_ORG, member_of=frozenset({APPLICANT_ORG})
+    )
+    assert reasons(reviewer) == [Reason.SAME_ORGANISATION]
+
+
 def test_being_on_the_team_is_found_by_orcid_whatever_the_spelling():
     reviewer = ReviewerFacts(7, "T. T. Binh", BINH.lower(), OTHER_ORG)
     found = conflicts(reviewer, PROPOSAL, History(), TODAY)
@@ -206,6 +213,7 @@ def worlds(draw):
             draw(st.sampled_from(NAMES)),
             draw(st.sampled_from(ORCIDS)),
             draw(st.none() | organisations),
+            frozenset(draw(st.lists(organisations, max_size=1))),
             frozenset(draw(st.lists(organisations, max_size=1))),
             tuple(draw(st.lists(people, max_size=1))),
         )
