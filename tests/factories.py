@@ -40,7 +40,6 @@ from registry.domain.clock import VIETNAM
 from registry.domain.identifiers import orcid_check_digit
 from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
 from registry.domain.scoring import PRESETS
-from registry.domain.text import collation_key
 from registry.services import attachments, calls, proposals, submissions, totp_seeds
 from registry.settings import Settings
 
@@ -97,16 +96,14 @@ async def technology_ids() -> list[int]:
     return [tech_id for tech_id, _ in await calls.eligible_technologies()]
 
 
-async def make_fund(db: asyncpg.Connection | str) -> str:
-    """A fund of the test's own (a unique code), so pools and loads start empty; its code."""
-    code = f"test-fund-{secrets.token_hex(4)}"
-    name = f"Quỹ thử nghiệm {code}"
+async def empty_pool(db: asyncpg.Connection | str, fund_code: str) -> None:
+    """Nobody left in the fund's pool of reviewers (earlier tests' reviewers are marked as
+    having declined), so a test's own reviewers are the whole pool and its loads start at 0."""
     async with _connected(db) as conn:
         await conn.execute(
-            "INSERT INTO fund (code, name_vi, kind, sort_key) VALUES ($1, $2, 'grant', $3)",
-            code, name, collation_key(name),
-        )  # fmt: skip
-    return code
+            "UPDATE reviewer_pool SET status = 'declined' WHERE status = 'accepted' AND fund = $1",
+            await fund_id(conn, fund_code),
+        )
 
 
 # People ---------------------------------------------------------------------------------------

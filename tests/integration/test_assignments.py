@@ -19,8 +19,8 @@ from registry.services import assignments
 from tests.factories import (
     ORIGIN,
     complete_draft,
+    empty_pool,
     fund_id,
-    make_fund,
     open_call,
     organisation_id,
     person,
@@ -32,9 +32,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.integration
 
+#: The fund whose pool the tests fill (the matrix and other tests use the other two).
+FUND = "quy-dau-tu-khcn-dmst-cds"
+
 #: Keywords that fit every proposal of the call: conflicted reviewers are the best fits, so
 #: only the rules keep them away.
-EXPERT = "trí tuệ nhân tạo, chẩn đoán hình ảnh y tế, mô hình ngôn ngữ lớn, nhận dạng tiếng nói"
+EXPERT = "trí tuệ nhân tạo, chẩn đoán hình ảnh y tế, dịch máy, nhận dạng tiếng nói"
 
 
 @dataclass
@@ -52,6 +55,8 @@ async def _proposal(database_url, db, call_id, code, title, pi_name, pi_orcid=""
     applicant = await person(database_url, (Role.APPLICANT, code))
     draft = replace(
         complete_draft(tuple(await technology_ids()), title=title),
+        # Unlike other tests' texts: their near-duplicate checks must not find these.
+        abstract_vi=f"{title}. Nhóm của {pi_name} làm nguyên mẫu và thử nghiệm thực địa.",
         pi_name=pi_name,
         pi_orcid=pi_orcid,
         team=tuple(TeamMember(name, orcid, "") for name, orcid in team),
@@ -61,7 +66,8 @@ async def _proposal(database_url, db, call_id, code, title, pi_name, pi_orcid=""
 
 @pytest.fixture
 async def world(db, database_url) -> World:
-    fund = await make_fund(db)  # its own pool: reviewers of other tests stay out
+    fund = FUND
+    await empty_pool(db, fund)  # this test's reviewers are the whole pool
     # ORCID iDs of this world only: BINH is on the team of the VAST proposal, CHAU its HCMUT
     # proposal's principal investigator, HUY the co-applicant reviewer's own.
     binh, chau, huy = random_orcid(), random_orcid(), random_orcid()
@@ -74,11 +80,11 @@ async def world(db, database_url) -> World:
             "Nguyễn Thị Hoa", team=[("Trần Văn Bình", binh)],
         ),
         "hcmut": await _proposal(
-            database_url, db, call_id, "hcmut", "Mô hình ngôn ngữ lớn tiếng Việt",
+            database_url, db, call_id, "hcmut", "Dịch máy Việt – Anh cho văn bản hành chính",
             "Lê Minh Châu", chau,
         ),
         "vnu-hus": await _proposal(
-            database_url, db, call_id, "vnu-hus", "Nhận dạng tiếng nói tiếng Việt",
+            database_url, db, call_id, "vnu-hus", "Nhận dạng tiếng nói vùng Tây Nguyên",
             "Phạm Thu Dung", team=[("Hoàng Văn Em", "")],
         ),
         "agi": await _proposal(
