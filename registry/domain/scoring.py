@@ -1,8 +1,12 @@
 """Scoring against a call's published criteria: scales, criteria, thresholds, weights,
-tie-break rules, the presets a fund starts from, and their JSON form (frozen per version).
+tie-break rules, the presets a fund starts from, and their JSON form (frozen per version);
+then the reviews' aggregation, the ranking, the funding line, the what-if panel and the
+reviewers' calibration (pure functions over values the services load).
 
 Marks are kept in tenths of a point as integers (0-5 in steps of 0.5 is 0..50 in steps of 5),
 weights in thousandths: no floats anywhere a sum, a threshold or a ranking depends on it.
+Aggregated marks are exact (Fraction: a mean of three is a third of a tenth); floats appear
+only in the calibration, which is shown beside the official figures and never feeds them.
 """
 
 from __future__ import annotations
@@ -419,6 +423,9 @@ def official_marks(candidates: Iterable[Candidate], method: Aggregation) -> Offi
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
+    """A candidate's place in the ranking. Built in bulk by _instances (without calling
+    __init__): give it no __post_init__."""
+
     proposal: int
     marks: tuple[Fraction, ...]  # official per-criterion marks, tenths (consensus or aggregate)
     total: Fraction  # unweighted sum, tenths: thresholds apply to this and to marks
@@ -658,6 +665,8 @@ class Line(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LineEntry:
+    """A ranked candidate on the funding line. Built in bulk by _instances: no __post_init__."""
+
     ranked: Ranked
     line: Line
     amount_vnd: int  # amount funded; 0 unless funded

@@ -131,6 +131,15 @@ def test_a_reduced_amount_is_funded_instead_of_the_requested_one():
     assert line.funded_vnd == 6 * BN
 
 
+def test_marks_that_do_not_match_the_criteria_or_a_proposal_given_twice_are_refused():
+    with pytest.raises(ValueError, match="twice"):
+        rank(RIA, [SMALL_CALL[0], SMALL_CALL[0]], Aggregation.MEDIAN)
+    with pytest.raises(ValueError, match="criteria"):
+        rank(RIA, [proposal(1, (40, 40))], Aggregation.MEDIAN)
+    with pytest.raises(ValueError, match="criteria"):
+        rank(RIA, [proposal(1, (40, 40, 40), (40, 40, 40, 40))], Aggregation.MEAN)
+
+
 def test_the_mean_keeps_thirds_exactly_and_shows_them_rounded():
     ranked = by_proposal(rank(RIA, SMALL_CALL, Aggregation.MEAN))
     # 102: Excellence (4 + 4 + 4.5) / 3 = 4.1666...
