@@ -60,7 +60,7 @@ NOTE_MAX = 2000
 #: Longest keyword list on a reviewer's profile.
 KEYWORDS_MAX = 1000
 
-_MARK_TEXT = re.compile(r"^\d{1,3}(?:[.,]\d{1,3})?$")
+_MARK_TEXT = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{1,3})?")  # ASCII digits only (fullmatch)
 #: Bidirectional controls: invisible, and they make text read in another order than stored.
 _BIDI_CONTROLS = dict.fromkeys(
     map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -102,7 +102,7 @@ def _mark(text: str, scale: Scale, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    value = Fraction(text.replace(",", ".")) * TENTHS if _MARK_TEXT.match(text) else None
+    value = Fraction(text.replace(",", ".")) * TENTHS if _MARK_TEXT.fullmatch(text) else None
     try:
         if value is None or value.denominator != 1:
             raise InvalidInput(

@@ -621,3 +621,48 @@ async def test_other_managers_and_reviewers_get_not_found(client, db, make_perso
     )
     assert answer.status_code == 404
     assert "Cảm biến" not in (await client.get("/review")).text
+
+
+async def test_a_reviewer_keeps_keywords_and_relations_on_the_account_page(client, make_person, db):
+    reviewer = await make_person(("reviewer", None), totp=True)
+    applicant = await make_person(("applicant", "vast"))
+    await sign_in(client, reviewer)
+    page = await client.get("/account")
+    assert 'name="keywords"' in page.text
+    assert 'id="relations"' in page.text
+    saved = await post_form(
+        client,
+        "/account",
+        {"display_name": "Chuyên gia Thử", "orcid": "", "keywords": "cảm biến,  y sinh"},
+    )
+    assert saved.status_code == 303
+    assert await db.fetchval("SELECT keywords FROM account WHERE id = $1", reviewer.id) == (
+        "cảm biến, y sinh"
+    )
+    refused = await post_form(
+        client, "/account/relations", {"person_name": "Lê Văn Tám", "person_orcid": "1234"}
+    )
+    assert refused.status_code == 400
+    assert error_at(
+        refused.text, "person_orcid", "This ORCID iD is not valid (format 0000-0002-1825-0097)."
+    )
+    assert 'value="Lê Văn Tám"' in refused.text  # what was typed is kept
+    vast = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    declared = await post_form(
+        client,
+        "/account/relations",
+        {"relation_organisation": str(vast), "relation_note": "Cơ quan cũ"},
+    )
+    assert declared.status_code == 303
+    page = await client.get("/account")
+    assert "Cơ quan cũ" in page.text
+    relation = hidden_value(page.text, "relation")
+    removed = await post_form(client, "/account/relations/remove", {"relation": relation})
+    assert removed.status_code == 303
+    assert "Cơ quan cũ" not in (await client.get("/account")).text
+    # Applicants have neither keywords nor relations.
+    client.cookies.clear()
+    await sign_in(client, applicant)
+    page = await client.get("/account")
+    assert 'name="keywords"' not in page.text
+    assert (await post_form(client, "/account/relations", {"person_name": "X"})).status_code == 403
