@@ -16,6 +16,7 @@ from registry.domain.accounts import Origin, Role
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound, StaleEdit
 from registry.domain.reviews import AssignmentStatus, ReviewInput, ReviewStatus
 from registry.i18n import translate_in
+from registry.jobs import worker
 from registry.services import reviewers, reviews
 from registry.services.storage import PostgresStorage
 from tests.factories import ORIGIN, make_assignment, open_call, person, submitted_proposal
@@ -423,6 +424,12 @@ async def test_new_assignments_are_mailed_once_per_reviewer_without_the_title(
     assert "Đặt hàng thứ hai" in body["body"]
     assert "Cảm biến lượng tử" not in body["body"]  # no title: calls may be blind
     assert "(GMT+7)" in body["body"]
+
+
+def test_the_reminder_job_is_registered_and_periodic():
+    assert "reviews:send_reminders" in worker.app.tasks
+    periodic = {task.task.name for task in worker.app.periodic_registry.periodic_tasks.values()}
+    assert "reviews:send_reminders" in periodic
 
 
 async def test_reminders_go_three_days_before_the_deadline_once_per_assignment(setting, db):
