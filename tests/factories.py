@@ -254,6 +254,23 @@ async def submitted_proposal(
     return proposal_id, attachment_id, files[attachment_id], saved.reference
 
 
+# Reviews --------------------------------------------------------------------------------------
+
+
+async def make_assignment(
+    db: asyncpg.Connection | str, proposal_id: int, reviewer_id: int, *, source: str = "manual"
+) -> int:
+    """A reviewer asked to review a proposal (status "assigned"), made directly in the
+    database as the assignment services would make it; the reviewer answers through
+    services.reviews."""
+    async with _connected(db) as conn:
+        return await conn.fetchval(
+            "INSERT INTO review_assignment (proposal, reviewer, source) VALUES ($1, $2, $3) "
+            "RETURNING id",
+            proposal_id, reviewer_id, source,
+        )  # fmt: skip
+
+
 # PDFs -----------------------------------------------------------------------------------------
 
 

@@ -49,6 +49,7 @@ class Actor:
     organisation: int | None = None  # applicant of
     fund: int | None = None  # fund manager of
     admin: bool = False
+    reviewer: bool = False
 
 
 #: A route's path parameters, plus the scope of the object they name (a call's fund_id, a
@@ -107,6 +108,14 @@ def applicant(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.organisation == params["organisation_id"] else 404
 
 
+def reviewer(actor: Actor, params: Params) -> str | int:
+    # has_role(REVIEWER): administrators are refused too. A proposal is reachable only on
+    # one's own assignment, and the matrix's reviewer has none: a 404.
+    if not actor.reviewer:
+        return 403
+    return 404 if "proposal_id" in params else ALLOW
+
+
 #: (methods, route path pattern (fnmatch on the route's template), who is allowed, whether an
 #: anonymous visitor is allowed). Every non-public route must match exactly one row.
 EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
@@ -151,6 +160,29 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
         False,
     ),
     (frozenset({"GET"}), "/proposals/{proposal_id:int}/versions/{number:int}", applicant, False),
+    # Expert review: the reviewer's own desk, invitations and assignments; the manager's
+    # pool and reviews of the fund's proposals; a reviewer's declared relations.
+    (frozenset({"GET"}), "/review", reviewer, False),
+    (frozenset({"POST"}), "/review/pools/{fund_id:int}/answer", reviewer, False),
+    (frozenset({"GET", "POST"}), "/review/proposals/{proposal_id:int}", reviewer, False),
+    (frozenset({"POST"}), "/review/proposals/{proposal_id:int}/answer", reviewer, False),
+    (frozenset({"POST"}), "/review/proposals/{proposal_id:int}/submit", reviewer, False),
+    (
+        frozenset({"GET"}),
+        "/review/proposals/{proposal_id:int}/files/{sha256:str}",
+        reviewer,
+        False,
+    ),
+    (frozenset({"POST"}), "/account/relations", reviewer, False),
+    (frozenset({"POST"}), "/account/relations/remove", reviewer, False),
+    (frozenset({"GET", "POST"}), "/manage/funds/{fund_id:int}/reviewers", call_manager, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/reviews", call_manager, False),
+    (
+        frozenset({"POST"}),
+        "/manage/proposals/{proposal_id:int}/reviews/reopen",
+        call_manager,
+        False,
+    ),
     (frozenset({"GET", "POST"}), "/admin/*", admin_only, False),
     # development_only: even with debug=True (the test app) the outbox opens only from this
     # machine with the token printed at start (test_dev_outbox.py); the matrix calls from
@@ -211,6 +243,7 @@ class World:
     proposals: dict[str, int]
     proposal_throwaways: dict[str, int]
     proposal_organisation: dict[int, int]  # proposal id -> its organisation
+    proposal_fund: dict[int, int]  # proposal id -> its call's fund
     attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
@@ -308,6 +341,12 @@ async def build_world(  # type: ignore[no-untyped-def]
         for made in (kept, throwaway)
         for key, proposal_id in made.items()
     }
+    proposal_fund = {
+        proposal_id: fund[call_key]
+        for made in (kept, throwaway)
+        for key, proposal_id in made.items()
+        for call_key in ({"A": "X", "B": "Y"}[key],)
+    }
     world = World(
         organisation=organisation,
         fund=fund,
@@ -319,6 +358,7 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposals=kept,
         proposal_throwaways=throwaway,
         proposal_organisation=proposal_organisation,
+        proposal_fund=proposal_fund,
         attachment=attachment,
         markers=markers,
     )
@@ -365,9 +405,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
             params["grant_id"] = world.grants[int(params["account_id"])]
         if "call_id" in params:  # the call's fund, for the rules
             params["fund_id"] = world.call_fund[int(params["call_id"])]
-        if "proposal_id" in params:  # the proposal's organisation and its own file
+        if "proposal_id" in params:  # the proposal's organisation, fund and its own file
             proposal_id = int(params["proposal_id"])
             params["organisation_id"] = world.proposal_organisation[proposal_id]
+            params["fund_id"] = world.proposal_fund[proposal_id]
             attachment_id, sha256 = world.attachment[proposal_id]
             if "attachment_id" in names:
                 params["attachment_id"] = attachment_id
@@ -444,6 +485,7 @@ async def test_permission_matrix(client, make_person, database_url, settings):
                 organisation=member_of.get(name),
                 fund=manager_of.get(name),
                 admin=name == "admin",
+                reviewer=name == "reviewer",
             )
         )
 

@@ -81,7 +81,13 @@ class ManageCallsController(Controller):
         scopes.require(may_manage_call, guarded_actor(request), Target(fund=forms.item_id(fund_id)))
         preset = request.query_params.get("preset", "horizon_ria")
         criteria = PRESETS.get(preset, PRESETS["horizon_ria"])
-        values = {"reviewers_per_proposal": "3", "cofunding_percent": "0"}
+        values = {
+            "reviewers_per_proposal": "3",
+            "cofunding_percent": "0",
+            "aggregation": "median",
+            "funding_policy": "stop",
+            "reviewers_see_others": "on",
+        }
         return await _call_form(
             "calls/edit.html",
             values=values | criteria_form_fields(criteria),
