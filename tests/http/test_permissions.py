@@ -98,6 +98,12 @@ def call_manager(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.fund == params["fund_id"] else 404
 
 
+def decider(actor: Actor, params: Params) -> str | int:
+    # Any signed-in person passes the guard; the service asks may_decide for the call's (or the
+    # proposal's call's) fund: everyone else, administrators included, gets the same 404.
+    return ALLOW if actor.fund is not None and actor.fund == params["fund_id"] else 404
+
+
 def applicant(actor: Actor, params: Params) -> str | int:
     # has_role(APPLICANT): administrators are refused too. Anything naming a proposal is scoped
     # to the proposal's organisation: another organisation's applicant gets a 404.
@@ -138,6 +144,12 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET"}), "/manage/calls/{call_id:int}", call_manager, False),
     (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/edit", call_manager, False),
     (frozenset({"POST"}), "/manage/calls/{call_id:int}/publish", call_manager, False),
+    # The ranking desk: managers of the call's fund decide; a 404 for everyone else.
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking", decider, False),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking/what-if", decider, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/ranking", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus/clear", decider, False),
     # Proposals: applicants, each proposal to its organisation's members only.
     (frozenset({"GET"}), "/proposals", applicant, False),
     (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
@@ -395,7 +407,9 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         choices["call_id"] = list(world.calls.values())
     if "proposal_id" in names:
         # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
-        made = world.proposal_throwaways if method != "GET" else world.proposals
+        # Managers' (an empty consensus form) change nothing, and need a submitted proposal.
+        throwaway = method != "GET" and not path.startswith("/manage/")
+        made = world.proposal_throwaways if throwaway else world.proposals
         choices["proposal_id"] = list(made.values())
     sets: list[Params] = [
         dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
