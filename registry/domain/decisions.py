@@ -85,7 +85,9 @@ def _departs(standing: Standing, choice: Choice) -> bool:
     return choice.outcome == OutcomeKind.FUNDED and choice.amount_vnd != standing.requested_vnd
 
 
-def preview_of(standings: Iterable[Standing], choices: Iterable[Choice], budget_vnd: int) -> Preview:
+def preview_of(
+    standings: Iterable[Standing], choices: Iterable[Choice], budget_vnd: int
+) -> Preview:
     """The preview of choices already checked (a stored decision), in the standings' order."""
     by_proposal = {s.proposal: s for s in standings}
     chosen = {c.proposal: c for c in choices}

@@ -30,7 +30,8 @@ def test_the_funding_line_as_proposed_needs_no_reasons() -> None:
     preview = check(standings(), suggested_choices(standings()), budget_vnd=1000)
     assert preview.funded_vnd == 900
     assert preview.remaining_vnd == 100
-    assert preview.count(FUNDED) == 2 and preview.count(RESERVE) == 1
+    assert preview.count(FUNDED) == 2
+    assert preview.count(RESERVE) == 1
     assert preview.departures == frozenset()
 
 

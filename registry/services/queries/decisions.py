@@ -25,8 +25,6 @@ UPDATE call_decision SET status = 'withdrawn' WHERE call = $1 AND status = 'prop
 RETURNING id
 """
 
-APPROVED_EXISTS = "SELECT EXISTS (SELECT FROM call_decision WHERE call = $1 AND status = 'approved')"
-
 INSERT_DECISION = """
 INSERT INTO call_decision (call, status, budget_vnd, funded_vnd, basis, proposed_by, proposed_at)
 VALUES ($1, 'proposed', $2, $3, $4::text::jsonb, $5, $6)

@@ -26,10 +26,15 @@ def choices_from_form(values: Mapping[str, str], standings: Iterable[Standing]) 
             continue
         amount = 0
         if outcome == OutcomeKind.FUNDED:
-            amount = problems.read(
-                lambda key=key: parse_vnd(values.get(f"amount-{key}", ""), field=f"amount-{key}"),
-                0,
-            ) or 0
+            amount = (
+                problems.read(
+                    lambda key=key: parse_vnd(
+                        values.get(f"amount-{key}", ""), field=f"amount-{key}"
+                    ),
+                    0,
+                )
+                or 0
+            )
         choices.append(
             Choice(key, OutcomeKind(outcome), amount, values.get(f"reason-{key}", "").strip())
         )
