@@ -33,6 +33,7 @@ bench: install  # every benchmark runs even when one misses a target; fails if a
 	$(BIN)/python bench/catalogue.py || status=1; \
 	$(BIN)/python bench/deadline.py || status=1; \
 	$(BIN)/python bench/duplicates.py || status=1; \
+	$(BIN)/python bench/ranking.py || status=1; \
 	exit $$status
 
 bench-deadline: install

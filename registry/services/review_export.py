@@ -76,7 +76,8 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
         submitted = [v for v in row.reviews if v.status == "submitted"]
         proposal_rows.append(
             (
-                r.rank if r else None, row.reference, row.title, row.organisation_name,
+                r.rank if r else None, row.reference, row.title.get(language),
+                row.organisation_name.get(language),
                 row.requested_vnd, len(submitted), row.assigned,
                 *((_score(m) for m in r.marks) if r else ("",) * len(names)),
                 "yes" if row.consensus else "",
@@ -93,8 +94,8 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
         json_proposals.append(
             {
                 "reference": row.reference,
-                "title": row.title,
-                "organisation": row.organisation_name,
+                "title": row.title.get(language),
+                "organisation": row.organisation_name.get(language),
                 "requested_vnd": row.requested_vnd,
                 "rank": r.rank if r else None,
                 "marks": [_score(m) for m in r.marks] if r else None,

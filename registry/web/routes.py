@@ -18,6 +18,7 @@ from registry.web.controllers.people import (
     organisation_members,
 )
 from registry.web.controllers.proposals import ProposalsController
+from registry.web.controllers.ranking import RankingController
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -39,6 +40,7 @@ ROUTE_HANDLERS = [
     ProposalsController,
     DecisionController,
     ExportController,
+    RankingController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
     ),

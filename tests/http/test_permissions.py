@@ -97,6 +97,12 @@ def call_manager(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.fund == params["fund_id"] else 404
 
 
+def decider(actor: Actor, params: Params) -> str | int:
+    # Any signed-in person passes the guard; the service asks may_decide for the call's (or the
+    # proposal's call's) fund: everyone else, administrators included, gets the same 404.
+    return ALLOW if actor.fund is not None and actor.fund == params["fund_id"] else 404
+
+
 def applicant(actor: Actor, params: Params) -> str | int:
     # has_role(APPLICANT): administrators are refused too. Anything naming a proposal is scoped
     # to the proposal's organisation: another organisation's applicant gets a 404.
@@ -129,6 +135,12 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET"}), "/manage/calls/{call_id:int}", call_manager, False),
     (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/edit", call_manager, False),
     (frozenset({"POST"}), "/manage/calls/{call_id:int}/publish", call_manager, False),
+    # The ranking desk: managers of the call's fund decide; a 404 for everyone else.
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking", decider, False),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking/what-if", decider, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/reviews", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus/clear", decider, False),
     # Proposals: applicants, each proposal to its organisation's members only.
     (frozenset({"GET"}), "/proposals", applicant, False),
     (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
@@ -211,6 +223,7 @@ class World:
     proposals: dict[str, int]
     proposal_throwaways: dict[str, int]
     proposal_organisation: dict[int, int]  # proposal id -> its organisation
+    proposal_fund: dict[int, int]  # proposal id -> its call's fund
     attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
@@ -308,6 +321,11 @@ async def build_world(  # type: ignore[no-untyped-def]
         for made in (kept, throwaway)
         for key, proposal_id in made.items()
     }
+    proposal_fund = {
+        made[key]: fund[call_key]
+        for made in (kept, throwaway)
+        for key, call_key in (("A", "X"), ("B", "Y"))
+    }
     world = World(
         organisation=organisation,
         fund=fund,
@@ -319,6 +337,7 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposals=kept,
         proposal_throwaways=throwaway,
         proposal_organisation=proposal_organisation,
+        proposal_fund=proposal_fund,
         attachment=attachment,
         markers=markers,
     )
@@ -355,7 +374,9 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         choices["call_id"] = list(world.calls.values())
     if "proposal_id" in names:
         # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
-        made = world.proposal_throwaways if method != "GET" else world.proposals
+        # Managers' (an empty consensus form) change nothing, and need a submitted proposal.
+        throwaway = method != "GET" and not path.startswith("/manage/")
+        made = world.proposal_throwaways if throwaway else world.proposals
         choices["proposal_id"] = list(made.values())
     sets: list[Params] = [
         dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
@@ -365,9 +386,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
             params["grant_id"] = world.grants[int(params["account_id"])]
         if "call_id" in params:  # the call's fund, for the rules
             params["fund_id"] = world.call_fund[int(params["call_id"])]
-        if "proposal_id" in params:  # the proposal's organisation and its own file
+        if "proposal_id" in params:  # the proposal's organisation, fund and its own file
             proposal_id = int(params["proposal_id"])
             params["organisation_id"] = world.proposal_organisation[proposal_id]
+            params["fund_id"] = world.proposal_fund[proposal_id]
             attachment_id, sha256 = world.attachment[proposal_id]
             if "attachment_id" in names:
                 params["attachment_id"] = attachment_id

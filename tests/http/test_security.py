@@ -410,6 +410,11 @@ FIELDS = (
     "milestone-0-text",
     "submit_key",
     "kind",
+    # A consensus (templates/ranking/proposal.html)
+    "consensus-0",
+    "consensus-1",
+    "consensus-2",
+    "justification",
 )
 JUNK = [
     "x" * 10_000,
@@ -622,6 +627,9 @@ async def test_junk_input_never_causes_a_server_error(
 QUERY_PARAMETERS = (
     "q", "kind", "technology", "province", "fund", "year", "cursor", "seq", "preset", "token",
     "next", "lang",
+    # The ranking table's pages and the what-if panel
+    "page", "budget_vnd", "overall_threshold", "policy", "criterion-0-weight",
+    "criterion-0-threshold",
 )  # fmt: skip
 JUNK_NUMBERS = ("9" * 5_000, str(2**31), "-1", "-2147483649")
 #: Well-formed page links (see domain.search.encode_cursor) holding numbers no page gives.

@@ -14,7 +14,7 @@ from registry.domain.calls import CRITERIA_ROWS_MAX
 from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
-from registry.domain.scoring import PRESETS, TieBreak
+from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
 from registry.services import call_dashboard, calls, proposals, scopes
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
@@ -37,7 +37,7 @@ async def _call_form(
         error=error,
         technologies=await calls.eligible_technologies(),
         attachment_kinds=list(AttachmentKind),
-        tie_breaks=list(TieBreak),
+        tie_breaks=list(CALL_TIE_BREAKS),
         presets=PRESET_NAMES,
         criteria_rows=range(CRITERIA_ROWS_MAX),
         **context,

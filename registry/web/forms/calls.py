@@ -25,6 +25,7 @@ from registry.domain.errors import InvalidInput, Problems
 from registry.domain.money import parse_vnd
 from registry.domain.proposals import AttachmentKind
 from registry.domain.scoring import (
+    CALL_TIE_BREAKS,
     DEFAULT_SCALE,
     TENTHS,
     WEIGHT_ONE,
@@ -106,9 +107,9 @@ def criteria_from_form(form: Mapping[str, str], problems: Problems) -> Criteria 
         0,
     )  # fmt: skip
     tie_breaks: list[TieBreak] = []
-    for row in range(len(TieBreak)):
+    for row in range(len(CALL_TIE_BREAKS)):
         chosen = form.get(f"tie_break-{row}", "")
-        if chosen in set(TieBreak) and TieBreak(chosen) not in tie_breaks:
+        if chosen in CALL_TIE_BREAKS and TieBreak(chosen) not in tie_breaks:
             tie_breaks.append(TieBreak(chosen))
         elif chosen:
             problems.add(InvalidInput("Choose each tie-break rule once.", field=f"tie_break-{row}"))
