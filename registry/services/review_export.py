@@ -14,7 +14,7 @@ from typing import Any
 
 from registry.domain.accounts import Actor
 from registry.domain.reviews import OutcomeKind
-from registry.domain.scoring import WEIGHT_ONE, format_fraction, format_mark, format_weight
+from registry.domain.scoring import format_mark, format_points, format_weight
 from registry.services import decisions, ranking
 
 Value = str | int | None
@@ -36,12 +36,7 @@ class CallExport:
 
 
 def _score(value: Fraction) -> str:
-    return format_fraction(value, 2)
-
-
-def _weighted(value: Fraction) -> str:
-    # Ranking scores are tenths x thousandths; shown in marks.
-    return format_fraction(value / (10 * WEIGHT_ONE), 2)
+    return format_points(value, 2)
 
 
 async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
@@ -82,7 +77,7 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
                 *((_score(m) for m in r.marks) if r else ("",) * len(names)),
                 "yes" if row.consensus else "",
                 row.consensus.justification if row.consensus else "",
-                _score(r.total) if r else "", _weighted(r.score) if r else "",
+                _score(r.total) if r else "", _score(r.score) if r else "",
                 thresholds, str(r.separated_by) if r and r.separated_by else "",
                 f"{z:.2f}" if z is not None else "", "; ".join(disagreement),
                 str(entry.line) if entry else "",
@@ -108,7 +103,7 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
                     else None
                 ),
                 "total": _score(r.total) if r else None,
-                "weighted_score": _weighted(r.score) if r else None,
+                "weighted_score": _score(r.score) if r else None,
                 "failed_criteria": failed,
                 "tie_break": str(r.separated_by) if r and r.separated_by else None,
                 "calibrated_z": round(z, 4) if z is not None else None,
