@@ -9,6 +9,7 @@ from registry.web.controllers.api import CatalogueApi
 from registry.web.controllers.audit import AuditApi, AuditController
 from registry.web.controllers.calls import CallsController, ManageCallsController, fund_calls
 from registry.web.controllers.catalogue import CatalogueController
+from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
 from registry.web.controllers.people import (
     PeopleAdminController,
@@ -40,6 +41,8 @@ ROUTE_HANDLERS = [
     ProposalsController,
     ReviewController,
     ManageReviewsController,
+    DecisionController,
+    ExportController,
     RankingController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False

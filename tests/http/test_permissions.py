@@ -150,6 +150,16 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/ranking", decider, False),
     (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus", decider, False),
     (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus/clear", decider, False),
+    # A call's outcomes and the decision board's exports: the fund's managers (has_role, then
+    # a 404 from the service for another fund's).
+    (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/decision", call_manager, False),
+    (
+        frozenset({"POST"}),
+        "/manage/calls/{call_id:int}/decision/{decision_id:int}/*",
+        call_manager,
+        False,
+    ),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/export/*", call_manager, False),
     # Proposals: applicants, each proposal to its organisation's members only.
     (frozenset({"GET"}), "/proposals", applicant, False),
     (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
@@ -388,6 +398,7 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         "attachment_id",
         "sha256",
         "number",
+        "decision_id",
     }
     unknown = sorted(set(names) - known)
     if unknown:
@@ -430,6 +441,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
                 params["sha256"] = sha256
         if "number" in names:
             params["number"] = 1  # each proposal was submitted once
+        if "decision_id" in names:
+            # No call has a proposed decision: approving or withdrawing one is a 409 for the
+            # fund's managers (the form was stale), the same 404 as always for everyone else.
+            params["decision_id"] = 1
     return sets
 
 

@@ -513,6 +513,7 @@ async def _call_and_proposal(client, db, manager, applicant, store) -> dict[str,
         "call_id": call_id,
         "proposal_id": proposal_id,
         "attachment_id": attachment_id,
+        "decision_id": 1,  # none is proposed: approving or withdrawing answers 409
     }
 
 
