@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PICCOLO_CONF := registry.piccolo_conf
 DEMO_PROJECTS ?= 2000
 
-.PHONY: install run test bench bench-deadline lint stop clean
+.PHONY: install run test bench bench-deadline bench-review lint stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,11 +33,16 @@ bench: install  # every benchmark runs even when one misses a target; fails if a
 	$(BIN)/python bench/catalogue.py || status=1; \
 	$(BIN)/python bench/deadline.py || status=1; \
 	$(BIN)/python bench/duplicates.py || status=1; \
+	$(BIN)/python bench/ranking.py || status=1; \
+	$(BIN)/python bench/review.py || status=1; \
 	$(BIN)/python bench/assignment.py || status=1; \
 	exit $$status
 
 bench-deadline: install
 	$(BIN)/python bench/deadline.py
+
+bench-review: install
+	$(BIN)/python bench/review.py
 
 stop: install
 	$(BIN)/registry stop-embedded

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from registry.domain import accounts, calls, proposals
+from registry.domain import accounts, calls, proposals, reviews
 from registry.domain.clock import VIETNAM
 from registry.domain.money import format_vnd, format_vnd_compact, group_thousands
 from registry.i18n import N_, current_language, gettext_
@@ -106,4 +106,8 @@ LIMITS = {
     "milestone": proposals.MILESTONE_MAX,
     "display_name": accounts.NAME_MAX,
     "password": accounts.PASSWORD_MAX,
+    "review_comment": reviews.COMMENT_MAX,
+    "review_overall": reviews.OVERALL_MAX,
+    "review_note": reviews.NOTE_MAX,
+    "keywords": reviews.KEYWORDS_MAX,
 }

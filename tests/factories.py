@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 import secrets
 import socket
@@ -309,6 +310,113 @@ async def submitted_proposal(
     saved = await proposals.get(member, proposal_id)
     files = {a.id: a.sha256 for a in saved.attachments}
     return proposal_id, attachment_id, files[attachment_id], saved.reference
+
+
+# Reviews --------------------------------------------------------------------------------------
+
+
+async def make_assignment(
+    db: asyncpg.Connection | str, proposal_id: int, reviewer_id: int, *, source: str = "manual"
+) -> int:
+    """A reviewer asked to review a proposal (status "assigned"), made directly in the
+    database as the assignment services would make it; the reviewer answers through
+    services.reviews."""
+    async with _connected(db) as conn:
+        return await conn.fetchval(
+            "INSERT INTO review_assignment (proposal, reviewer, source) VALUES ($1, $2, $3) "
+            "RETURNING id",
+            proposal_id, reviewer_id, source,
+        )  # fmt: skip
+async def inserted_proposals(
+    db: asyncpg.Connection,
+    call_id: int,
+    organisation: int,
+    submitter: int,
+    requested: list[int],
+    *,
+    technologies: tuple[int, ...] = (),
+    title: str = "Đề xuất",
+    status: str = "submitted",
+) -> list[int]:
+    """Proposals to `call_id`, one per requested amount, each with a submitted version 1
+    received now (criteria version 1), written straight into the database: many proposals
+    fast, for tests of what managers do after the deadline. Titles are "`title` N"; the
+    technology is the first of `technologies`, else of the call's."""
+    ids = []
+    if not technologies:  # read here: services would use the pool of another event loop
+        technologies = tuple(
+            await db.fetchval("SELECT technologies FROM call WHERE id = $1", call_id)
+        )
+    for index, amount in enumerate(requested):
+        draft = replace(
+            complete_draft(technologies, f"{title} {index}"),
+            budget=(BudgetLine(BudgetCategory.PERSONNEL, amount, 0),),
+        )
+        content = {"proposal": draft.to_json()}
+        proposal_id = await db.fetchval(
+            "INSERT INTO proposal (call, organisation, created_by, status, draft, requested_vnd, "
+            "technologies, submitted_version) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 1) "
+            "RETURNING id",
+            call_id, organisation, submitter, status, json.dumps(draft.to_json()), amount,
+            list(draft.technologies),
+        )  # fmt: skip
+        reference = f"TEST-2027-{proposal_id:06d}"
+        await db.execute(
+            "INSERT INTO proposal_version (proposal, number, submit_key, content, content_sha256,"
+            " criteria_version, received_at, receipt_no, submitted_by, fingerprint) "
+            "VALUES ($1, 1, $2, $3::jsonb, '', 1, now() + $4 * interval '1 ms', $5, $6, $7)",
+            proposal_id, uuid.uuid4(), json.dumps(content | {"reference": reference}), index,
+            f"{reference}-V1", submitter, draft.title_vi,
+        )  # fmt: skip
+        ids.append(proposal_id)
+    return ids
+
+
+# Reviews --------------------------------------------------------------------------------------
+
+
+async def add_review(
+    db: asyncpg.Connection,
+    proposal_id: int,
+    reviewer: int,
+    marks: list[int | None],
+    *,
+    status: str = "submitted",
+    comments: list[str] | None = None,
+    overall_comment: str = "",
+    criteria_version: int = 1,
+) -> int:
+    """An accepted assignment of `reviewer` to the proposal and the review's marks (tenths),
+    written straight into the database (the review form is another desk's)."""
+    assignment = await db.fetchval(
+        "INSERT INTO review_assignment (proposal, reviewer, status, answered_at) "
+        "VALUES ($1, $2, 'accepted', now()) RETURNING id",
+        proposal_id, reviewer,
+    )  # fmt: skip
+    return await db.fetchval(
+        "INSERT INTO review (assignment, version, criteria_version, marks, comments, "
+        "overall_comment, status, submitted_at) VALUES ($1, 1, $2, $3::jsonb, $4::jsonb, $5, "
+        "$6::text, CASE WHEN $6::text = 'submitted' THEN now() END) RETURNING id",
+        assignment, criteria_version, json.dumps(marks),
+        json.dumps(comments if comments is not None else [f"Nhận xét {m}" for m in marks]),
+        overall_comment, status,
+    )  # fmt: skip
+
+
+@contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    """The statements asyncpg runs with parameters while inside (every connection, every
+    event loop: the app's too), for tests that a page costs a fixed number of queries."""
+    run: list[str] = []
+    original = asyncpg.connection.Connection._execute
+
+    async def counting(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        run.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(asyncpg.connection.Connection, "_execute", counting)
+        yield run
 
 
 # PDFs -----------------------------------------------------------------------------------------

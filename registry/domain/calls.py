@@ -17,6 +17,11 @@ NAME_MAX = 200
 GUIDANCE_MAX = 2000
 TITLE_MAX = 300
 DESCRIPTION_MAX = 10000
+#: How reviewers' marks combine per criterion, and what the funding line does with a proposal
+#: that does not fit the money left: the values of the call's `aggregation` and
+#: `funding_policy` columns (the ranking's domain.scoring enums spell the same values).
+AGGREGATIONS = ("median", "mean")
+FUNDING_POLICIES = ("stop", "skip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,12 @@ class CallSpec:
     reviewers_per_proposal: int
     blind_review: bool
     criteria: Criteria
+    #: Reviews are due by then (UTC); None until the manager sets it.
+    review_closes_at: datetime | None = None
+    aggregation: str = AGGREGATIONS[0]
+    funding_policy: str = FUNDING_POLICIES[0]
+    #: Reviewers see the other submitted reviews of a proposal once theirs is submitted.
+    reviewers_see_others: bool = True
 
 
 def received_in_time(received_at: datetime, closes_at: datetime) -> bool:

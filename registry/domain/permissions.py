@@ -81,6 +81,9 @@ may_see_fund_managers = is_fund_manager | is_admin
 may_review_at_all = is_reviewer
 #: Read a submitted proposal and score it: reviewers who accepted its assignment.
 may_review = is_assigned_reviewer
+#: The title of a proposal on one's own assignment: in an open call at once; in a blind call
+#: only once the reviewer accepted it (before that, its reference, call and technologies).
+may_see_title = may_review | (is_reviewer & call_is_open_review)
 #: See who applied (organisation, team names, ORCIDs, attachment originals): everyone who may
 #: read the proposal except reviewers of a blind call.
 may_see_applicant = is_member | is_fund_manager | is_admin | (

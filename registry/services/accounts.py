@@ -29,6 +29,7 @@ from registry.domain.accounts import (
 )
 from registry.domain.audit import ANONYMOUS
 from registry.domain.errors import Conflict, InvalidInput, NotFound
+from registry.domain.reviews import KEYWORDS_MAX
 from registry.domain.text import clean
 from registry.i18n import N_
 from registry.services import audit, mail, mail_quota, passwords, queue, sessions
@@ -359,22 +360,34 @@ class Profile:
     orcid: str
     #: Declared fields of expertise: technology ids (reviewers are matched on them).
     expertise: frozenset[int]
+    #: Reviewers' keywords, matched against proposals; None leaves them as they are.
+    keywords: str | None = None
 
 
 async def profile(actor: Actor) -> Profile:
     row = await database.fetchrow(
-        "SELECT display_name, coalesce(orcid, '') AS orcid, expertise FROM account WHERE id = $1",
+        "SELECT display_name, coalesce(orcid, '') AS orcid, expertise, keywords "
+        "FROM account WHERE id = $1",
         actor.account_id,
     )
     if row is None:
         raise NotFound()
-    return Profile(row["display_name"], row["orcid"], frozenset(row["expertise"] or ()))
+    return Profile(
+        row["display_name"], row["orcid"], frozenset(row["expertise"] or ()), row["keywords"]
+    )
 
 
 async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
     name = clean(form.display_name)
     orcid = form.orcid.strip()
-    raise_problems(display_name_problem(name), orcid_problem(orcid))
+    keywords = None if form.keywords is None else clean(form.keywords)
+    raise_problems(
+        display_name_problem(name),
+        orcid_problem(orcid),
+        InvalidInput("Use at most %(count)s characters.", field="keywords", count=KEYWORDS_MAX)
+        if keywords is not None and len(keywords) > KEYWORDS_MAX
+        else None,
+    )
     known = await database.fetchval(
         "SELECT count(*) FROM technology WHERE id = ANY($1::int[])", sorted(form.expertise)
     )
@@ -383,20 +396,29 @@ async def update_profile(actor: Actor, form: Profile, origin: Origin) -> None:
     async with database.transaction():
         before = await profile(actor)
         await database.fetchval(
-            "UPDATE account SET display_name = $2, orcid = $3, expertise = $4::int[] "
-            "WHERE id = $1 RETURNING id",
+            "UPDATE account SET display_name = $2, orcid = $3, expertise = $4::int[], "
+            "keywords = coalesce($5, keywords) WHERE id = $1 RETURNING id",
             actor.account_id,
             name,
             orcid or None,
             sorted(form.expertise),
+            keywords,
         )
         await audit.record(
             "account.profile_changed",
             actor.ref,
             actor=actor,
             origin=origin,
-            before={"orcid": before.orcid or None, "expertise": sorted(before.expertise)},
-            after={"orcid": orcid or None, "expertise": sorted(form.expertise)},
+            before={
+                "orcid": before.orcid or None,
+                "expertise": sorted(before.expertise),
+                "keywords": before.keywords,
+            },
+            after={
+                "orcid": orcid or None,
+                "expertise": sorted(form.expertise),
+                "keywords": before.keywords if keywords is None else keywords,
+            },
         )
 
 

@@ -31,7 +31,7 @@ from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import proposal_reference
 from registry.domain.reviews import AssignmentStatus
 from registry.i18n import N_
-from registry.services import audit, calls, clock, mail, scopes
+from registry.services import audit, calls, clock, reviews, scopes
 from registry.services.calls import Call
 from registry.services.queries import assignments as sql
 
@@ -379,7 +379,7 @@ async def auto_assign(
         )
         if len(inserted) != len(added):  # the call is locked: nobody else adds meanwhile
             raise Conflict("The assignments changed meanwhile. Reload the page and try again.")
-        await _invite([row["id"] for row in inserted])
+        await reviews.notify_assigned([row["id"] for row in inserted])
         await audit.record(
             "assignments.auto",
             f"call:{call.id}",
@@ -574,7 +574,7 @@ async def assign(actor: Actor, proposal_id: int, reviewer_id: int, origin: Origi
             actor.account_id,
         )
         assignment_id = inserted[0]["id"]
-        await _invite([assignment_id])
+        await reviews.notify_assigned([assignment_id])
         await audit.record(
             "assignment.added",
             f"proposal:{proposal.id}",
@@ -615,38 +615,4 @@ async def unassign(actor: Actor, proposal_id: int, reviewer_id: int, origin: Ori
                 "affinity": removed["affinity"],
                 "source": removed["source"],
             },
-        )
-
-
-# Invitations ----------------------------------------------------------------------------------
-
-
-async def _invite(assignment_ids: Sequence[int]) -> None:
-    """Queue one message per reviewer listing their new assignments, in the caller's
-    transaction (references and the call only: in a blind call the title waits until the
-    reviewer accepts)."""
-    if not assignment_ids:
-        return
-    grouped: dict[int, list[Any]] = {}
-    for row in await database.fetch(sql.TO_INVITE, list(assignment_ids)):
-        grouped.setdefault(row["reviewer"], []).append(row)
-    for rows in grouped.values():
-        language = rows[0]["language"] or "vi"
-        lines = "\n".join(
-            "- {} · {}".format(
-                proposal_reference(r["fund_code"], r["created_at"].year, r["proposal"]),
-                Localized(r["title_vi"], r["title_en"]).get(language),
-            )
-            for r in rows
-        )
-        await mail.enqueue(
-            rows[0]["email"],
-            language,
-            N_("Proposals to review: %(count)s"),
-            N_(
-                "You are asked to review these proposals:\n\n%(lines)s\n\nSign in to the "
-                "registry to accept or decline each one; accepting declares that you have no "
-                "conflict of interest with it."
-            ),
-            {"count": len(rows), "lines": lines},
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from registry import database
 from registry.domain.accounts import Actor, Origin
-from registry.domain.calls import CallSpec
+from registry.domain.calls import AGGREGATIONS, FUNDING_POLICIES, CallSpec
 from registry.domain.catalogue import Localized
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
 from registry.domain.permissions import Target, may_manage_call
@@ -84,6 +84,10 @@ def call_from_row(row: Any) -> Call:
         reviewers_per_proposal=row["reviewers_per_proposal"],
         blind_review=row["blind_review"],
         criteria=criteria_from_json(json.loads(row["criteria"])),
+        review_closes_at=row["review_closes_at"],
+        aggregation=row["aggregation"],
+        funding_policy=row["funding_policy"],
+        reviewers_see_others=row["reviewers_see_others"],
     )
     return Call(
         id=row["id"],
@@ -122,6 +126,14 @@ async def _check_spec(spec: CallSpec) -> None:
         )
     if spec.closes_at <= spec.opens_at:
         problems.append(InvalidInput("The call must close after it opens.", field="closes_at"))
+    if spec.review_closes_at is not None and spec.review_closes_at <= spec.closes_at:
+        problems.append(
+            InvalidInput("Reviews must be due after the call closes.", field="review_closes_at")
+        )
+    if spec.aggregation not in AGGREGATIONS:
+        problems.append(InvalidInput("Choose median or mean.", field="aggregation"))
+    if spec.funding_policy not in FUNDING_POLICIES:
+        problems.append(InvalidInput("Choose a funding policy.", field="funding_policy"))
     if spec.max_request_vnd > spec.budget_vnd:
         problems.append(
             InvalidInput(
@@ -157,6 +169,10 @@ def _spec_values(spec: CallSpec) -> list[Any]:
         spec.reviewers_per_proposal,
         spec.blind_review,
         json.dumps(criteria_to_json(spec.criteria), ensure_ascii=False),
+        spec.review_closes_at,
+        spec.aggregation,
+        spec.funding_policy,
+        spec.reviewers_see_others,
     ]
 
 
@@ -171,6 +187,11 @@ def _summary(spec: CallSpec) -> dict[str, Any]:
         "cofunding_permille": spec.cofunding_permille,
         "technologies": list(spec.technologies),
         "required_attachments": list(spec.required_attachments),
+        "blind_review": spec.blind_review,
+        "review_closes_at": spec.review_closes_at,
+        "aggregation": spec.aggregation,
+        "funding_policy": spec.funding_policy,
+        "reviewers_see_others": spec.reviewers_see_others,
     }
 
 

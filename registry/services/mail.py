@@ -81,6 +81,12 @@ def new_link(path: str) -> Link:
     return Link(path, secrets.token_urlsafe(24))
 
 
+def page_link(path: str) -> Link:
+    """A link to a page of the registry, without a token (the public address is the
+    sender's setting, so it too is filled in at delivery)."""
+    return Link(path, "")
+
+
 async def enqueue(
     recipient: str,
     language: str,
@@ -118,6 +124,8 @@ def _with_links(settings: Settings, body: str, links: list[str]) -> str:
         if index >= len(links):
             return match.group(0)
         nonce, _, path = links[index].partition(" ")
+        if not nonce:  # page_link: no token
+            return f"{settings.public_url}{path}"
         return f"{settings.public_url}{path}{link_token(settings, nonce)}"
 
     return _LINK_MARKERS.sub(link, body)

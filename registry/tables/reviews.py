@@ -68,6 +68,8 @@ class Assignment(Table, tablename="review_assignment"):
     #: When the reviewer accepted (declaring no conflict), declined or declared a conflict.
     answered_at = Timestamptz(null=True, default=None)
     answer_note = Text(default="")
+    #: When the reviewer was reminded of the review deadline (once per assignment).
+    reminded_at = Timestamptz(null=True, default=None)
 
 
 class Review(Table, tablename="review"):

@@ -33,7 +33,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RECEIVED_AT = "registry.received_at"
 PRIVATE_PREFIXES = (
     "/login", "/logout", "/register", "/verify-email", "/password-reset", "/account",
-    "/admin", "/manage", "/organisations", "/dev", "/proposals",
+    "/admin", "/manage", "/organisations", "/dev", "/proposals", "/review",
 )  # fmt: skip
 
 

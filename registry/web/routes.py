@@ -10,6 +10,7 @@ from registry.web.controllers.assignments import AssignmentsController
 from registry.web.controllers.audit import AuditApi, AuditController
 from registry.web.controllers.calls import CallsController, ManageCallsController, fund_calls
 from registry.web.controllers.catalogue import CatalogueController
+from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
 from registry.web.controllers.people import (
     PeopleAdminController,
@@ -18,6 +19,8 @@ from registry.web.controllers.people import (
     organisation_members,
 )
 from registry.web.controllers.proposals import ProposalsController
+from registry.web.controllers.ranking import RankingController
+from registry.web.controllers.reviews import ManageReviewsController, ReviewController
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -38,6 +41,11 @@ ROUTE_HANDLERS = [
     fund_calls,
     AssignmentsController,
     ProposalsController,
+    ReviewController,
+    ManageReviewsController,
+    DecisionController,
+    ExportController,
+    RankingController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
     ),

@@ -74,6 +74,9 @@ async def test_a_draft_call_is_not_public_and_bad_call_input_is_explained(client
             rf'<p class="error" id="e-{field}" role="alert">{re.escape(shown)}</p>', answer.text
         ), field
     assert 'value="1,5 tỷ"' in answer.text
+    # The tie-break choices are the call's rules; ranking's last resort (proposal id) is not one.
+    assert answer.text.count('<select name="tie_break-') == 3
+    assert 'value="proposal_order"' not in answer.text
     assert await db.fetchval("SELECT count(*) FROM call WHERE title_vi = ''") == 0
 
 

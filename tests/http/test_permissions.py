@@ -49,6 +49,7 @@ class Actor:
     organisation: int | None = None  # applicant of
     fund: int | None = None  # fund manager of
     admin: bool = False
+    reviewer: bool = False
 
 
 #: A route's path parameters, plus the scope of the object they name (a call's fund_id, a
@@ -97,6 +98,12 @@ def call_manager(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.fund == params["fund_id"] else 404
 
 
+def decider(actor: Actor, params: Params) -> str | int:
+    # Any signed-in person passes the guard; the service asks may_decide for the call's (or the
+    # proposal's call's) fund: everyone else, administrators included, gets the same 404.
+    return ALLOW if actor.fund is not None and actor.fund == params["fund_id"] else 404
+
+
 def applicant(actor: Actor, params: Params) -> str | int:
     # has_role(APPLICANT): administrators are refused too. Anything naming a proposal is scoped
     # to the proposal's organisation: another organisation's applicant gets a 404.
@@ -105,6 +112,14 @@ def applicant(actor: Actor, params: Params) -> str | int:
     if "proposal_id" not in params:
         return ALLOW
     return ALLOW if actor.organisation == params["organisation_id"] else 404
+
+
+def reviewer(actor: Actor, params: Params) -> str | int:
+    # has_role(REVIEWER): administrators are refused too. A proposal is reachable only on
+    # one's own assignment, and the matrix's reviewer has none: a 404.
+    if not actor.reviewer:
+        return 403
+    return 404 if "proposal_id" in params else ALLOW
 
 
 #: (methods, route path pattern (fnmatch on the route's template), who is allowed, whether an
@@ -129,6 +144,22 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET"}), "/manage/calls/{call_id:int}", call_manager, False),
     (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/edit", call_manager, False),
     (frozenset({"POST"}), "/manage/calls/{call_id:int}/publish", call_manager, False),
+    # The ranking desk: managers of the call's fund decide; a 404 for everyone else.
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking", decider, False),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/ranking/what-if", decider, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/ranking", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus", decider, False),
+    (frozenset({"POST"}), "/manage/proposals/{proposal_id:int}/consensus/clear", decider, False),
+    # A call's outcomes and the decision board's exports: the fund's managers (has_role, then
+    # a 404 from the service for another fund's).
+    (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/decision", call_manager, False),
+    (
+        frozenset({"POST"}),
+        "/manage/calls/{call_id:int}/decision/{decision_id:int}/*",
+        call_manager,
+        False,
+    ),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/export/*", call_manager, False),
     # Proposals: applicants, each proposal to its organisation's members only.
     (frozenset({"GET"}), "/proposals", applicant, False),
     (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
@@ -151,6 +182,29 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
         False,
     ),
     (frozenset({"GET"}), "/proposals/{proposal_id:int}/versions/{number:int}", applicant, False),
+    # Expert review: the reviewer's own desk, invitations and assignments; the manager's
+    # pool and reviews of the fund's proposals; a reviewer's declared relations.
+    (frozenset({"GET"}), "/review", reviewer, False),
+    (frozenset({"POST"}), "/review/pools/{fund_id:int}/answer", reviewer, False),
+    (frozenset({"GET", "POST"}), "/review/proposals/{proposal_id:int}", reviewer, False),
+    (frozenset({"POST"}), "/review/proposals/{proposal_id:int}/answer", reviewer, False),
+    (frozenset({"POST"}), "/review/proposals/{proposal_id:int}/submit", reviewer, False),
+    (
+        frozenset({"GET"}),
+        "/review/proposals/{proposal_id:int}/files/{sha256:str}",
+        reviewer,
+        False,
+    ),
+    (frozenset({"POST"}), "/account/relations", reviewer, False),
+    (frozenset({"POST"}), "/account/relations/remove", reviewer, False),
+    (frozenset({"GET", "POST"}), "/manage/funds/{fund_id:int}/reviewers", call_manager, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/reviews", call_manager, False),
+    (
+        frozenset({"POST"}),
+        "/manage/proposals/{proposal_id:int}/reviews/reopen",
+        call_manager,
+        False,
+    ),
     # Reviewer assignment: the managers of the call's (the proposal's call's) fund.
     (frozenset({"GET"}), "/manage/calls/{call_id:int}/assignments", call_manager, False),
     (frozenset({"POST"}), "/manage/calls/{call_id:int}/assignments/auto", call_manager, False),
@@ -359,6 +413,7 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         "attachment_id",
         "sha256",
         "number",
+        "decision_id",
     }
     unknown = sorted(set(names) - known)
     if unknown:
@@ -378,7 +433,9 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         choices["call_id"] = list(world.calls.values())
     if "proposal_id" in names:
         # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
-        made = world.proposal_throwaways if method != "GET" else world.proposals
+        # Managers' (an empty consensus form) change nothing, and need a submitted proposal.
+        throwaway = method != "GET" and not path.startswith("/manage/")
+        made = world.proposal_throwaways if throwaway else world.proposals
         choices["proposal_id"] = list(made.values())
     sets: list[Params] = [
         dict(zip(choices, values, strict=True)) for values in itertools.product(*choices.values())
@@ -399,6 +456,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
                 params["sha256"] = sha256
         if "number" in names:
             params["number"] = 1  # each proposal was submitted once
+        if "decision_id" in names:
+            # No call has a proposed decision: approving or withdrawing one is a 409 for the
+            # fund's managers (the form was stale), the same 404 as always for everyone else.
+            params["decision_id"] = 1
     return sets
 
 
@@ -468,6 +529,7 @@ async def test_permission_matrix(client, make_person, database_url, settings):
                 organisation=member_of.get(name),
                 fund=manager_of.get(name),
                 admin=name == "admin",
+                reviewer=name == "reviewer",
             )
         )
 

@@ -23,13 +23,15 @@ from registry.domain.accounts import (
     token_digest,
 )
 from registry.domain.search import encode_cursor
-from registry.services import mail
+from registry.services import mail, reviews
 from registry.services.storage import storage_from
 from tests.factories import (
     CSRF_COOKIE,
+    ORIGIN,
     PASSWORD,
     SESSION_COOKIE,
     csrf_token,
+    make_assignment,
     on_app_loop,
     open_call,
     pdf_bytes,
@@ -410,6 +412,31 @@ FIELDS = (
     "milestone-0-text",
     "submit_key",
     "kind",
+    # A call's review settings, the reviewer pool, relations and the review form
+    "review_closes_at",
+    "aggregation",
+    "funding_policy",
+    "reviewers_see_others",
+    "keywords",
+    "relation",
+    "relation_organisation",
+    "person_name",
+    "person_orcid",
+    "relation_note",
+    "answer",
+    "no_conflict",
+    "note",
+    "mark-0",
+    "mark-1",
+    "comment-0",
+    "overall_comment",
+    "review",
+    "reason",
+    # A consensus (templates/ranking/proposal.html)
+    "consensus-0",
+    "consensus-1",
+    "consensus-2",
+    "justification",
 )
 JUNK = [
     "x" * 10_000,
@@ -430,6 +457,8 @@ JUNK = [
 ]
 #: Routes that name a fund, a call or a proposal, besides /logout.
 SCOPED_ROUTES = ("/manage/", "/calls/", "/proposals/", "/logout")
+#: Routes the reviewer (assigned to the proposal, accepted) posts junk to.
+REVIEWER_ROUTES = ("/review/", "/account/relations", "/logout")
 VALID_REGISTRATION = {
     "email": "valid@example.vn",  # replaced by a new address at each post
     "display_name": "Phạm Minh Châu",
@@ -484,6 +513,7 @@ async def _call_and_proposal(client, db, manager, applicant, store) -> dict[str,
         "call_id": call_id,
         "proposal_id": proposal_id,
         "attachment_id": attachment_id,
+        "decision_id": 1,  # none is proposed: approving or withdrawing answers 409
     }
 
 
@@ -535,12 +565,22 @@ async def test_junk_input_never_causes_a_server_error(
     applicant = await make_person(("applicant", "vast"))
     ids = await _call_and_proposal(client, db, manager, applicant, storage_from(settings))
     ids |= {"account_id": throwaway.id, "grant_id": grant}
+    # The reviewer's junk reaches the review form's parsers: their assignment is accepted.
+    reviewer = await make_person(("reviewer", None), totp=True)
+    await make_assignment(db, ids["proposal_id"], reviewer.id)
+    await on_app_loop(
+        client, reviews.answer, service_actor(reviewer), ids["proposal_id"], "accept", True, "",
+        ORIGIN,
+    )  # fmt: skip
     # The admin may legitimately make the throwaway person an admin; nobody else may become one.
     count_admins = "SELECT count(*) FROM account_role WHERE role = 'admin' AND account <> $1"
     admins_before = await db.fetchval(count_admins, throwaway.id)
 
     tokens = {}
-    for who, person in (("admin", admin), ("fund manager", manager), ("applicant", applicant)):
+    for who, person in (
+        ("admin", admin), ("fund manager", manager), ("applicant", applicant),
+        ("reviewer", reviewer),
+    ):  # fmt: skip
         client.cookies.clear()
         await sign_in(client, person)
         tokens[who] = client.cookies[SESSION_COOKIE]
@@ -595,6 +635,8 @@ async def test_junk_input_never_causes_a_server_error(
             # applicant to those that name their fund, call or proposal (and sign out last).
             if who in ("fund manager", "applicant") and not path.startswith(SCOPED_ROUTES):
                 continue
+            if who == "reviewer" and not path.startswith(REVIEWER_ROUTES):
+                continue
             for body in bodies(path):
                 from_address()  # fresh throttles: every attempt reaches the password check
                 client.cookies.clear()
@@ -622,6 +664,9 @@ async def test_junk_input_never_causes_a_server_error(
 QUERY_PARAMETERS = (
     "q", "kind", "technology", "province", "fund", "year", "cursor", "seq", "preset", "token",
     "next", "lang",
+    # The ranking table's pages and the what-if panel
+    "page", "budget_vnd", "overall_threshold", "policy", "criterion-0-weight",
+    "criterion-0-threshold",
 )  # fmt: skip
 JUNK_NUMBERS = ("9" * 5_000, str(2**31), "-1", "-2147483649")
 #: Well-formed page links (see domain.search.encode_cursor) holding numbers no page gives.

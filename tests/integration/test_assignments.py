@@ -185,9 +185,10 @@ async def test_automatic_assignment_is_audited_and_invites_each_reviewer_once(wo
     mails = await db.fetch("SELECT recipient, subject, body FROM outbox_mail WHERE id > $1", before)
     invited = {world.emails[r["reviewer"]] for r in rows}
     assert sorted(m["recipient"] for m in mails) == sorted(invited)
-    assert all("Hồ sơ cần thẩm định" in m["subject"] for m in mails)
+    assert all("Hồ sơ cần đánh giá" in m["subject"] for m in mails)
     # References, never titles (a blind call shows the title only once accepted).
-    assert not any("Trí tuệ nhân tạo" in m["body"] for m in mails)
+    assert not any("chẩn đoán hình ảnh y tế" in m["body"] for m in mails)
+    assert any("QUY-DAU-TU-KHCN-DMST-CDS-" in m["body"] for m in mails)
     jobs = await db.fetchval(
         "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'mail:deliver' "
         "AND (args->>'mail_id')::int > $1",

@@ -124,16 +124,3 @@ ASSIGNMENT = """
     SELECT ra.id, ra.status, EXISTS (SELECT FROM review rv WHERE rv.assignment = ra.id)
         AS has_review
     FROM review_assignment ra WHERE ra.proposal = $1 AND ra.reviewer = $2"""
-
-#: Invitation mail: the reviewer's address and language, the proposal's reference parts and
-#: the call's title (never the proposal's title or applicant: blind calls).
-TO_INVITE = """
-    SELECT ra.reviewer, a.email, a.language, ra.proposal, p.created_at, f.code AS fund_code,
-        c.title_vi, c.title_en, c.review_closes_at
-    FROM review_assignment ra
-    JOIN account a ON a.id = ra.reviewer
-    JOIN proposal p ON p.id = ra.proposal
-    JOIN call c ON c.id = p.call
-    JOIN fund f ON f.id = c.fund
-    WHERE ra.id = ANY($1::int[])
-    ORDER BY ra.reviewer, ra.proposal"""

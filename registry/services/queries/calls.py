@@ -5,6 +5,7 @@ _CALL_COLUMNS = """
     c.id, c.fund, c.title_vi, c.title_en, c.description_vi, c.description_en, c.technologies,
     c.opens_at, c.closes_at, c.budget_vnd, c.min_request_vnd, c.max_request_vnd,
     c.cofunding_permille, c.required_attachments, c.reviewers_per_proposal, c.blind_review,
+    c.review_closes_at, c.aggregation, c.funding_policy, c.reviewers_see_others,
     c.criteria_version, c.published_at, c.row_version,
     f.name_vi AS fund_name_vi, f.name_en AS fund_name_en, f.code AS fund_code"""
 
@@ -38,24 +39,25 @@ ELIGIBLE_TECHNOLOGIES = """
           AND (tl.effective_to IS NULL OR tl.effective_to > current_date))
     ORDER BY t.sort_key COLLATE "C", t.id"""
 
-# $3..$17 are the spec's values, in `services.calls._spec_values` order.
+# $3..$21 are the spec's values, in `services.calls._spec_values` order.
 INSERT_CALL = """
     INSERT INTO call (fund, created_by, title_vi, title_en, description_vi, description_en,
         technologies, opens_at, closes_at, budget_vnd, min_request_vnd, max_request_vnd,
         cofunding_permille, required_attachments, reviewers_per_proposal, blind_review,
-        criteria)
+        criteria, review_closes_at, aggregation, funding_policy, reviewers_see_others)
     VALUES ($1, $2, $3, $4, $5, $6, $7::int[], $8, $9, $10, $11, $12, $13, $14::varchar[],
-        $15, $16, $17::jsonb)
+        $15, $16, $17::jsonb, $18, $19, $20, $21)
     RETURNING id"""
 
-# $2..$16 are the spec's values, in `services.calls._spec_values` order.
+# $2..$20 are the spec's values, in `services.calls._spec_values` order.
 UPDATE_CALL = """
     UPDATE call SET (title_vi, title_en, description_vi, description_en, technologies,
         opens_at, closes_at, budget_vnd, min_request_vnd, max_request_vnd, cofunding_permille,
-        required_attachments, reviewers_per_proposal, blind_review, criteria)
+        required_attachments, reviewers_per_proposal, blind_review, criteria,
+        review_closes_at, aggregation, funding_policy, reviewers_see_others)
         = ($2, $3, $4, $5, $6::int[], $7, $8, $9, $10, $11, $12, $13::varchar[], $14, $15,
-           $16::jsonb),
-        criteria_version = $17, row_version = row_version + 1, updated_at = now()
+           $16::jsonb, $17, $18, $19, $20),
+        criteria_version = $21, row_version = row_version + 1, updated_at = now()
     WHERE id = $1
     RETURNING id"""
 

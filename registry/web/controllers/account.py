@@ -10,15 +10,16 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
-from registry.domain.accounts import Actor, totp_uri
+from registry.domain.accounts import Actor, Role, totp_uri
 from registry.domain.errors import InvalidForm, InvalidInput, RegistryError
 from registry.i18n import N_
-from registry.services import accounts, catalogue, sessions, sign_in
+from registry.services import accounts, catalogue, reviewers, sessions, sign_in
 from registry.services.accounts import Registration
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import (
     guarded_actor,
+    has_role,
     origin_of,
     password_given,
     second_factor_path,
@@ -181,12 +182,25 @@ class AccountController(Controller):
     async def account(self, request: Request) -> Template:
         actor = guarded_actor(request)
         mine = await accounts.profile(actor)
-        values = {"display_name": mine.display_name, "orcid": mine.orcid}
+        values = {
+            "display_name": mine.display_name,
+            "orcid": mine.orcid,
+            "keywords": mine.keywords or "",
+        }
         return await self._account_page(actor, values, mine.expertise)
 
     async def _account_page(  # type: ignore[no-untyped-def]
-        self, actor, values: dict[str, str], expertise: frozenset[int], error=None
+        self, actor, values: dict[str, str], expertise: frozenset[int] | None = None, error=None
     ) -> Template:
+        if expertise is None:
+            mine = await accounts.profile(actor)
+            expertise = mine.expertise
+            values = {
+                "display_name": mine.display_name,
+                "orcid": mine.orcid,
+                "keywords": mine.keywords or "",
+            } | values
+        reviewer = actor.has(Role.REVIEWER)
         return forms.form_page(
             "account/account.html",
             values=values,
@@ -194,12 +208,15 @@ class AccountController(Controller):
             actor=actor,
             expertise=expertise,
             technologies=await catalogue.list_technologies(),
+            # Reviewers declare organisations and people they must never review.
+            relations=await reviewers.relations(actor) if reviewer else (),
+            organisations=await catalogue.organisation_choices() if reviewer else (),
         )
 
     @post("/account", guards=[signed_in])
     async def update_profile(self, request: Request) -> Template | Redirect:
         actor = guarded_actor(request)
-        values = await forms.read_fields(request, "display_name", "orcid")
+        values = await forms.read_fields(request, "display_name", "orcid", "keywords")
         form = await request.form()
         chosen = form.getall("expertise") if "expertise" in form else []
         expertise: frozenset[int] = frozenset()
@@ -211,12 +228,57 @@ class AccountController(Controller):
             )
             await accounts.update_profile(
                 actor,
-                accounts.Profile(values["display_name"], values["orcid"], expertise),
+                accounts.Profile(
+                    values["display_name"],
+                    values["orcid"],
+                    expertise,
+                    values["keywords"] if actor.has(Role.REVIEWER) else None,
+                ),
                 origin_of(request),
             )
         except (InvalidInput, InvalidForm) as error:
             return await self._account_page(actor, values, expertise, error)
         return Redirect("/account", status_code=303)
+
+    # A reviewer's declared relations ----------------------------------------------------------
+
+    @post("/account/relations", guards=[has_role(Role.REVIEWER)])
+    async def declare_relation(self, request: Request) -> Template | Redirect:
+        actor = guarded_actor(request)
+        values = await forms.read_fields(
+            request, "relation_organisation", "person_name", "person_orcid", "relation_note"
+        )
+        try:
+            organisation_id = forms.chosen_id(
+                values["relation_organisation"],
+                field="relation_organisation",
+                message="Choose an organisation from the list.",
+            )
+            await reviewers.declare_relation(
+                actor,
+                organisation_id,
+                values["person_name"],
+                values["person_orcid"],
+                values["relation_note"],
+                origin_of(request),
+            )
+        except forms.FORM_PROBLEMS as error:
+            return await self._account_page(actor, values, error=error)
+        return Redirect("/account#relations", status_code=303)
+
+    @post("/account/relations/remove", guards=[has_role(Role.REVIEWER)])
+    async def remove_relation(self, request: Request) -> Template | Redirect:
+        actor = guarded_actor(request)
+        values = await forms.read_fields(request, "relation")
+        message = N_("Choose a relation from the list.")
+        try:
+            chosen = forms.chosen_id(values["relation"], field="relation", message=message)
+            if chosen is None:
+                raise InvalidInput(message, field="relation")
+        except InvalidInput as error:
+            return await self._account_page(actor, {}, error=error)
+        await reviewers.remove_relation(actor, chosen, origin_of(request))
+        return Redirect("/account#relations", status_code=303)
 
     @get("/account/password", guards=[password_given])
     async def first_password_page(self, request: Request) -> Template | Redirect:

@@ -14,7 +14,7 @@ from registry.domain.calls import CRITERIA_ROWS_MAX
 from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
-from registry.domain.scoring import PRESETS, TieBreak
+from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
 from registry.services import call_dashboard, calls, proposals, scopes
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
@@ -37,7 +37,7 @@ async def _call_form(
         error=error,
         technologies=await calls.eligible_technologies(),
         attachment_kinds=list(AttachmentKind),
-        tie_breaks=list(TieBreak),
+        tie_breaks=list(CALL_TIE_BREAKS),
         presets=PRESET_NAMES,
         criteria_rows=range(CRITERIA_ROWS_MAX),
         **context,
@@ -81,7 +81,13 @@ class ManageCallsController(Controller):
         scopes.require(may_manage_call, guarded_actor(request), Target(fund=forms.item_id(fund_id)))
         preset = request.query_params.get("preset", "horizon_ria")
         criteria = PRESETS.get(preset, PRESETS["horizon_ria"])
-        values = {"reviewers_per_proposal": "3", "cofunding_percent": "0"}
+        values = {
+            "reviewers_per_proposal": "3",
+            "cofunding_percent": "0",
+            "aggregation": "median",
+            "funding_policy": "stop",
+            "reviewers_see_others": "on",
+        }
         return await _call_form(
             "calls/edit.html",
             values=values | criteria_form_fields(criteria),

@@ -1,8 +1,9 @@
 """The call form: a manager's fields read into a `CallSpec` (every problem at once, each at
 its field), and a call written back into field values for editing.
 
-Field names: title_vi ..., opens_at/closes_at (`datetime-local`, Vietnam time), money in whole
-VND, criterion-N-name_vi/name_en/guidance_vi/guidance_en/threshold/weight/tie_rank rows, the
+Field names: title_vi ..., opens_at/closes_at/review_closes_at (`datetime-local`, Vietnam time),
+money in whole VND, the review settings (aggregation, funding_policy, reviewers_see_others),
+criterion-N-name_vi/name_en/guidance_vi/guidance_en/threshold/weight/tie_rank rows, the
 overall threshold and the tie_break-N selects.
 """
 
@@ -12,8 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from registry.domain.calls import (
+    AGGREGATIONS,
     CRITERIA_ROWS_MAX,
     DESCRIPTION_MAX,
+    FUNDING_POLICIES,
     GUIDANCE_MAX,
     NAME_MAX,
     TITLE_MAX,
@@ -25,6 +28,7 @@ from registry.domain.errors import InvalidInput, Problems
 from registry.domain.money import parse_vnd
 from registry.domain.proposals import AttachmentKind
 from registry.domain.scoring import (
+    CALL_TIE_BREAKS,
     DEFAULT_SCALE,
     TENTHS,
     WEIGHT_ONE,
@@ -106,9 +110,9 @@ def criteria_from_form(form: Mapping[str, str], problems: Problems) -> Criteria 
         0,
     )  # fmt: skip
     tie_breaks: list[TieBreak] = []
-    for row in range(len(TieBreak)):
+    for row in range(len(CALL_TIE_BREAKS)):
         chosen = form.get(f"tie_break-{row}", "")
-        if chosen in set(TieBreak) and TieBreak(chosen) not in tie_breaks:
+        if chosen in CALL_TIE_BREAKS and TieBreak(chosen) not in tie_breaks:
             tie_breaks.append(TieBreak(chosen))
         elif chosen:
             problems.add(InvalidInput("Choose each tie-break rule once.", field=f"tie_break-{row}"))
@@ -196,6 +200,13 @@ def spec_from_form(
     def local_time(name: str) -> datetime:
         return problems.read(lambda: parse_local_time(form.get(name, ""), field=name), at)
 
+    def choice(name: str, allowed: tuple[str, ...], message: str) -> str:
+        chosen = form.get(name, "") or allowed[0]
+        if chosen not in allowed:
+            problems.add(InvalidInput(message, field=name))
+            return allowed[0]
+        return chosen
+
     title_vi = text("title_vi", TITLE_MAX)
     if not title_vi:
         problems.add(InvalidInput("Enter the call's title in Vietnamese.", field="title_vi"))
@@ -232,6 +243,12 @@ def spec_from_form(
         reviewers_per_proposal=number("reviewers_per_proposal", "3", scale=1, low=1, high=20),
         blind_review=form.get("blind_review", "") == "on",
         criteria=criteria_from_form(form, problems),  # type: ignore[arg-type]
+        review_closes_at=local_time("review_closes_at")
+        if form.get("review_closes_at", "").strip()
+        else None,
+        aggregation=choice("aggregation", AGGREGATIONS, "Choose median or mean."),
+        funding_policy=choice("funding_policy", FUNDING_POLICIES, "Choose a funding policy."),
+        reviewers_see_others=form.get("reviewers_see_others", "") == "on",
     )
     if not spec.budget_vnd:
         problems.add(InvalidInput("Enter the call's total budget.", field="budget_vnd"))
@@ -260,4 +277,10 @@ def spec_form_fields(spec: CallSpec) -> dict[str, str]:
         "cofunding_percent": _decimal(spec.cofunding_permille, 10),
         "reviewers_per_proposal": str(spec.reviewers_per_proposal),
         "blind_review": "on" if spec.blind_review else "",
+        "review_closes_at": spec.review_closes_at.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+        if spec.review_closes_at
+        else "",
+        "aggregation": spec.aggregation,
+        "funding_policy": spec.funding_policy,
+        "reviewers_see_others": "on" if spec.reviewers_see_others else "",
     } | criteria_form_fields(spec.criteria)

@@ -1,7 +1,9 @@
-// Saves the proposal draft while it is typed: each change is posted (after a short pause) to
-// the same address as the Save button, with "X-Autosave: 1" so the server answers JSON. The
-// form keeps working without this script, and Submit belongs to the same form: it posts the
-// fields on screen, which the server saves and submits together.
+// Saves a draft while it is typed (the proposal editor, the review form: the form with
+// id="draft" and data-autosave="on"): each change is posted (after a short pause) to the same
+// address as the Save button, with "X-Autosave: 1" so the server answers JSON (row_version,
+// and the proposal's checklist). The form keeps working without this script, and Submit
+// belongs to the same form: it posts the fields on screen, which the server saves and
+// submits together.
 //
 // The server refuses a save made from an out-of-date row_version (another tab saved first);
 // then autosave stops and the Save button shows both versions side by side. When the server
@@ -86,7 +88,7 @@
       }
       return response.json().then(function (answer) {
         form.elements.row_version.value = answer.row_version;
-        updateChecklist(answer.checks, answer.ready);
+        if (answer.checks) updateChecklist(answer.checks, answer.ready);
         if (!dirty) say("msgSaved");
         else if (!timer) schedule(300);  // typed while a retry was under way
       });
