@@ -69,6 +69,21 @@ def _attachment_disposition(filename: str) -> str:
     return f"attachment; filename*=utf-8''{quoted}"
 
 
+async def stored_pdf(settings: Settings, digest: str, filename: str) -> Stream:
+    """A stored PDF as a download, sandboxed. Call it only once the caller's right to the
+    file is checked: the bytes come from the storage by digest, never by path."""
+    stored = await storage_from(settings).open(digest)
+    return Stream(
+        stored.chunks,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": _attachment_disposition(filename),
+            "Content-Length": str(stored.size),
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
 async def _editor(
     request: Request,
     proposal_id: int,
@@ -225,17 +240,7 @@ class ProposalsController(Controller):
         digest, filename = await attachments.file(
             guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
         )
-        # Only after that check: the bytes come from the storage by digest, never by path.
-        stored = await storage_from(settings).open(digest)
-        return Stream(
-            stored.chunks,
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": _attachment_disposition(filename),
-                "Content-Length": str(stored.size),
-                "Content-Security-Policy": "sandbox",
-            },
-        )
+        return await stored_pdf(settings, digest, filename)
 
     @post("/proposals/{proposal_id:int}/submit")
     async def submit(self, request: Request, proposal_id: FromPath[int]) -> Redirect | Template:

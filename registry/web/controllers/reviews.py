@@ -23,11 +23,10 @@ from registry.domain.errors import InvalidInput, RegistryError, StaleEdit
 from registry.domain.proposals import BudgetCategory
 from registry.domain.reviews import AssignmentStatus, scale_choices
 from registry.services import reviewers, reviews
-from registry.services.storage import storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
-from registry.web.controllers.proposals import _attachment_disposition, _json_error
+from registry.web.controllers.proposals import _json_error, stored_pdf
 from registry.web.errors import is_autosave
 from registry.web.forms.reviews import review_fields, review_input
 
@@ -177,17 +176,7 @@ class ReviewController(Controller):
         digest, filename = await reviews.reviewer_file(
             guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
         )
-        # Only after that check: the bytes come from the storage by digest, never by path.
-        stored = await storage_from(settings).open(digest)
-        return Stream(
-            stored.chunks,
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": _attachment_disposition(filename),
-                "Content-Length": str(stored.size),
-                "Content-Security-Policy": "sandbox",
-            },
-        )
+        return await stored_pdf(settings, digest, filename)
 
 
 async def _stale(
