@@ -11,7 +11,7 @@ job) or through `render_decision_async`, never on the event loop.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import datetime, time, timedelta, timezone
 from functools import cache
 
 import anyio
@@ -32,6 +32,8 @@ TEMPLATE = {
 }
 ATTACHMENT_NAME = "decision.json"
 STYLESHEET = TEMPLATES / "pdf" / "decision.css"
+#: Vietnam's offset (no daylight saving): document dates are the day in Vietnam.
+VIETNAM = timezone(timedelta(hours=7))
 
 
 @cache
@@ -60,8 +62,8 @@ def decision_json(document: DecisionDocument) -> bytes:
 
 def render_decision(document: DecisionDocument) -> bytes:
     """The PDF/A-3b of `document`, its data attached as JSON."""
-    # The attachment's dates are the issue date, so one document renders the same data twice.
-    stamp = datetime.combine(document.issued_on, time(), tzinfo=UTC)
+    # Every date in the file is the issue date (no clock): one document renders the same bytes.
+    stamp = datetime.combine(document.issued_on, time(), tzinfo=VIETNAM)
     return render_pdf_sync(
         decision_html(document),
         pdf_variant="pdf/a-3b",

@@ -7,6 +7,7 @@ where the spelling rules forbid it (mốt, lăm, linh, mười/mươi, không tr
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -188,6 +189,15 @@ def test_the_reader_itself_refuses_broken_spellings():
 )
 def test_place_and_date_pad_days_below_10_and_months_below_3(day, line):
     assert place_and_date("Hà Nội", day) == line
+
+
+@given(st.dates(min_value=date(1945, 9, 2), max_value=date(2200, 12, 31)))
+def test_the_date_line_reads_back_as_the_date(day):
+    line = place_and_date("Hà Nội", day)
+    match = re.fullmatch(r"Hà Nội, ngày (\d\d) tháng (\d\d?) năm (\d{4})", line)
+    assert match
+    assert date(int(match[3]), int(match[2]), int(match[1])) == day
+    assert len(match[2]) == (2 if day.month < 3 else len(str(day.month)))
 
 
 def test_the_number_line_pads_numbers_below_10():
