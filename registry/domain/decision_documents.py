@@ -345,3 +345,33 @@ def outcome_notice(
         total_max_tenths=total_max_tenths,
         addressee=p.organisation,
     )
+
+
+def document_from_data(data: dict[str, Any]) -> DecisionDocument:
+    """The document back from its JSON (`document_data`), e.g. read from a PDF's attachment."""
+
+    def project(value: dict[str, Any] | None) -> Project | None:
+        return None if value is None else Project(**value)
+
+    return DecisionDocument(
+        kind=DocumentKind(data["kind"]),
+        issuer=Issuer(**data["issuer"]),
+        number=data["number"],
+        issued_on=date.fromisoformat(data["issued_on"]),
+        subject=data["subject"],
+        call_title=data["call_title"],
+        bases=tuple(data["bases"]),
+        articles=tuple(data["articles"]),
+        recipients=tuple(data["recipients"]),
+        filed_by=tuple(data["filed_by"]),
+        signer=Signer(**data["signer"]),
+        verification_code=data["verification_code"],
+        verify_url=data["verify_url"],
+        annex=tuple(Project(**p) for p in data["annex"]),
+        project=project(data["project"]),
+        scores=tuple(CriterionScore(**s) for s in data["scores"]),
+        total_tenths=data["total_tenths"],
+        total_max_tenths=data["total_max_tenths"],
+        obligations=tuple(data["obligations"]),
+        addressee=data["addressee"],
+    )

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from registry.documents.decisions import ATTACHMENT_NAME, decision_html, render_decision
-from registry.domain.decision_documents import document_data
+from registry.domain.decision_documents import document_data, document_from_data
 from tests.decision_samples import call_document, notice_document, project_document
 
 pytestmark = pytest.mark.integration
@@ -183,6 +183,7 @@ def test_the_decision_data_is_attached_as_json_equal_to_the_document(call_pdf, p
         (content,) = reader.attachments[ATTACHMENT_NAME]
         data = json.loads(content)
         assert data == document_data(document)
+        assert document_from_data(data) == document
         assert data["number_line"] == document.number_line
     names = call_pdf.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"]
     spec = names[1].get_object()
