@@ -11,7 +11,7 @@ job) or through `render_decision_async`, never on the event loop.
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from functools import cache
 
 import anyio
@@ -63,7 +63,8 @@ def decision_json(document: DecisionDocument) -> bytes:
 def render_decision(document: DecisionDocument) -> bytes:
     """The PDF/A-3b of `document`, its data attached as JSON."""
     # Every date in the file is the issue date (no clock): one document renders the same bytes.
-    stamp = datetime.combine(document.issued_on, time(), tzinfo=VIETNAM)
+    # WeasyPrint writes an attachment's dates as UTC ("Z") whatever their zone: give it UTC.
+    stamp = datetime.combine(document.issued_on, time(), tzinfo=VIETNAM).astimezone(UTC)
     return render_pdf_sync(
         decision_html(document),
         pdf_variant="pdf/a-3b",

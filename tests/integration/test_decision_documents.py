@@ -188,6 +188,9 @@ def test_the_decision_data_is_attached_as_json_equal_to_the_document(call_pdf, p
     names = call_pdf.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"]
     spec = names[1].get_object()
     assert spec["/AFRelationship"] == "/Data"
+    embedded = spec["/EF"]["/F"].get_object()
+    assert embedded["/Subtype"] == "/application/json"
+    assert embedded["/Params"]["/ModDate"] == "D:20260304170000Z"  # 5 March, 00:00 in Vietnam
     assert json.loads(call_pdf.attachments[ATTACHMENT_NAME][0])["annex"][0]["amount_vnd"] == (
         1_500_000_000
     )
