@@ -30,7 +30,7 @@ from registry.domain import documents as rules
 from registry.domain.accounts import Actor, Origin
 from registry.domain.documents import DocumentKind
 from registry.domain.errors import Conflict, NotFound
-from registry.domain.permissions import Target, may_decide
+from registry.domain.permissions import Target, may_issue_documents
 from registry.domain.reviews import OutcomeKind
 from registry.services import audit, clock, scopes, signing
 from registry.services.queries import documents as sql
@@ -158,7 +158,7 @@ async def _call_subject(call_id: int) -> _Subject:
 def _allowed(actor: Actor | None, fund_id: int) -> None:
     """The fund's managers issue; `None` is the system (a job a manager started)."""
     if actor is not None:
-        scopes.require(may_decide, actor, Target(fund=fund_id))
+        scopes.require(may_issue_documents, actor, Target(fund=fund_id))
 
 
 async def issue_for_outcome(

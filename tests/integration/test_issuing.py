@@ -16,7 +16,7 @@ import pytest
 from registry.documents.pdf import render_pdf
 from registry.domain.accounts import Role
 from registry.domain.clock import MovingClock
-from registry.domain.documents import CROCKFORD, DocumentKind, normalise_code
+from registry.domain.documents import DocumentKind
 from registry.domain.errors import NotFound
 from registry.services import clock, decisions, signing
 from registry.services import documents as issuing
@@ -286,11 +286,3 @@ async def test_unapproved_outcomes_get_no_document(db, database_url, settings) -
         await issuing.issue_for_call(
             manager, call_id, tiny, ORIGIN, settings=settings, storage=STORAGE
         )
-
-
-def test_codes_are_read_as_typed() -> None:
-    assert normalise_code("abcd-efgh jk") == "ABCDEFGHJK"
-    assert normalise_code("0oIl1ABCDE") == "00111ABCDE"
-    assert normalise_code("ABCDEFGHJU") is None  # U is not in Crockford's alphabet
-    assert normalise_code("ABC") is None
-    assert set(CROCKFORD).isdisjoint("ILOU")
