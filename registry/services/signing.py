@@ -57,8 +57,10 @@ STAMP_FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular
 #: Where the stamp sits on the first page, in PDF points from the bottom left of A4
 #: (595 x 842): the bottom right, clear of the signing block's text.
 STAMP_BOX = (330, 36, 560, 96)
-#: The stamp's text: the organisation, then the signing time (ISO 8601, +07:00).
-STAMP_TEXT = "%(organisation)s\nKý số / Signed: %(when)s"
+#: The stamp's text: the organisation, then the signing time (ISO 8601, +07:00). The time is
+#: the application's clock (services.clock) read just before signing; the signature's own
+#: signing-time attribute is pyHanko's reading of the system clock a moment later.
+STAMP_TEXT = "%(organisation)s\n%(when)s"
 #: Test certificates are valid over any date tests move the clock to (signatures carry the
 #: real time, certificates made under a moved clock must still cover it).
 TEST_VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 from datetime import UTC, datetime
 
 import pytest
+from pypdf import PdfReader
 
 from registry.documents.pdf import render_pdf
 from registry.domain.accounts import Role
@@ -286,3 +288,26 @@ async def test_unapproved_outcomes_get_no_document(db, database_url, settings) -
         await issuing.issue_for_call(
             manager, call_id, tiny, ORIGIN, settings=settings, storage=STORAGE
         )
+
+
+async def test_the_stamp_is_a_visible_signature_on_the_first_page(settings) -> None:  # type: ignore[no-untyped-def]
+    pdf = await tiny_pdf()
+    issuer = signing.Issuer(999_001, "stamp-test", "Quỹ Thử nghiệm Chữ ký")
+    signed = await signing.sign(settings, issuer, pdf)
+    first_page = PdfReader(io.BytesIO(signed)).pages[0]
+    widgets = [a.get_object() for a in first_page["/Annots"]]
+    [stamp] = [w for w in widgets if w.get("/FT") == "/Sig"]
+    assert [float(x) for x in stamp["/Rect"]] == [float(x) for x in signing.STAMP_BOX]
+    assert "/AP" in stamp  # it has an appearance: drawn, not invisible
+    validity = await signing.validate(settings, signed)
+    assert validity.valid
+    assert validity.signer == "Quỹ Thử nghiệm Chữ ký"
+
+
+def test_the_stamp_shows_the_time_in_iso_8601_at_plus_seven() -> None:
+    at = datetime(2026, 3, 5, 2, 30, 15, 123456, tzinfo=UTC)
+    assert signing.iso_signing_time(at) == "2026-03-05T09:30:15+07:00"
+
+
+async def tiny_pdf() -> bytes:
+    return await render_pdf("<html><body><p>Quyết định</p></body></html>")
