@@ -8,12 +8,14 @@ the SHA-256 of its exact bytes."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import io
 from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from registry.documents.pdf import render_pdf
 from registry.domain.accounts import Role
@@ -311,3 +313,24 @@ def test_the_stamp_shows_the_time_in_iso_8601_at_plus_seven() -> None:
 
 async def tiny_pdf() -> bytes:
     return await render_pdf("<html><body><p>Quyết định</p></body></html>")
+
+
+# WeasyPrint's PDF/A output leaves its ICC profile file open (its bug, not ours); collected
+# within this test, so the warning stays here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+async def test_a_signed_pdf_a_3b_keeps_its_pdf_a_identification(settings) -> None:  # type: ignore[no-untyped-def]
+    def pdf_a() -> bytes:
+        return HTML(string="<html lang=vi><body><p>Quyết định</p></body></html>").write_pdf(
+            pdf_variant="pdf/a-3b"
+        )
+
+    issuer = signing.Issuer(999_002, "pdfa-test", "Quỹ PDF/A")
+    signed = await signing.sign(settings, issuer, await asyncio.to_thread(pdf_a))
+    xmp = PdfReader(io.BytesIO(signed)).xmp_metadata
+    assert xmp is not None
+    metadata = xmp.stream.get_data()
+    assert b'pdfaid:part="3"' in metadata
+    assert b'pdfaid:conformance="B"' in metadata
+    assert (await signing.validate(settings, signed)).valid
+    gc.collect()
