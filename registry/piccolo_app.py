@@ -16,6 +16,7 @@ APP_CONFIG = AppConfig(
             "registry.tables.calls",
             "registry.tables.proposals",
             "registry.tables.reviews",
+            "registry.tables.documents",
         ],
         exclude_imported=True,
     ),

@@ -122,6 +122,17 @@ class Settings:
     #: any decrypts, so a new key goes first and an old one stays until `registry totp
     #: re-encrypt` has run. Empty: one key kept in `data_dir/totp_key`, like the secret key.
     totp_key: str = ""
+    #: The PKCS#12 file (key and certificate) decision PDFs are signed with; `{fund}` in the
+    #: path becomes the issuing fund's code. Empty: a local test CA and per-fund test
+    #: certificates are made under `data_dir/signing` (services.signing), for development.
+    signing_pkcs12: str = ""
+    #: Passphrase of the PKCS#12 files (empty: unencrypted).
+    signing_passphrase: str = ""
+    #: PEM file of the CA certificates /verify trusts. Empty: the local test CA (only when
+    #: SIGNING_PKCS12 is empty too).
+    signing_trust_roots: str = ""
+    #: RFC 3161 timestamp authority added to every signature; empty: no timestamp.
+    tsa_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +159,10 @@ class Settings:
             worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
             storage=_choice(env, "STORAGE", STORAGE_CHOICES),
             totp_key=_fernet_keys(env, "TOTP_KEY"),
+            signing_pkcs12=env.get("SIGNING_PKCS12", "").strip(),
+            signing_passphrase=env.get("SIGNING_PASSPHRASE", ""),
+            signing_trust_roots=env.get("SIGNING_TRUST_ROOTS", "").strip(),
+            tsa_url=env.get("TSA_URL", "").strip(),
         )
 
     def resolved_secret_key(self) -> str:

@@ -92,3 +92,6 @@ may_see_applicant = is_member | is_fund_manager | is_admin | (
 #: Assign reviewers, see every review, enter consensus, rank, propose and approve outcomes
 #: (approving also needs a second person: services.decisions).
 may_decide = is_fund_manager
+#: Issue and correct a fund's decision documents (a batch job a manager started issues as the
+#: system: services.documents).
+may_issue_documents = is_fund_manager

@@ -21,6 +21,7 @@ from registry.web.controllers.people import (
 from registry.web.controllers.proposals import ProposalsController
 from registry.web.controllers.ranking import RankingController
 from registry.web.controllers.reviews import ManageReviewsController, ReviewController
+from registry.web.controllers.verify import VerifyController
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -46,6 +47,7 @@ ROUTE_HANDLERS = [
     DecisionController,
     ExportController,
     RankingController,
+    VerifyController,
     create_static_files_router(
         path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
     ),

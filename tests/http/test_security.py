@@ -663,7 +663,7 @@ async def test_junk_input_never_causes_a_server_error(
 #: Every query parameter some GET route reads.
 QUERY_PARAMETERS = (
     "q", "kind", "technology", "province", "fund", "year", "cursor", "seq", "preset", "token",
-    "next", "lang",
+    "next", "lang", "code",
     # The ranking table's pages and the what-if panel
     "page", "budget_vnd", "overall_threshold", "policy", "criterion-0-weight",
     "criterion-0-threshold",
@@ -724,6 +724,7 @@ async def test_junk_query_parameters_never_cause_a_server_error(client, make_per
         "seq": 1,
         "number": 1,
         "sha256": "0" * 64,
+        "code": "ZZZZZZZZZZ",  # a verification code nothing has
     }
     paths, huge_ids = _get_paths(client.app, ids)
     assert {"/search", "/projects", "/api/v1/search", "/api/v1/projects", "/audit"} <= set(paths)

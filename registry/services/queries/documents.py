@@ -1,0 +1,87 @@
+"""SQL of issued decision documents (services/documents.py; tables in migrations/…t12_05…)."""
+
+#: Issuing holds the fund's counter row while it renders and signs (the number is printed on
+#: the PDF): other issues for the fund wait their turn here, longer than a web query may.
+ISSUE_TIMEOUT = "SET LOCAL statement_timeout = '120s'"
+
+#: An approved outcome and what its documents name: the proposal as submitted, its
+#: organisation, the call and the issuing fund.
+OUTCOME = """
+    SELECT po.id AS outcome, po.outcome AS kind, po.proposal, d.call, c.fund,
+           c.title_vi AS call_title, v.content->'proposal'->>'title_vi' AS proposal_title,
+           v.content->>'reference' AS reference, o.name_vi AS organisation
+      FROM proposal_outcome po
+      JOIN call_decision d ON d.id = po.decision AND d.status = 'approved'
+      JOIN call c ON c.id = d.call
+      JOIN proposal p ON p.id = po.proposal
+      JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
+      JOIN organisation o ON o.id = p.organisation
+     WHERE po.id = $1"""
+
+#: A call whose outcomes are approved.
+APPROVED_CALL = """
+    SELECT c.id AS call, c.fund, c.title_vi AS call_title
+      FROM call c
+      JOIN call_decision d ON d.call = c.id AND d.status = 'approved'
+     WHERE c.id = $1"""
+
+#: The approved outcomes of a call, for a batch (ids in rank order).
+CALL_OUTCOMES = """
+    SELECT po.id FROM proposal_outcome po
+      JOIN call_decision d ON d.id = po.decision AND d.status = 'approved'
+     WHERE d.call = $1 ORDER BY po.rank NULLS LAST, po.id"""
+
+FUND = "SELECT id, code, short_name, name_vi FROM fund WHERE id = $1"
+
+#: Makes the fund's counter for the year if this is its first decision of the year.
+ENSURE_COUNTER = """
+    INSERT INTO decision_number (fund, year, last) VALUES ($1, $2, 0)
+    ON CONFLICT (fund, year) DO NOTHING"""
+
+#: Takes the counter: issues for the same fund and year queue here until this commits or
+#: rolls back, so the next number is always the last committed one plus one.
+LOCK_COUNTER = """
+    SELECT last FROM decision_number WHERE fund = $1 AND year = $2 FOR UPDATE"""
+
+ADVANCE_COUNTER = "UPDATE decision_number SET last = $3 WHERE fund = $1 AND year = $2"
+
+_DOCUMENT = """
+    SELECT d.id, d.kind, d.call, d.proposal, d.outcome, d.fund, f.name_vi AS fund_name,
+           d.year, d.number, d.number_label, d.subject, d.issued_at, d.sha256, d.size,
+           d.verification_code, d.signer,
+           r.verification_code AS replaces_code, r.number_label AS replaces_label,
+           n.verification_code AS replaced_by_code, n.number_label AS replaced_by_label
+      FROM decision_document d
+      JOIN fund f ON f.id = d.fund
+      LEFT JOIN decision_document r ON r.id = d.replaces
+      LEFT JOIN decision_document n ON n.id = d.replaced_by"""
+
+#: The document of an outcome (or, $1 null, of the call $3) of a kind that nothing replaced.
+LIVE = (
+    _DOCUMENT
+    + """
+     WHERE d.kind = $2 AND d.replaced_by IS NULL
+       AND (d.outcome = $1 OR ($1::bigint IS NULL AND d.outcome IS NULL AND d.call = $3))"""
+)
+
+BY_ID = _DOCUMENT + " WHERE d.id = $1"
+BY_CODE = _DOCUMENT + " WHERE d.verification_code = $1"
+BY_SHA256 = _DOCUMENT + " WHERE d.sha256 = $1 ORDER BY d.id LIMIT 1"
+OF_CALL = _DOCUMENT + " WHERE d.call = $1 ORDER BY d.year, d.number"
+
+FOR_UPDATE = "SELECT id, replaced_by FROM decision_document WHERE id = $1 FOR UPDATE"
+
+NAME_FILE = """
+    INSERT INTO blob (sha256, size) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING"""
+
+INSERT = """
+    INSERT INTO decision_document
+        (id, kind, call, proposal, outcome, fund, year, number, number_label, subject,
+         issued_at, issued_by, sha256, size, verification_code, replaces, signer)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"""
+
+NEXT_ID = "SELECT nextval(pg_get_serial_sequence('decision_document', 'id'))"
+
+#: The replaced document names its replacement before the replacement is inserted (the
+#: foreign key is checked at commit), so at no moment are two documents live.
+MARK_REPLACED = "UPDATE decision_document SET replaced_by = $2 WHERE id = $1"
