@@ -17,6 +17,9 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_DATABASE_ROLE = "registry_app"
 #: Where uploaded files are kept (registry.services.storage).
 STORAGE_CHOICES = ("postgres", "folder")
+#: Stands in for the publisher prefix 360Giving assigns on registration (`360G-` + a code):
+#: open data published for real must set GIVING_PREFIX to the assigned one.
+DEFAULT_GIVING_PREFIX = "360G-PLACEHOLDER"
 
 
 class SettingsError(ValueError):
@@ -72,6 +75,15 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> 
     return raw
 
 
+def _giving_prefix(environ: Mapping[str, str]) -> str:
+    raw = environ.get("GIVING_PREFIX", "").strip()
+    if not raw:
+        return DEFAULT_GIVING_PREFIX
+    if not raw.startswith("360G-") or len(raw) <= len("360G-"):
+        raise SettingsError(f"GIVING_PREFIX must start with 360G- and a code, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     #: PostgreSQL URL; when empty an embedded server is started in `data_dir/pgdata`.
@@ -122,6 +134,8 @@ class Settings:
     #: any decrypts, so a new key goes first and an old one stays until `registry totp
     #: re-encrypt` has run. Empty: one key kept in `data_dir/totp_key`, like the secret key.
     totp_key: str = ""
+    #: The 360Giving publisher prefix every grant id in /api/v1/grants.json starts with.
+    giving_prefix: str = DEFAULT_GIVING_PREFIX
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +162,7 @@ class Settings:
             worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
             storage=_choice(env, "STORAGE", STORAGE_CHOICES),
             totp_key=_fernet_keys(env, "TOTP_KEY"),
+            giving_prefix=_giving_prefix(env),
         )
 
     def resolved_secret_key(self) -> str:

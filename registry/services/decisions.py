@@ -28,7 +28,7 @@ from registry.domain.decisions import (
 from registry.domain.errors import Conflict, NotAllowed, NotFound
 from registry.domain.reviews import DecisionStatus, OutcomeKind
 from registry.domain.scoring import Line
-from registry.services import audit, calls, clock, ranking
+from registry.services import audit, calls, clock, public_record, ranking
 from registry.services.queries import decisions as sql
 
 SUGGESTION = {
@@ -224,6 +224,7 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
         if not decision.current:
             raise Conflict(RANKING_CHANGED)
         await database.execute(sql.APPROVE, decision_id, actor.account_id, at)
+        await public_record.publish_funded(decision_id, at)
         await audit.record(
             "decision.approved",
             f"call_decision:{decision_id}",
