@@ -8,6 +8,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from registry.domain.clock import VIETNAM
+from registry.domain.text import fold
 
 #: org-id.guide's scheme for Vietnamese tax numbers (Mã số thuế): 10 digits, 13 for a branch.
 TAX_SCHEME = "VN-TIN"
@@ -51,3 +57,116 @@ def short_title(title: str) -> str:
     head = title[: TITLE_LIMIT - 2]
     cut = head.rsplit(" ", 1)[0] if " " in head.strip() else head
     return cut.rstrip(" ,;:-") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class FundedGrant:
+    """A funded (not demo) project as open data publishes it: what was submitted for
+    publication and what the fund approved, nothing from the reviews."""
+
+    project_id: int
+    code: str
+    title: str
+    description: str
+    amount_vnd: int
+    #: When the fund approved it (a project loaded from a reference list: its start date).
+    awarded: dt.datetime | dt.date
+    starts_on: dt.date
+    ends_on: dt.date
+    organisation_code: str
+    organisation_name: str
+    tax_number: str | None
+    province: str | None
+    fund_code: str
+    fund_name: str
+    call_id: int | None
+    call_title: str | None
+
+    @property
+    def award_date(self) -> dt.date:
+        """The day of the award in Vietnam."""
+        if isinstance(self.awarded, dt.datetime):
+            return self.awarded.astimezone(VIETNAM).date()
+        return self.awarded
+
+
+def fold_slug(text: str) -> str:
+    """`TP. Hồ Chí Minh` -> `tp-ho-chi-minh`: a name as an identifier's last part."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def _date(value: dt.datetime | dt.date) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(VIETNAM).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start` to the day after `end` (a project's planned duration)."""
+    after = end + dt.timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    return months if add_months(start, months) <= after else months - 1
+
+
+def giving_grant(grant: FundedGrant, prefix: str, site: str) -> dict[str, Any]:
+    """One grant in the 360Giving Data Standard (1.4.3): amounts as plain numbers in VND,
+    dates as YYYY-MM-DD or full date-time with the +07:00 offset; `site` is the public URL."""
+    out: dict[str, Any] = {
+        "id": grant_id(prefix, grant.code),
+        "title": short_title(grant.title),
+        "description": grant.description or grant.title,
+        "currency": "VND",
+        "amountAwarded": grant.amount_vnd,
+        "awardDate": _date(grant.awarded),
+        "url": f"{site}/projects/{grant.project_id}",
+        "plannedDates": [
+            {
+                "startDate": grant.starts_on.isoformat(),
+                "endDate": grant.ends_on.isoformat(),
+                "duration": months_between(grant.starts_on, grant.ends_on),
+            }
+        ],
+        "recipientOrganization": [
+            {
+                "id": organisation_id(prefix, grant.organisation_code, grant.tax_number),
+                "name": grant.organisation_name,
+                "addressCountry": "VN",
+            }
+            | ({"addressRegion": grant.province} if grant.province else {})
+        ],
+        "fundingOrganization": [
+            {"id": f"{prefix}-fund-{grant.fund_code}", "name": grant.fund_name}
+        ],
+    }
+    if grant.province:
+        out["beneficiaryLocation"] = [
+            {"id": f"VN-{fold_slug(grant.province)}", "name": grant.province, "countryCode": "VN"}
+        ]
+    if grant.call_id is not None:
+        out["fromOpenCall"] = "Yes"
+        out["grantProgramme"] = [
+            {
+                "code": f"call-{grant.call_id}",
+                "title": grant.call_title,
+                "url": f"{site}/calls/{grant.call_id}",
+            }
+        ]
+    return out
+
+
+def giving_package(
+    grants: Sequence[FundedGrant], prefix: str, site: str, publisher: str, issued: dt.datetime
+) -> dict[str, Any]:
+    """A 360Giving data package of `grants` (the standard asks for at least one grant: an
+    empty registry publishes an empty list, which validators flag)."""
+    return {
+        "version": "1.4",
+        "title": "Funded projects",
+        "identifier": f"{prefix}-grants",
+        "issued": _date(issued),
+        "modified": _date(issued),
+        "publisher": {"name": publisher, "website": site},
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "downloadURL": f"{site}/api/v1/grants.json",
+        "grants": [giving_grant(g, prefix, site) for g in grants],
+    }

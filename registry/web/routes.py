@@ -12,6 +12,7 @@ from registry.web.controllers.calls import CallsController, ManageCallsControlle
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
+from registry.web.controllers.open_data import OpenDataApi
 from registry.web.controllers.people import (
     PeopleAdminController,
     dev_outbox,
@@ -27,6 +28,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 ROUTE_HANDLERS = [
     CatalogueController,
     CatalogueApi,
+    OpenDataApi,
     AuditController,
     AuditApi,
     healthz,

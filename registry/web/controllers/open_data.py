@@ -1,0 +1,53 @@
+"""Open data files (360Giving JSON, CSV) and the public record's pages."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+
+from registry.documents.spreadsheets import Sheet, to_csv
+from registry.services import open_data
+from registry.settings import Settings
+from registry.web import forms
+
+
+class OpenDataApi(Controller):
+    path = "/api/v1"
+    opt: ClassVar[dict[str, object]] = {"public": True}
+    tags: ClassVar[list[str]] = ["open data"]
+
+    @get("/grants.json", summary="Funded projects in the 360Giving Data Standard 1.4.3")
+    async def grants_json(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """Every funded project (no demo data) as a 360Giving data package; `fund` or `call`
+        (ids) narrow it to one fund or call."""
+        fund, call = forms.open_data_params(request.query_params)
+        package = await open_data.giving(
+            settings.giving_prefix, settings.public_url, fund=fund, call=call
+        )
+        body = json.dumps(package, ensure_ascii=False, indent=1).encode()
+        return Response(body, media_type="application/json", headers=_headers("grants.json"))
+
+    @get("/grants.csv", summary="Funded projects as a CSV table (UTF-8)")
+    async def grants_csv(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """The same projects as /api/v1/grants.json, one row each; same filters."""
+        fund, call = forms.open_data_params(request.query_params)
+        table = await open_data.funded_table(
+            settings.giving_prefix, settings.public_url, fund=fund, call=call
+        )
+        body = to_csv(Sheet("grants", table.header, table.rows))
+        return Response(body, media_type="text/csv; charset=utf-8", headers=_headers("grants.csv"))
+
+
+def _headers(name: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Access-Control-Allow-Origin": "*",
+        "Cache-Control": "public, max-age=300",
+    }
