@@ -1,15 +1,16 @@
 """A funded project names the call and the proposal it came from, when an approved outcome
-created it (services.public_record); catalogue and demo projects have neither."""
+created it (services.public_record); catalogue and demo projects have neither. An approved
+decision keeps the call's public aggregates, frozen at approval."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import ForeignKey, Serial
+from piccolo.columns.column_types import JSONB, ForeignKey, Serial
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 ID = "2026-12-05T10:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "project.call and project.proposal"
+DESCRIPTION = "project.call, project.proposal, call_decision.public_statistics"
 
 
 class Call(Table, tablename="call", schema=None):
@@ -75,6 +76,26 @@ async def forwards():
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params=_link(Proposal, unique=True, index=False),
+        schema=None,
+    )
+    manager.add_column(
+        table_class_name="CallDecision",
+        tablename="call_decision",
+        column_name="public_statistics",
+        db_column_name="public_statistics",
+        column_class_name="JSONB",
+        column_class=JSONB,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
         schema=None,
     )
     return manager

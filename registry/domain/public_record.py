@@ -5,14 +5,18 @@ Pure: the services give the dates and codes, this module only computes with them
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
+from registry.domain.catalogue import Localized
 from registry.domain.clock import VIETNAM
+from registry.domain.scoring import Criteria, Criterion, Ranked, Scale
 from registry.domain.text import fold
 
 #: org-id.guide's scheme for Vietnamese tax numbers (Mã số thuế): 10 digits, 13 for a branch.
@@ -170,3 +174,134 @@ def giving_package(
         "downloadURL": f"{site}/api/v1/grants.json",
         "grants": [giving_grant(g, prefix, site) for g in grants],
     }
+
+
+# Per-call transparency ---------------------------------------------------------------------
+
+#: Fewest ranked proposals for which the score distributions are published: with fewer, a bar
+#: of one could be read back to one proposal's marks.
+MIN_FOR_DISTRIBUTION = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    low: int  # tenths, included
+    high: int  # tenths: excluded, except in a criterion's last bin
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """How the proposals' official marks (consensus, else the reviewers' aggregate) on one
+    criterion spread over the scale: counts of proposals, never a reviewer's mark."""
+
+    name: Localized
+    bins: tuple[Bin, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallStatistics:
+    """What a call's public results page shows, frozen when its outcomes are approved."""
+
+    submitted: int
+    #: Ranked and above every threshold.
+    eligible: int
+    funded: int
+    budget_vnd: int
+    funded_vnd: int
+    #: Empty when fewer than MIN_FOR_DISTRIBUTION proposals were ranked.
+    distributions: tuple[Distribution, ...]
+
+    @property
+    def success_permille(self) -> int:
+        """Funded per thousand submitted, rounded half up (0 when nothing was submitted)."""
+        return (
+            (self.funded * 2000 + self.submitted) // (2 * self.submitted) if self.submitted else 0
+        )
+
+    @property
+    def budget_used_permille(self) -> int:
+        if not self.budget_vnd:
+            return 0
+        return (self.funded_vnd * 2000 + self.budget_vnd) // (2 * self.budget_vnd)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submitted": self.submitted,
+            "eligible": self.eligible,
+            "funded": self.funded,
+            "budget_vnd": self.budget_vnd,
+            "funded_vnd": self.funded_vnd,
+            "distributions": [
+                {
+                    "name_vi": d.name.vi,
+                    "name_en": d.name.en,
+                    "bins": [[b.low, b.high, b.count] for b in d.bins],
+                }
+                for d in self.distributions
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CallStatistics:
+        return cls(
+            submitted=data["submitted"],
+            eligible=data["eligible"],
+            funded=data["funded"],
+            budget_vnd=data["budget_vnd"],
+            funded_vnd=data["funded_vnd"],
+            distributions=tuple(
+                Distribution(
+                    Localized(d["name_vi"], d["name_en"]),
+                    tuple(Bin(low, high, count) for low, high, count in d["bins"]),
+                )
+                for d in data["distributions"]
+            ),
+        )
+
+
+def _bin_edges(scale: Scale) -> list[int]:
+    """Whole points when the scale is in whole points (0-5 -> 5 bins), else its own steps."""
+    span = scale.high - scale.low
+    width = 10 if span >= 10 and span % 10 == 0 else scale.step
+    return [*range(scale.low, scale.high, width), scale.high]
+
+
+def distribution(criterion: Criterion, marks: Sequence[Fraction]) -> Distribution:
+    """Counts of `marks` (tenths, exact) per bin of the criterion's scale; a mark on an inner
+    edge counts in the bin above it, the top mark in the last bin."""
+    edges = _bin_edges(criterion.scale)
+    counts = [0] * (len(edges) - 1)
+    for mark in marks:
+        index = bisect.bisect_right(edges, mark) - 1
+        counts[min(max(index, 0), len(counts) - 1)] += 1
+    return Distribution(
+        criterion.name,
+        tuple(Bin(low, high, n) for low, high, n in zip(edges, edges[1:], counts, strict=False)),
+    )
+
+
+def call_statistics(
+    criteria: Criteria,
+    ranked: Sequence[Ranked],
+    *,
+    submitted: int,
+    funded: int,
+    budget_vnd: int,
+    funded_vnd: int,
+) -> CallStatistics:
+    """A call's public aggregates from its final ranking and approved outcomes."""
+    distributions: tuple[Distribution, ...] = ()
+    if len(ranked) >= MIN_FOR_DISTRIBUTION:
+        distributions = tuple(
+            distribution(criterion, [r.marks[index] for r in ranked])
+            for index, criterion in enumerate(criteria.items)
+        )
+    return CallStatistics(
+        submitted=submitted,
+        eligible=sum(1 for r in ranked if r.eligible),
+        funded=funded,
+        budget_vnd=budget_vnd,
+        funded_vnd=funded_vnd,
+        distributions=distributions,
+    )

@@ -224,7 +224,7 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
         if not decision.current:
             raise Conflict(RANKING_CHANGED)
         await database.execute(sql.APPROVE, decision_id, actor.account_id, at)
-        await public_record.publish_funded(decision_id, at)
+        await public_record.publish(decision_id, at, current.review, decision.preview)
         await audit.record(
             "decision.approved",
             f"call_decision:{decision_id}",

@@ -7,11 +7,21 @@ of approved outcomes exist (services.public_record), so nothing proposed but una
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from registry import database
-from registry.domain.public_record import FundedGrant, giving_package, grant_id, organisation_id
+from registry.domain.catalogue import Localized
+from registry.domain.errors import NotFound
+from registry.domain.public_record import (
+    CallStatistics,
+    FundedGrant,
+    giving_package,
+    grant_id,
+    organisation_id,
+)
 from registry.services import clock
 from registry.services.queries import open_data as sql
 
@@ -87,3 +97,56 @@ async def funded_table(
             )
         )
     return Table(CSV_HEADER, tuple(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class FundedItem:
+    project_id: int
+    title: Localized
+    organisation: Localized
+    amount_vnd: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallResults:
+    """A call's public results: aggregates frozen at approval and the projects funded."""
+
+    call_id: int
+    title: Localized
+    fund_id: int
+    fund_name: Localized
+    approved_at: dt.datetime
+    statistics: CallStatistics
+    projects: tuple[FundedItem, ...]
+
+
+def _localized(row: Any, prefix: str) -> Localized:
+    return Localized(row[f"{prefix}_vi"], row[f"{prefix}_en"] or None)
+
+
+async def call_results(call_id: int) -> CallResults:
+    """The results of a published call whose outcomes are approved; NotFound otherwise (a
+    proposed decision, or none, shows nothing)."""
+    row = await database.fetchrow(sql.CALL_RESULTS, call_id)
+    if row is None:
+        raise NotFound()
+    projects = await database.fetch(sql.CALL_PROJECTS, call_id)
+    return CallResults(
+        call_id=row["id"],
+        title=_localized(row, "title"),
+        fund_id=row["fund_id"],
+        fund_name=_localized(row, "fund"),
+        approved_at=row["approved_at"],
+        statistics=CallStatistics.from_json(json.loads(row["statistics"])),
+        projects=tuple(
+            FundedItem(
+                p["id"], _localized(p, "title"), _localized(p, "organisation"), p["amount_vnd"]
+            )
+            for p in projects
+        ),
+    )
+
+
+async def calls_with_results(call_ids: list[int]) -> frozenset[int]:
+    """Which of these calls have public results (for links to them)."""
+    return frozenset(r["id"] for r in await database.fetch(sql.CALLS_WITH_RESULTS, call_ids))

@@ -1,9 +1,11 @@
-"""The public record: a call's approved funded outcomes become catalogue projects.
+"""The public record: a call's approved funded outcomes become catalogue projects, and the
+call's public aggregates are frozen.
 
-`publish_funded` runs inside `decisions.approve`'s transaction, so the approval and the projects
-commit or fail together, and the projects are in the search index the moment the approval is.
-A project carries what the applicant submitted for publication (title, abstract, technologies,
-duration) and what the fund approved (amount, date): never reviews, scores, comments or drafts.
+`publish` runs inside `decisions.approve`'s transaction, so the approval, the projects and the
+statistics commit or fail together, and the projects are in the search index the moment the
+approval is. A project carries what the applicant submitted for publication (title, abstract,
+technologies, duration) and what the fund approved (amount, date): never reviews, scores,
+comments or drafts. The statistics are counts and distributions of official marks only.
 """
 
 from __future__ import annotations
@@ -13,10 +15,31 @@ import json
 
 from registry import database
 from registry.domain.clock import VIETNAM
-from registry.domain.public_record import ends_on
+from registry.domain.decisions import Preview
+from registry.domain.public_record import call_statistics, ends_on
+from registry.domain.reviews import OutcomeKind
 from registry.domain.text import collation_key
 from registry.services import search
 from registry.services.queries import public_record as sql
+from registry.services.ranking import CallReview
+
+
+async def publish(
+    decision_id: int, approved_at: dt.datetime, review: CallReview, outcomes: Preview
+) -> tuple[int, ...]:
+    """What approving decision `decision_id` (on `review`'s ranking, with `outcomes`) makes
+    public: its funded projects and the call's statistics. Call inside the approval's
+    transaction; returns the new projects' ids."""
+    statistics = call_statistics(
+        review.criteria,
+        review.ranked,
+        submitted=len(review.proposals),
+        funded=outcomes.count(OutcomeKind.FUNDED),
+        budget_vnd=outcomes.budget_vnd,
+        funded_vnd=outcomes.funded_vnd,
+    )
+    await database.execute(sql.SAVE_STATISTICS, decision_id, json.dumps(statistics.to_json()))
+    return await publish_funded(decision_id, approved_at)
 
 
 async def publish_funded(decision_id: int, approved_at: dt.datetime) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from registry.domain.catalogue import GroupAmount
+from registry.domain.public_record import Distribution
 
 BAR_AREA_WIDTH = 520
 ROW_HEIGHT = 30
@@ -38,3 +39,51 @@ def funding_chart(groups: Sequence[GroupAmount]) -> BarChart:
         for index, g in enumerate(groups)
     )
     return BarChart(bars=bars, height=len(bars) * row, row_height=row)
+
+
+HISTOGRAM_HEIGHT = 120
+COLUMN_WIDTH = 56
+COLUMN_GAP = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    label: str  # the bin in points, e.g. "3–4"
+    count: int
+    x: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    distribution: Distribution
+    columns: tuple[Column, ...]
+    width: int
+    #: Height of the tallest possible column; the template adds room for the labels.
+    plot_height: int
+    column_width: int
+
+
+def _points(tenths: int) -> str:
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10},{tenths % 10}"
+
+
+def histogram(distribution: Distribution) -> Histogram:
+    """Vertical columns, one per bin of marks, tallest for the most proposals (integers)."""
+    largest = max((b.count for b in distribution.bins), default=0)
+    columns = tuple(
+        Column(
+            label=f"{_points(b.low)}–{_points(b.high)}",
+            count=b.count,
+            x=index * (COLUMN_WIDTH + COLUMN_GAP),
+            height=b.count * HISTOGRAM_HEIGHT // largest if largest else 0,
+        )
+        for index, b in enumerate(distribution.bins)
+    )
+    return Histogram(
+        distribution=distribution,
+        columns=columns,
+        width=len(columns) * (COLUMN_WIDTH + COLUMN_GAP),
+        plot_height=HISTOGRAM_HEIGHT,
+        column_width=COLUMN_WIDTH,
+    )

@@ -12,7 +12,7 @@ from registry.web.controllers.calls import CallsController, ManageCallsControlle
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
-from registry.web.controllers.open_data import OpenDataApi
+from registry.web.controllers.open_data import OpenDataApi, OpenDataController
 from registry.web.controllers.people import (
     PeopleAdminController,
     dev_outbox,
@@ -29,6 +29,7 @@ ROUTE_HANDLERS = [
     CatalogueController,
     CatalogueApi,
     OpenDataApi,
+    OpenDataController,
     AuditController,
     AuditApi,
     healthz,

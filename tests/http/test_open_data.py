@@ -42,7 +42,9 @@ async def decided(client, db, make_person):  # type: ignore[no-untyped-def]
     """A factory: a closed, reviewed call of three proposals whose outcomes (two funded, one
     rejected) are proposed, and approved by a second manager when `approve`."""
 
-    async def make(*, approve: bool) -> dict:  # type: ignore[type-arg]
+    async def make(*, approve: bool, marks: list[list[int]] | None = None) -> dict:  # type: ignore[type-arg]
+        """`marks`: one proposal per entry (its three reviewers' marks), outcomes as the
+        funding line suggests; by default the three proposals and outcomes above."""
         proposer = await make_person(("fund_manager", "nafosted"), totp=True)
         approver = await make_person(("fund_manager", "nafosted"), totp=True)
         applicant = await make_person(("applicant", "vast"))
@@ -54,20 +56,21 @@ async def decided(client, db, make_person):  # type: ignore[no-untyped-def]
 
         call_id = await on_app_loop(client, opened)
         token = _token()
+        plan = marks or [[45, 45, 45], [40, 40, 40], [50, 20, 50]]
         ids = await inserted_proposals(
             db,
             call_id,
             organisation,
             applicant.id,
-            [BILLION] * 3,
+            [BILLION] * len(plan),
             title=f"Vật liệu bán dẫn {token}",
         )
         await close_now(db, call_id)
         reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
-        for pid, marks in zip(ids, ([45, 45, 45], [40, 40, 40], [50, 20, 50]), strict=True):
+        for pid, given in zip(ids, plan, strict=True):
             for reviewer in reviewers:
                 await add_review(
-                    db, pid, reviewer.id, marks, comments=[COMMENT] * 3, overall_comment=OVERALL
+                    db, pid, reviewer.id, given, comments=[COMMENT] * 3, overall_comment=OVERALL
                 )
         choices = [
             Choice(ids[0], OutcomeKind.FUNDED, 800_000_000, REASON),
@@ -76,7 +79,11 @@ async def decided(client, db, make_person):  # type: ignore[no-untyped-def]
         ]
 
         async def propose_and_approve() -> None:
-            decision_id = await decisions.propose(service_actor(proposer), call_id, choices, ORIGIN)
+            chosen = choices
+            if marks is not None:  # as the funding line suggests
+                desk = await decisions.desk(service_actor(proposer), call_id)
+                chosen = list(desk.suggested())
+            decision_id = await decisions.propose(service_actor(proposer), call_id, chosen, ORIGIN)
             if approve:
                 await decisions.approve(service_actor(approver), call_id, decision_id, ORIGIN)
 
@@ -193,3 +200,48 @@ async def test_bad_filters_are_refused_clearly(client):  # type: ignore[no-untyp
     unknown = await client.get("/api/v1/grants.csv?reviewer=1&lang=en")
     assert unknown.status_code == 400
     assert "Unknown filter or parameter" in unknown.text
+
+
+async def test_the_results_page_shows_aggregates_only_after_approval(client, db, decided):  # type: ignore[no-untyped-def]
+    pending = await decided(approve=False)
+    assert (await client.get(f"/calls/{pending['call_id']}/results")).status_code == 404
+    call_page = await client.get(f"/calls/{pending['call_id']}")
+    assert f"/calls/{pending['call_id']}/results" not in call_page.text
+
+    call = await decided(approve=True)
+    call_page = await client.get(f"/calls/{call['call_id']}?lang=en")
+    assert f'href="/calls/{call["call_id"]}/results"' in call_page.text
+    page = await client.get(f"/calls/{call['call_id']}/results?lang=en")
+    assert page.status_code == 200
+    text = page.text
+    assert "<dt>Proposals submitted</dt><dd>3</dd>" in text
+    assert "<dt>Above every threshold</dt><dd>2</dd>" in text  # the third fails Impact
+    assert "<dt>Funded</dt><dd>2</dd>" in text
+    assert "<dt>Success rate</dt><dd>66.7%</dd>" in text
+    assert "VND 1,800,000,000 of VND 3,000,000,000 (60%)" in text
+    # Three proposals: too few to show distributions without revealing marks.
+    assert "<svg" not in text
+    assert "at least 5 ranked proposals" in text
+    for secret in _secrets(call):
+        assert secret not in text
+    projects = await db.fetch("SELECT id FROM project WHERE call = $1", call["call_id"])
+    for project in projects:
+        assert f'href="/projects/{project["id"]}"' in text
+
+
+async def test_score_distributions_are_svg_charts_from_five_proposals(client, decided):  # type: ignore[no-untyped-def]
+    marks = [[45, 45, 45], [40, 40, 40], [35, 35, 35], [30, 30, 30], [50, 20, 50], [25, 40, 40]]
+    call = await decided(approve=True, marks=marks)
+    page = await client.get(f"/calls/{call['call_id']}/results?lang=en")
+    assert page.status_code == 200
+    text = page.text
+    assert "<dt>Proposals submitted</dt><dd>6</dd>" in text
+    assert text.count('<svg class="chart" role="img"') == 3  # one per criterion
+    assert "<script" not in text.split("<main", 1)[-1]  # readable without JavaScript
+    # Excellence, official marks 4.5, 4, 3.5, 3, 5, 2.5 (each the reviewers' median):
+    # bins 2-3: 1, 3-4: 2, 4-5: 3 (5 is in the last bin).
+    first = text.split("<figure", 2)[1]
+    for label, count in (("0–1", 0), ("1–2", 0), ("2–3", 1), ("3–4", 2), ("4–5", 3)):
+        assert f"<td>{label}</td><td>{count}</td>" in first
+    for secret in _secrets(call):
+        assert secret not in text

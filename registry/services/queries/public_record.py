@@ -28,3 +28,7 @@ INSERT_TECHNOLOGIES = """
 INSERT INTO project_technology (project, technology)
 SELECT $1, t.id FROM technology t WHERE t.id = ANY($2::int[])
 """
+
+SAVE_STATISTICS = """
+UPDATE call_decision SET public_statistics = $2::text::jsonb WHERE id = $1
+"""

@@ -7,11 +7,15 @@ from typing import ClassVar
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
 
 from registry.documents.spreadsheets import Sheet, to_csv
+from registry.domain.public_record import MIN_FOR_DISTRIBUTION
 from registry.services import open_data
 from registry.settings import Settings
 from registry.web import forms
+from registry.web.charts import histogram
 
 
 class OpenDataApi(Controller):
@@ -43,6 +47,25 @@ class OpenDataApi(Controller):
         )
         body = to_csv(Sheet("grants", table.header, table.rows))
         return Response(body, media_type="text/csv; charset=utf-8", headers=_headers("grants.csv"))
+
+
+class OpenDataController(Controller):
+    opt: ClassVar[dict[str, object]] = {"public": True}
+
+    @get("/calls/{call_id:int}/results", name="call_results")
+    async def call_results(self, request: Request, call_id: FromPath[int]) -> Template:
+        """A call's results once its outcomes are approved: counts, budget used, score
+        distributions per criterion (aggregates only) and the funded projects."""
+        forms.page_params(request.query_params)
+        results = await open_data.call_results(forms.item_id(call_id))
+        return Template(
+            "open_data/call_results.html",
+            context={
+                "results": results,
+                "charts": [histogram(d) for d in results.statistics.distributions],
+                "min_for_distribution": MIN_FOR_DISTRIBUTION,
+            },
+        )
 
 
 def _headers(name: str) -> dict[str, str]:
