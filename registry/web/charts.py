@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from registry.domain.catalogue import GroupAmount
+from registry.domain.catalogue import GroupAmount, Localized
 from registry.domain.public_record import Distribution
+from registry.services.monitoring import Amount
 
 BAR_AREA_WIDTH = 520
 ROW_HEIGHT = 30
@@ -87,3 +88,32 @@ def histogram(distribution: Distribution) -> Histogram:
         plot_height=HISTOGRAM_HEIGHT,
         column_width=COLUMN_WIDTH,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AmountBar:
+    label: Localized | str
+    amount: Amount
+    y: int
+    width: int
+    #: The part of the bar that is demo data, drawn apart so the share is seen.
+    demo_width: int
+    href: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AmountChart:
+    bars: tuple[AmountBar, ...]
+    height: int
+    row_height: int
+
+
+def amount_chart(rows: Sequence[tuple[Localized | str, Amount, str | None]]) -> AmountChart:
+    """Horizontal bars of (label, amount, link) with each bar's demo part marked; integers."""
+    largest = max((a.amount_vnd for _, a, _ in rows), default=0)
+    bars = []
+    for index, (label, amount, href) in enumerate(rows):
+        width = max(1, amount.amount_vnd * BAR_AREA_WIDTH // largest) if largest else 0
+        demo = amount.demo_vnd * BAR_AREA_WIDTH // largest if largest else 0
+        bars.append(AmountBar(label, amount, index * ROW_HEIGHT, width, min(demo, width), href))
+    return AmountChart(tuple(bars), len(bars) * ROW_HEIGHT, ROW_HEIGHT)

@@ -245,3 +245,38 @@ async def test_score_distributions_are_svg_charts_from_five_proposals(client, de
         assert f"<td>{label}</td><td>{count}</td>" in first
     for secret in _secrets(call):
         assert secret not in text
+
+
+async def test_the_monitoring_page_marks_demo_data_and_has_a_json_twin(client, db, decided):  # type: ignore[no-untyped-def]
+    call = await decided(approve=True)
+    page = await client.get("/monitoring?lang=en")
+    assert page.status_code == 200
+    text = page.text
+    assert "Resolution 57" in text
+    assert 'class="demo-banner"' in text
+    assert 'fill="url(#demo-hatch)"' in text  # the demo part of the bars
+    assert text.count('<svg class="chart" role="img"') == 3  # by year, technology, province
+    assert "<script" not in text.split("<main", 1)[-1]
+    for secret in _secrets(call):
+        assert secret not in text
+
+    data = (await client.get("/api/v1/monitoring")).json()
+    totals = await db.fetchrow(
+        "SELECT sum(amount_vnd) AS amount, sum(amount_vnd) FILTER (WHERE is_demo) AS demo,"
+        " count(*) AS n FROM project"
+    )
+    assert data["total"] == {
+        "amount_vnd": totals["amount"],
+        "demo_vnd": totals["demo"],
+        "projects": totals["n"],
+    }
+    assert 0 < data["total"]["demo_vnd"] < data["total"]["amount_vnd"]  # demo and real both
+    assert sum(y["amount"]["amount_vnd"] for y in data["by_year"]) == totals["amount"]
+    hanoi = next(p for p in data["by_province"] if p["province"] == "Hà Nội")
+    assert hanoi["total"]["amount_vnd"] > hanoi["total"]["demo_vnd"]  # the approved projects
+    labs = await db.fetchval("SELECT count(*) FROM laboratory")
+    assert data["laboratories"] == labs
+    assert f"{labs}</a>" in text
+    vietnamese = await client.get("/monitoring?lang=vi")
+    assert "Theo dõi Nghị quyết 57" in vietnamese.text
+    assert "mức 3% tổng chi ngân sách" in vietnamese.text

@@ -12,10 +12,10 @@ from litestar.response import Template
 
 from registry.documents.spreadsheets import Sheet, to_csv
 from registry.domain.public_record import MIN_FOR_DISTRIBUTION
-from registry.services import open_data
+from registry.services import monitoring, open_data
 from registry.settings import Settings
 from registry.web import forms
-from registry.web.charts import histogram
+from registry.web.charts import amount_chart, histogram
 
 
 class OpenDataApi(Controller):
@@ -48,6 +48,13 @@ class OpenDataApi(Controller):
         body = to_csv(Sheet("grants", table.header, table.rows))
         return Response(body, media_type="text/csv; charset=utf-8", headers=_headers("grants.csv"))
 
+    @get("/monitoring", summary="Resolution 57 monitoring figures (with their demo parts)")
+    async def monitoring_json(self, request: Request) -> monitoring.Monitoring:
+        """The figures of /monitoring: every amount in whole đồng with `demo_vnd`, the part of
+        it that is generated demo data."""
+        forms.page_params(request.query_params)
+        return await monitoring.monitoring()
+
 
 class OpenDataController(Controller):
     opt: ClassVar[dict[str, object]] = {"public": True}
@@ -64,6 +71,31 @@ class OpenDataController(Controller):
                 "results": results,
                 "charts": [histogram(d) for d in results.statistics.distributions],
                 "min_for_distribution": MIN_FOR_DISTRIBUTION,
+            },
+        )
+
+    @get("/monitoring", name="monitoring")
+    async def monitoring_page(self, request: Request) -> Template:
+        """Resolution 57 monitoring: funded amounts by technology, province and year, calls
+        open now, key laboratories per technology; demo data marked in every chart."""
+        forms.page_params(request.query_params)
+        figures = await monitoring.monitoring()
+        return Template(
+            "open_data/monitoring.html",
+            context={
+                "m": figures,
+                "year_chart": amount_chart(
+                    [(str(y.year), y.amount, None) for y in figures.by_year]
+                ),
+                "technology_chart": amount_chart(
+                    [
+                        (t.technology.name, t.total, f"/technologies/{t.technology.id}")
+                        for t in figures.by_technology
+                    ]
+                ),
+                "province_chart": amount_chart(
+                    [(p.province, p.total, None) for p in figures.by_province]
+                ),
             },
         )
 
