@@ -13,6 +13,11 @@ VERSION = "1.38.0"
 DESCRIPTION = "project.call, project.proposal, call_decision.public_statistics"
 
 
+#: Open data lists the real (not demo) projects: without this, a seq scan of every demo one.
+FORWARDS = "CREATE INDEX project_not_demo ON project (id) WHERE NOT is_demo;"
+BACKWARDS = "DROP INDEX IF EXISTS project_not_demo;"
+
+
 class Call(Table, tablename="call", schema=None):
     id = Serial(
         null=False,
@@ -57,6 +62,8 @@ def _link(references: type[Table], *, unique: bool, index: bool) -> dict[str, ob
 
 
 async def forwards():
+    from registry.database import connection
+
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
     manager.add_column(
         table_class_name="Project",
@@ -98,4 +105,15 @@ async def forwards():
         },
         schema=None,
     )
+
+    async def run():
+        async with connection() as conn:
+            await conn.execute(FORWARDS)
+
+    async def run_backwards():
+        async with connection() as conn:
+            await conn.execute(BACKWARDS)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
     return manager

@@ -4,6 +4,10 @@ calls open now, key laboratories per technology, and how much of it all is demo 
 
 Every amount carries its demo part: the registry ships with generated demo projects, and a
 monitoring figure that mixed them in silently would mislead.
+
+The project aggregates cost about 0.9 s on 100,000 projects (2 cores), so each process keeps
+the last ones, keyed by the projects' version (last id, count): any approval or load makes new
+ones; calls open are read every time.
 """
 
 from __future__ import annotations
@@ -103,7 +107,56 @@ def _amount(row: object) -> Amount:
     return Amount(row["amount_vnd"], row["demo_vnd"], row["projects"])  # type: ignore[index]
 
 
+@dataclass(frozen=True, slots=True)
+class _Aggregates:
+    total: Amount
+    demo_projects: int
+    laboratories: int
+    exchanges: int
+    by_year: tuple[YearAmount, ...]
+    by_technology: tuple[TechnologyFunding, ...]
+    by_province: tuple[ProvinceFunding, ...]
+    labs_per_technology: tuple[TechnologyLabs, ...]
+
+
+_kept: dict[tuple[int, int], _Aggregates] = {}
+
+
 async def monitoring() -> Monitoring:
+    """The figures: the project aggregates of this projects' version, and the calls open now."""
+    version_row = await database.fetchrow(sql.PROJECTS_VERSION)
+    assert version_row is not None
+    version = (version_row["last"], version_row["n"])
+    figures = _kept.get(version)
+    if figures is None:
+        figures = await _aggregates()
+        _kept.clear()
+        _kept[version] = figures
+    calls = await database.fetch(sql.OPEN_CALLS, clock.now())
+    return Monitoring(
+        total=figures.total,
+        demo_projects=figures.demo_projects,
+        laboratories=figures.laboratories,
+        exchanges=figures.exchanges,
+        years=tuple(y.year for y in figures.by_year),
+        by_year=figures.by_year,
+        by_technology=figures.by_technology,
+        by_province=figures.by_province,
+        labs_per_technology=figures.labs_per_technology,
+        open_calls=tuple(
+            OpenCall(
+                r["id"],
+                Localized(r["title_vi"], r["title_en"]),
+                Localized(r["fund_vi"], r["fund_en"]),
+                r["closes_at"],
+                r["budget_vnd"],
+            )
+            for r in calls
+        ),
+    )
+
+
+async def _aggregates() -> _Aggregates:
     """Six aggregate queries, whatever the number of projects."""
     totals = await database.fetchrow(sql.TOTALS)
     assert totals is not None  # an aggregate answers one row
@@ -131,13 +184,11 @@ async def monitoring() -> Monitoring:
         key=lambda p: (-p.total.amount_vnd, p.province),
     )
     labs = await database.fetch(sql.LABS_PER_TECHNOLOGY)
-    calls = await database.fetch(sql.OPEN_CALLS, clock.now())
-    return Monitoring(
+    return _Aggregates(
         total=Amount(totals["amount_vnd"], totals["demo_vnd"], totals["projects"]),
         demo_projects=totals["demo_projects"],
         laboratories=totals["laboratories"],
         exchanges=totals["exchanges"],
-        years=tuple(y.year for y in by_year),
         by_year=by_year,
         by_technology=tuple(technologies),
         by_province=tuple(provinces),
@@ -147,15 +198,5 @@ async def monitoring() -> Monitoring:
                 r["laboratories"],
             )
             for r in labs
-        ),
-        open_calls=tuple(
-            OpenCall(
-                r["id"],
-                Localized(r["title_vi"], r["title_en"]),
-                Localized(r["fund_vi"], r["fund_en"]),
-                r["closes_at"],
-                r["budget_vnd"],
-            )
-            for r in calls
         ),
     )
