@@ -224,7 +224,7 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
         if not decision.current:
             raise Conflict(RANKING_CHANGED)
         await database.execute(sql.APPROVE, decision_id, actor.account_id, at)
-        await public_record.publish(decision_id, at, current.review, decision.preview)
+        projects = await public_record.publish(decision_id, at, current.review, decision.preview)
         await audit.record(
             "decision.approved",
             f"call_decision:{decision_id}",
@@ -232,7 +232,8 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
             origin=origin,
             before={"status": str(DecisionStatus.PROPOSED)},
             after={"status": str(DecisionStatus.APPROVED), "call": call_id}
-            | _summary(decision.preview),
+            | _summary(decision.preview)
+            | {"projects": list(projects)},
         )
 
 

@@ -5,6 +5,7 @@ approved, and nothing from the reviews; a proposed-but-not-approved decision pub
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import string
 
@@ -109,6 +110,12 @@ async def test_approving_creates_the_funded_projects_found_at_once(approved_call
     assert rows[0]["code"].startswith("TEST-2027-")
 
     ids = {r["id"] for r in rows}
+    audited = await db.fetchval(
+        "SELECT summary->'after' FROM audit.event WHERE action = 'decision.approved' "
+        "AND object_ref = $1",
+        f"call_decision:{call['decision_id']}",
+    )
+    assert set(json.loads(audited)["projects"]) == ids
     # Unaccented, indexed in the approval's transaction.
     assert await _search(f"cam bien luong tu {call['token']}") == ids
     assert await _search(f"Cảm biến lượng tử {call['token']}") == ids
