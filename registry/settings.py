@@ -17,6 +17,9 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_DATABASE_ROLE = "registry_app"
 #: Where uploaded files are kept (registry.services.storage).
 STORAGE_CHOICES = ("postgres", "folder")
+#: Stands in for the publisher prefix 360Giving assigns on registration (`360G-` + a code):
+#: open data published for real must set GIVING_PREFIX to the assigned one.
+DEFAULT_GIVING_PREFIX = "360G-PLACEHOLDER"
 
 
 class SettingsError(ValueError):
@@ -69,6 +72,15 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> 
         return choices[0]
     if raw not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _giving_prefix(environ: Mapping[str, str]) -> str:
+    raw = environ.get("GIVING_PREFIX", "").strip()
+    if not raw:
+        return DEFAULT_GIVING_PREFIX
+    if not raw.startswith("360G-") or len(raw) <= len("360G-"):
+        raise SettingsError(f"GIVING_PREFIX must start with 360G- and a code, got {raw!r}")
     return raw
 
 
@@ -133,6 +145,8 @@ class Settings:
     signing_trust_roots: str = ""
     #: RFC 3161 timestamp authority added to every signature; empty: no timestamp.
     tsa_url: str = ""
+    #: The 360Giving publisher prefix every grant id in /api/v1/grants.json starts with.
+    giving_prefix: str = DEFAULT_GIVING_PREFIX
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -163,6 +177,7 @@ class Settings:
             signing_passphrase=env.get("SIGNING_PASSPHRASE", ""),
             signing_trust_roots=env.get("SIGNING_TRUST_ROOTS", "").strip(),
             tsa_url=env.get("TSA_URL", "").strip(),
+            giving_prefix=_giving_prefix(env),
         )
 
     def resolved_secret_key(self) -> str:

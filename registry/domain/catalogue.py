@@ -170,6 +170,16 @@ class Project:
     is_demo: bool
     technologies: tuple[Ref, ...] = ()
     abstract: Localized | None = None
+    #: The call it was funded in, when funded through the registry.
+    call: CallRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRef:
+    """A link to a fund's call (calls are not catalogue items, but projects name theirs)."""
+
+    id: int
+    title: Localized
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,8 +304,10 @@ async def get_zone(zone_id: int) -> c.Zone:
 _PROJECT_SQL = """
 SELECT p.id, p.code, p.title_vi, p.title_en, p.amount_vnd, p.starts_on, p.ends_on, p.province,
        p.is_demo, o.name_vi AS organisation_vi, o.name_en AS organisation_en,
-       f.id AS fund_id, f.name_vi AS fund_vi, f.name_en AS fund_en {extra}
+       f.id AS fund_id, f.name_vi AS fund_vi, f.name_en AS fund_en,
+       cl.id AS call_id, cl.title_vi AS call_vi, cl.title_en AS call_en {extra}
 FROM project p JOIN organisation o ON o.id = p.organisation JOIN fund f ON f.id = p.fund
+LEFT JOIN call cl ON cl.id = p.call
 """
 
 
@@ -321,6 +323,11 @@ def _project(row: Mapping[str, Any], **extra: Any) -> c.Project:
         ends_on=row["ends_on"],
         province=row["province"],
         is_demo=row["is_demo"],
+        call=(
+            c.CallRef(row["call_id"], c.Localized(row["call_vi"], row["call_en"] or None))
+            if row["call_id"]
+            else None
+        ),
         **extra,
     )
 

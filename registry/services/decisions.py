@@ -28,7 +28,7 @@ from registry.domain.decisions import (
 from registry.domain.errors import Conflict, NotAllowed, NotFound
 from registry.domain.reviews import DecisionStatus, OutcomeKind
 from registry.domain.scoring import Line
-from registry.services import audit, calls, clock, ranking
+from registry.services import audit, calls, clock, public_record, ranking
 from registry.services.queries import decisions as sql
 
 SUGGESTION = {
@@ -224,6 +224,7 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
         if not decision.current:
             raise Conflict(RANKING_CHANGED)
         await database.execute(sql.APPROVE, decision_id, actor.account_id, at)
+        projects = await public_record.publish(decision_id, at, current.review, decision.preview)
         await audit.record(
             "decision.approved",
             f"call_decision:{decision_id}",
@@ -231,7 +232,8 @@ async def approve(actor: Actor, call_id: int, decision_id: int, origin: Origin) 
             origin=origin,
             before={"status": str(DecisionStatus.PROPOSED)},
             after={"status": str(DecisionStatus.APPROVED), "call": call_id}
-            | _summary(decision.preview),
+            | _summary(decision.preview)
+            | {"projects": list(projects)},
         )
 
 

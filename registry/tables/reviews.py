@@ -118,6 +118,9 @@ class CallDecision(Table, tablename="call_decision"):
     proposed_at = Timestamptz(default=TimestamptzNow())
     approved_by = ForeignKey(references=Account, null=True, on_delete=OnDelete.restrict)
     approved_at = Timestamptz(null=True, default=None)
+    #: The call's public aggregates frozen at approval (domain.public_record.CallStatistics:
+    #: counts, budget used, per-criterion distributions of official marks; never a review).
+    public_statistics = JSONB(null=True, default=None)
 
 
 class Outcome(Table, tablename="proposal_outcome"):

@@ -12,6 +12,7 @@ from registry.web.controllers.calls import CallsController, ManageCallsControlle
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
+from registry.web.controllers.open_data import OpenDataApi, OpenDataController
 from registry.web.controllers.people import (
     PeopleAdminController,
     dev_outbox,
@@ -28,6 +29,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 ROUTE_HANDLERS = [
     CatalogueController,
     CatalogueApi,
+    OpenDataApi,
+    OpenDataController,
     AuditController,
     AuditApi,
     healthz,

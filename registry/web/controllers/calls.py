@@ -15,7 +15,7 @@ from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
 from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
-from registry.services import call_dashboard, calls, proposals, scopes
+from registry.services import call_dashboard, calls, open_data, proposals, scopes
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
 from registry.web.controllers.account import PUBLIC
@@ -67,6 +67,7 @@ class CallsController(Controller):
                 "now": received_at(request),
                 "technologies": dict(await calls.eligible_technologies()),
                 "organisations": await proposals.applicant_organisations(actor) if actor else (),
+                "has_results": bool(await open_data.calls_with_results([call.id])),
             },
         )
 

@@ -169,6 +169,16 @@ def item_id(value: int) -> int:
     return value
 
 
+def open_data_params(params: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """The fund and call the open data files are narrowed to, if any."""
+    reject_unknown(params, frozenset({"fund", "call"}) | COMMON_PARAMETERS)
+    fund, call = (params.get("fund") or "").strip(), (params.get("call") or "").strip()
+    return (
+        _whole_number(fund, "fund", low=1, high=MAX_ID) if fund else None,
+        _whole_number(call, "call", low=1, high=MAX_ID) if call else None,
+    )
+
+
 def audit_params(params: Mapping[str, str]) -> int | None:
     """The event number /audit is asked to look up, if any."""
     reject_unknown(params, frozenset({"seq"}) | COMMON_PARAMETERS)
