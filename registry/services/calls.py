@@ -16,14 +16,16 @@ from registry import database
 from registry.domain.accounts import Actor, Origin
 from registry.domain.calls import AGGREGATIONS, FUNDING_POLICIES, CallSpec
 from registry.domain.catalogue import Localized
-from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
+from registry.domain.errors import N_, Conflict, InvalidForm, InvalidInput, NotFound
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, CallRules
 from registry.domain.scoring import Criteria, criteria_from_json, criteria_to_json
 from registry.services import audit, scopes
 from registry.services.queries import calls as sql
 
-CHANGED_ELSEWHERE = "Someone else changed this call while you were editing. Reload to see it."
+CHANGED_ELSEWHERE = N_(
+    "Someone else changed this call while you were editing. Reload to see it."
+)
 
 
 @dataclass(frozen=True, slots=True)
