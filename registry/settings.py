@@ -167,7 +167,7 @@ class Settings:
             secret_key=env.get("SECRET_KEY", "").strip(),
             smtp_url=env.get("SMTP_URL", "").strip(),
             mail_from=env.get("MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
-            public_url=(env.get("PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/"),
+            public_url=(env.get("PUBLIC_URL", "").strip() or _local_url(env)).rstrip("/"),
             secure_cookies=_flag(env, "SECURE_COOKIES", default=True),
             database_role=env.get("DATABASE_ROLE", DEFAULT_DATABASE_ROLE).strip(),
             worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 2, minimum=1),
@@ -206,3 +206,18 @@ class Settings:
             finally:
                 candidate.unlink()
         return path.read_text().strip()
+
+
+#: Addresses that mean "every interface" when listened on: not an address a link can name.
+ANY_INTERFACE = frozenset({"0.0.0.0", "::", "[::]"})  # noqa: S104 (recognised, not bound)
+
+
+def _local_url(env: Mapping[str, str]) -> str:
+    """Without PUBLIC_URL (development): this machine at the address and port the server
+    listens on, so links in development mail reach it whatever PORT says."""
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    if host in ANY_INTERFACE:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{_integer(env, 'PORT', 8000, minimum=1)}"
