@@ -47,9 +47,9 @@ from registry.domain.reviews import (
     read_review,
     submission_problems,
 )
-from registry.domain.scoring import Criteria, criteria_from_json
+from registry.domain.scoring import Criteria
 from registry.i18n import N_, translate_in
-from registry.services import audit, clock, mail, scopes
+from registry.services import audit, calls, clock, mail, scopes
 from registry.services.queries import reviews as sql
 from registry.services.reviewers import Invitation, invitations, technology_names
 
@@ -187,10 +187,7 @@ async def _criteria(
 ) -> Criteria:
     if cache is not None and version in cache:
         return cache[version]
-    raw = await database.fetchval(sql.CRITERIA, call_id, version)
-    if raw is None:
-        raise NotFound()
-    criteria = criteria_from_json(json.loads(raw))
+    criteria = await calls.criteria_version(call_id, version)
     if cache is not None:
         cache[version] = criteria
     return criteria

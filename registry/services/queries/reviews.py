@@ -131,8 +131,6 @@ VERSION = """
     SELECT number, content, criteria_version FROM proposal_version
     WHERE proposal = $1 AND number = $2"""
 
-CRITERIA = "SELECT criteria FROM call_criteria WHERE call = $1 AND version = $2"
-
 ORGANISATION_NAME = "SELECT name_vi, name_en FROM organisation WHERE id = $1"
 
 # Reviews ----------------------------------------------------------------------------------------
