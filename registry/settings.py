@@ -192,20 +192,24 @@ class Settings:
         return [key.strip() for key in raw.split(",") if key.strip()]
 
     def _kept_key(self, name: str, make: Callable[[], str]) -> str:
-        path = self.data_dir / name
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            candidate = path.with_suffix(f".{os.getpid()}")
-            candidate.write_text(make())
-            candidate.chmod(0o600)
-            # Atomic: when several processes start at once, the first rename wins for all.
-            try:
-                os.link(candidate, path)
-            except FileExistsError:
-                pass
-            finally:
-                candidate.unlink()
-        return path.read_text().strip()
+        return kept_file(self.data_dir / name, lambda: make().encode()).decode().strip()
+
+
+def kept_file(path: Path, make: Callable[[], bytes], *, folder_mode: int = 0o777) -> bytes:
+    """The file at `path`, made once with `make()` and readable by its owner only (it holds a
+    key). Atomic: when several processes start at once, the first link wins for all."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=folder_mode)
+        candidate = path.with_suffix(f".{os.getpid()}")
+        candidate.write_bytes(make())
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_bytes()
 
 
 #: Addresses that mean "every interface" when listened on: not an address a link can name.

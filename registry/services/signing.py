@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -44,7 +43,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from registry.services import clock
-from registry.settings import Settings
+from registry.settings import Settings, kept_file
 
 #: Subsetting the stamp's font drops a table no PDF needs, and says so for every document.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -220,7 +219,7 @@ class Keys:
             )
             return _pem(key, cert)
 
-        key, cert = _load_pem(_kept(self.folder / "test-ca.pem", make))
+        key, cert = _load_pem(kept_file(self.folder / "test-ca.pem", make, folder_mode=0o700))
         return _asn1_cert(cert), key
 
     def _test_fund(self, issuer: Issuer) -> tuple[asn1_keys.PrivateKeyInfo, asn1_x509.Certificate]:
@@ -263,7 +262,9 @@ class Keys:
             )
             return _pem(key, cert)
 
-        key, cert = _load_pem(_kept(self.folder / f"fund-{issuer.fund_id}.pem", make))
+        key, cert = _load_pem(
+            kept_file(self.folder / f"fund-{issuer.fund_id}.pem", make, folder_mode=0o700)
+        )
         der = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
@@ -288,23 +289,6 @@ def _load_pem(data: bytes) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def _kept(path: Path, make) -> bytes:  # type: ignore[no-untyped-def]
-    """The file at `path`, made once: when several processes start at once, the first link
-    wins for all (as settings' kept keys). Readable by the owner only: it holds a key."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        candidate = path.with_suffix(f".{os.getpid()}")
-        candidate.write_bytes(make())
-        candidate.chmod(0o600)
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass
-        finally:
-            candidate.unlink()
-    return path.read_bytes()
 
 
 def _sign(pdf: bytes, signer: signers.Signer, organisation: str, at: datetime, tsa: str) -> bytes:
