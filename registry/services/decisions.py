@@ -69,29 +69,30 @@ class DecisionDesk:
 
     review: ranking.CallReview
     standings: tuple[Standing, ...]
-    #: Submitted proposals with no submitted review and no consensus: no outcome yet.
-    unranked: tuple[str, ...]
     decision: Decision | None
+
+    @property
+    def unranked(self) -> tuple[str, ...]:
+        """References of submitted proposals with no submitted review and no consensus: no
+        outcome can be given to them yet."""
+        return tuple(p.reference for p in self.review.unranked)
 
     def suggested(self) -> tuple[Choice, ...]:
         return suggested_choices(self.standings)
 
 
-def standings(review: ranking.CallReview) -> tuple[tuple[Standing, ...], tuple[str, ...]]:
-    """Each ranked proposal where the funding line put it; references of the unranked."""
-    rows = {p.proposal_id: p for p in review.proposals}
-    ranked = tuple(
+def standings(review: ranking.CallReview) -> tuple[Standing, ...]:
+    """Each ranked proposal where the funding line put it."""
+    return tuple(
         Standing(
             entry.ranked.proposal,
-            rows[entry.ranked.proposal].reference,
-            rows[entry.ranked.proposal].requested_vnd,
+            review.proposal(entry.ranked.proposal).reference,
+            review.proposal(entry.ranked.proposal).requested_vnd,
             entry.ranked.rank,
             SUGGESTION[entry.line],
         )
         for entry in review.line.entries
     )
-    placed = {s.proposal for s in ranked}
-    return ranked, tuple(p.reference for p in review.proposals if p.proposal_id not in placed)
 
 
 def _digest(rows: tuple[Standing, ...]) -> str:
@@ -104,7 +105,7 @@ def _digest(rows: tuple[Standing, ...]) -> str:
 
 async def desk(actor: Actor, call_id: int) -> DecisionDesk:
     review = await ranking.call_review(actor, call_id)
-    rows, unranked = standings(review)
+    rows = standings(review)
     live = await database.fetchrow(sql.LIVE_DECISION, call_id)
     decision = None
     if live is not None:
@@ -124,7 +125,7 @@ async def desk(actor: Actor, call_id: int) -> DecisionDesk:
             approved_at=live["approved_at"],
             current=json.loads(live["basis"]).get("standings_sha256") == _digest(rows),
         )
-    return DecisionDesk(review, rows, unranked, decision)
+    return DecisionDesk(review, rows, decision)
 
 
 def preview(desk_: DecisionDesk, choices: list[Choice]) -> Preview:

@@ -45,8 +45,6 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
     names = [c.name.get(language) for c in review.criteria.items]
     outcomes = {c.proposal: c for c in desk.decision.preview.choices} if desk.decision else {}
     decision_status = str(desk.decision.status) if desk.decision else ""
-    ranked = {r.proposal: r for r in review.ranked}
-    lines = {e.ranked.proposal: e for e in review.line.entries}
 
     proposal_header = (
         "rank", "reference", "title", "organisation", "requested_vnd",
@@ -59,8 +57,8 @@ async def call_export(actor: Actor, call_id: int, language: str) -> CallExport:
     proposal_rows = []
     json_proposals = []
     for row in review.proposals:
-        r = ranked.get(row.proposal_id)
-        entry = lines.get(row.proposal_id)
+        r = review.ranked_of(row.proposal_id)
+        entry = review.line.of(row.proposal_id) if r else None
         choice = outcomes.get(row.proposal_id)
         failed = (
             [names[i] for i in r.failed] + (["overall"] if r.failed_overall else []) if r else []

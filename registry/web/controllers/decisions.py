@@ -32,7 +32,8 @@ def _page(
 ) -> Template:
     context: dict[str, Any] = {
         "desk": desk,
-        "rows": {p.proposal_id: p for p in desk.review.proposals},
+        "rows": desk.review.by_id,
+        "standing": {s.proposal: s for s in desk.standings},
         "preview": preview,
         "outcomes": list(OutcomeKind),
         "actor_id": actor_id,
