@@ -327,6 +327,8 @@ async def make_assignment(
             "RETURNING id",
             proposal_id, reviewer_id, source,
         )  # fmt: skip
+
+
 async def inserted_proposals(
     db: asyncpg.Connection,
     call_id: int,
@@ -401,6 +403,33 @@ async def add_review(
         json.dumps(comments if comments is not None else [f"Nhận xét {m}" for m in marks]),
         overall_comment, status,
     )  # fmt: skip
+
+
+#: A call's proposals by name: (requested amount, each reviewer's marks in tenths).
+ReviewPlan = dict[str, tuple[int, list[list[int | None]]]]
+
+
+async def reviewed_proposals(
+    db: asyncpg.Connection,
+    call_id: int,
+    organisation: int,
+    submitter: int,
+    plan: ReviewPlan,
+    reviewers: list[int],
+    **review: Any,
+) -> dict[str, int]:
+    """The plan's proposals submitted to `call_id`, the call closed, and each proposal's
+    reviews submitted by the first reviewers (as many as it has marks): name -> proposal id.
+    `review` goes to every add_review (comments, overall_comment)."""
+    ids = await inserted_proposals(
+        db, call_id, organisation, submitter, [amount for amount, _ in plan.values()]
+    )
+    await close_now(db, call_id)
+    proposals = dict(zip(plan, ids, strict=True))
+    for name, (_, reviews) in plan.items():
+        for reviewer, marks in zip(reviewers[: len(reviews)], reviews, strict=True):
+            await add_review(db, proposals[name], reviewer, marks, **review)
+    return proposals
 
 
 @contextmanager

@@ -12,12 +12,10 @@ import openpyxl
 import pytest
 
 from tests.factories import (
-    add_review,
-    close_now,
-    inserted_proposals,
     on_app_loop,
     open_call,
     post_form,
+    reviewed_proposals,
     service_actor,
     sign_in,
 )
@@ -45,21 +43,17 @@ async def desk(client, db, make_person):  # type: ignore[no-untyped-def]
         return await open_call(service_actor(proposer), fund_id, budget_vnd=3 * BILLION)
 
     call_id = await on_app_loop(client, opened)
-    ids = await inserted_proposals(
-        db, call_id, organisation, applicant.id, [amount for amount, _ in PLAN.values()]
-    )
-    await close_now(db, call_id)
     reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
-    for pid, (_, reviews) in zip(ids, PLAN.values(), strict=True):
-        for reviewer, marks in zip(reviewers, reviews, strict=True):
-            await add_review(db, pid, reviewer.id, marks)
+    proposal = await reviewed_proposals(
+        db, call_id, organisation, applicant.id, PLAN, [r.id for r in reviewers]
+    )
     return {
         "proposer": proposer,
         "approver": approver,
         "applicant": applicant,
         "reviewers": reviewers,
         "call_id": call_id,
-        "proposal": dict(zip(PLAN, ids, strict=True)),
+        "proposal": proposal,
     }
 
 

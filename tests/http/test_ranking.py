@@ -14,13 +14,11 @@ from markupsafe import escape
 from registry.i18n import translate_in
 from registry.web.controllers import ranking as ranking_pages
 from tests.factories import (
-    add_review,
-    close_now,
     counted_queries,
-    inserted_proposals,
     on_app_loop,
     open_call,
     post_form,
+    reviewed_proposals,
     service_actor,
     sign_in,
 )
@@ -45,15 +43,10 @@ async def _desk(client, db, make_person, plan=PLAN, **call):  # type: ignore[no-
     fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
     organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
     call_id = await _open_call(client, manager, fund_id, call)
-    ids = await inserted_proposals(
-        db, call_id, organisation, applicant.id, [amount for amount, _ in plan.values()]
-    )
-    await close_now(db, call_id)
     reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
-    proposal = dict(zip(plan, ids, strict=True))
-    for name, (_, reviews) in plan.items():
-        for reviewer, marks in zip(reviewers, reviews, strict=False):
-            await add_review(db, proposal[name], reviewer.id, marks)
+    proposal = await reviewed_proposals(
+        db, call_id, organisation, applicant.id, plan, [r.id for r in reviewers]
+    )
     reference = {
         name: await db.fetchval(
             "SELECT content->>'reference' FROM proposal_version WHERE proposal = $1", pid

@@ -20,11 +20,10 @@ from registry.domain.reviews import DecisionStatus, OutcomeKind
 from registry.services import decisions, ranking, review_export
 from tests.factories import (
     ORIGIN,
-    add_review,
-    close_now,
     inserted_proposals,
     open_call,
     person,
+    reviewed_proposals,
 )
 
 pytestmark = pytest.mark.integration
@@ -51,17 +50,11 @@ async def call(db, database_url, make_person):  # type: ignore[no-untyped-def]
     approver = await person(database_url, (Role.FUND_MANAGER, "nafosted"))
     applicant = await person(database_url, (Role.APPLICANT, "vast"))
     call_id = await open_call(proposer, fund_id, budget_vnd=3 * BILLION)
-    ids = await inserted_proposals(
-        db, call_id, organisation, applicant.account_id, [amount for amount, _ in PLAN.values()]
-    )
-    await close_now(db, call_id)
     reviewers = [(await make_person((Role.REVIEWER, None))).id for _ in range(3)]
-    proposal = dict(zip(PLAN, ids, strict=True))
-    for name, (_, reviews) in PLAN.items():
-        for reviewer, marks in zip(reviewers, reviews, strict=True):
-            await add_review(
-                db, proposal[name], reviewer, marks, comments=["=cmd|' /C calc'!A0", "Tốt", "Ổn"]
-            )
+    proposal = await reviewed_proposals(
+        db, call_id, organisation, applicant.account_id, PLAN, reviewers,
+        comments=["=cmd|' /C calc'!A0", "Tốt", "Ổn"],
+    )  # fmt: skip
     return {
         "call_id": call_id,
         "proposer": proposer,

@@ -18,11 +18,11 @@ from registry.services import ranking
 from tests.factories import (
     ORIGIN,
     add_review,
-    close_now,
     counted_queries,
     inserted_proposals,
     open_call,
     person,
+    reviewed_proposals,
 )
 
 pytestmark = pytest.mark.integration
@@ -50,15 +50,10 @@ async def desk(db, database_url, make_person):
     manager = await person(database_url, (Role.FUND_MANAGER, "nafosted"))
     applicant = await person(database_url, (Role.APPLICANT, "vast"))
     call_id = await open_call(manager, fund_id, budget_vnd=3 * BILLION)
-    ids = await inserted_proposals(
-        db, call_id, organisation, applicant.account_id, [amount for amount, _ in PLAN.values()]
-    )
-    await close_now(db, call_id)
     reviewers = [(await make_person((Role.REVIEWER, None))).id for _ in range(3)]
-    proposal = dict(zip(PLAN, ids, strict=True))
-    for name, (_, reviews) in PLAN.items():
-        for reviewer, marks in zip(reviewers, reviews, strict=False):
-            await add_review(db, proposal[name], reviewer, marks)
+    proposal = await reviewed_proposals(
+        db, call_id, organisation, applicant.account_id, PLAN, reviewers
+    )
     # The unreviewed one has a draft under way: listed, never ranked.
     await add_review(db, proposal["unreviewed"], reviewers[0], [40, None, None], status="draft")
     return {
