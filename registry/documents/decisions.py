@@ -20,15 +20,16 @@ from jinja2 import Environment
 from registry.documents.pdf import render_pdf_sync
 from registry.documents.qr import qr_data_uri
 from registry.documents.templates import TEMPLATES, base_environment
-from registry.domain.decision_documents import DecisionDocument, DocumentKind, document_data
+from registry.domain.decision_documents import DecisionDocument, document_data
+from registry.domain.documents import DocumentKind
 from registry.domain.money import group_thousands
 from registry.domain.vietnamese import formal_amount
 
 TEMPLATE = {
     DocumentKind.CALL_DECISION: "pdf/call_decision.html",
-    DocumentKind.PROJECT_DECISION: "pdf/project_decision.html",
-    DocumentKind.RESERVE_NOTICE: "pdf/notice.html",
-    DocumentKind.REJECTION_NOTICE: "pdf/notice.html",
+    DocumentKind.FUNDING: "pdf/project_decision.html",
+    DocumentKind.RESERVE: "pdf/notice.html",
+    DocumentKind.REJECTION: "pdf/notice.html",
 }
 ATTACHMENT_NAME = "decision.json"
 STYLESHEET = TEMPLATES / "pdf" / "decision.css"

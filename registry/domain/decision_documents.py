@@ -12,30 +12,16 @@ Texts are Vietnamese: these are legal documents. Money is whole đồng, marks i
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
-from registry.domain.scoring import TENTHS
+from registry.domain.documents import DocumentKind
+from registry.domain.scoring import TENTHS, Criteria
 from registry.domain.vietnamese import formal_amount, number_line, place_and_date
-
-
-class DocumentKind(StrEnum):
-    CALL_DECISION = "call_decision"
-    PROJECT_DECISION = "project_decision"
-    RESERVE_NOTICE = "reserve_notice"
-    REJECTION_NOTICE = "rejection_notice"
-
-    @property
-    def type_code(self) -> str:
-        """The document type's abbreviation in the number line (Decree 30, appendix III)."""
-        return "QĐ" if self in (DocumentKind.CALL_DECISION, DocumentKind.PROJECT_DECISION) else "TB"
-
-    @property
-    def heading(self) -> str:
-        return "QUYẾT ĐỊNH" if self.type_code == "QĐ" else "THÔNG BÁO"
-
 
 #: Legal bases a fund's decisions cite when the call names none (the call has no field for
 #: them yet). The last basis ends with "." in the document, the others with ";". Only the
@@ -150,6 +136,8 @@ class DecisionDocument:
     obligations: tuple[str, ...] = ()
     #: To whom a notice is addressed ("Kính gửi: ...").
     addressee: str = ""
+    #: The reference of the document this one corrects and replaces ("07/QĐ-QPTKHCN"), if any.
+    replaces: str = ""
 
     @property
     def number_line(self) -> str:
@@ -215,6 +203,15 @@ EFFECT = (
 )
 
 
+def _effect(replaces: str) -> str:
+    """The last article; a correction names the decision it replaces (which stays on record)."""
+    if not replaces:
+        return EFFECT
+    return EFFECT.replace(
+        "kể từ ngày ký.", f"kể từ ngày ký và thay thế Quyết định số {replaces}.", 1
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Issuing:
     """What every document of one issue shares: who issues, signs, when, for which call."""
@@ -228,7 +225,13 @@ class Issuing:
 
 
 def call_decision(
-    issuing: Issuing, number: int, projects: tuple[Project, ...], *, code: str, url: str
+    issuing: Issuing,
+    number: int,
+    projects: tuple[Project, ...],
+    *,
+    code: str,
+    url: str,
+    replaces: str = "",
 ) -> DecisionDocument:
     """The decision approving a call's funded projects, listed in the annex."""
     total = sum(p.amount_vnd for p in projects)
@@ -247,7 +250,7 @@ def call_decision(
             "Kinh phí và thời gian thực hiện của từng đề tài theo Phụ lục. Tổ chức chủ trì và"
             " chủ nhiệm đề tài ký hợp đồng thực hiện với Quỹ và thực hiện đề tài theo quy định"
             " của Quỹ.",
-            EFFECT,
+            _effect(replaces),
         ),
         recipients=("Như Điều 3", "Bộ Khoa học và Công nghệ (để báo cáo)"),
         filed_by=issuing.filed_by,
@@ -255,6 +258,7 @@ def call_decision(
         verification_code=code,
         verify_url=url,
         annex=projects,
+        replaces=replaces,
     )
 
 
@@ -266,11 +270,12 @@ def project_decision(
     code: str,
     url: str,
     obligations: tuple[str, ...] = DEFAULT_OBLIGATIONS,
+    replaces: str = "",
 ) -> DecisionDocument:
     """The decision funding one project: amount in figures and words, duration, duties."""
     p = project
     return DecisionDocument(
-        kind=DocumentKind.PROJECT_DECISION,
+        kind=DocumentKind.FUNDING,
         issuer=issuing.issuer,
         number=number,
         issued_on=issuing.issued_on,
@@ -285,7 +290,7 @@ def project_decision(
             "Tổ chức chủ trì và chủ nhiệm đề tài có trách nhiệm: "
             + "; ".join(o[0].lower() + o[1:] for o in obligations)
             + ".",
-            EFFECT,
+            _effect(replaces),
         ),
         recipients=("Như Điều 3", p.organisation),
         filed_by=issuing.filed_by,
@@ -294,6 +299,7 @@ def project_decision(
         verify_url=url,
         project=p,
         obligations=obligations,
+        replaces=replaces,
     )
 
 
@@ -308,6 +314,7 @@ def outcome_notice(
     total_max_tenths: int | None,
     code: str,
     url: str,
+    replaces: str = "",
 ) -> DecisionDocument:
     """The notice to a proposal on the reserve list (`reserve`) or rejected, with its marks."""
     p = project
@@ -320,7 +327,7 @@ def outcome_notice(
     else:
         outcome = "không được xét chọn tài trợ"
     return DecisionDocument(
-        kind=DocumentKind.RESERVE_NOTICE if reserve else DocumentKind.REJECTION_NOTICE,
+        kind=DocumentKind.RESERVE if reserve else DocumentKind.REJECTION,
         issuer=issuing.issuer,
         number=number,
         issued_on=issuing.issued_on,
@@ -331,6 +338,9 @@ def outcome_notice(
             f"Căn cứ kết quả đánh giá của các chuyên gia đối với các hồ sơ đăng ký thuộc"
             f" {issuing.call_title}, Quỹ thông báo: đề tài"
             f" \u201c{p.title}\u201d, mã số {p.reference}, {outcome}.",
+            *(
+                (f"Thông báo này thay thế Thông báo số {replaces}.",) if replaces else ()
+            ),
             "Điểm chính thức theo từng tiêu chí và tóm tắt nhận xét của chuyên gia như sau"
             " (danh tính chuyên gia không được công bố):",
         ),
@@ -344,6 +354,7 @@ def outcome_notice(
         total_tenths=total_tenths,
         total_max_tenths=total_max_tenths,
         addressee=p.organisation,
+        replaces=replaces,
     )
 
 
@@ -374,4 +385,27 @@ def document_from_data(data: dict[str, Any]) -> DecisionDocument:
         total_max_tenths=data["total_max_tenths"],
         obligations=tuple(data["obligations"]),
         addressee=data["addressee"],
+        replaces=data.get("replaces", ""),
+    )
+
+
+def half_up(tenths: Fraction) -> int:
+    """An official mark (an exact fraction of tenths: a median or mean) to the whole tenth a
+    document prints, halves rounded up."""
+    return math.floor(tenths + Fraction(1, 2))
+
+
+def notice_scores(
+    criteria: Criteria, marks: Sequence[Fraction], comments: Sequence[Sequence[str]]
+) -> tuple[CriterionScore, ...]:
+    """Each criterion's official mark and its reviewers' comments, unnamed, one per line:
+    what a notice tells the applicant (an evaluation summary, never who wrote what)."""
+    return tuple(
+        CriterionScore(
+            criterion=criterion.name.vi,
+            mark_tenths=half_up(mark),
+            max_tenths=criterion.scale.high,
+            comments="\n".join(c.strip() for c in said if c.strip()),
+        )
+        for criterion, mark, said in zip(criteria.items, marks, comments, strict=True)
     )

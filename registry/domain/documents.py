@@ -16,10 +16,23 @@ _LOOKALIKES = {"O": "0", "I": "1", "L": "1"}
 
 
 class DocumentKind(StrEnum):
+    """What an issued document is: the call's decision approving its list, a funded
+    project's decision, or the notice to a proposal on the reserve list or rejected."""
+
     CALL_DECISION = "call_decision"
     FUNDING = "funding"
     RESERVE = "reserve"
     REJECTION = "rejection"
+
+    @property
+    def type_code(self) -> str:
+        """The document type's abbreviation in the number line (Decree 30, appendix III):
+        decisions are QĐ, notices TB (Thông báo)."""
+        return "QĐ" if self in (DocumentKind.CALL_DECISION, DocumentKind.FUNDING) else "TB"
+
+    @property
+    def heading(self) -> str:
+        return "QUYẾT ĐỊNH" if self.type_code == "QĐ" else "THÔNG BÁO"
 
 
 #: The document a proposal's approved outcome gets.
@@ -46,12 +59,6 @@ def normalise_code(typed: str) -> str | None:
     if len(cleaned) != CODE_LENGTH or any(c not in CROCKFORD for c in cleaned):
         return None
     return cleaned
-
-
-def number_label(number: int, issuer_short: str) -> str:
-    """The number as a decision prints it (Decree 30/2020): `07/QĐ-QPTKHCN`, two digits at
-    least, then the kind of document (QĐ, a decision) and the issuer's abbreviation."""
-    return f"{number:02d}/QĐ-{issuer_short}"
 
 
 def issuer_abbreviation(short_name: str | None, code: str) -> str:

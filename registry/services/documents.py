@@ -28,11 +28,13 @@ from zoneinfo import ZoneInfo
 from registry import database
 from registry.domain import documents as rules
 from registry.domain.accounts import Actor, Origin
+from registry.domain.decision_documents import DecisionDocument, Signer
 from registry.domain.documents import DocumentKind
 from registry.domain.errors import Conflict, NotFound
 from registry.domain.permissions import Target, may_issue_documents
 from registry.domain.reviews import OutcomeKind
-from registry.services import audit, clock, scopes, signing
+from registry.services import audit, clock, decision_content, scopes, signing
+from registry.services.decision_content import Numbered
 from registry.services.queries import documents as sql
 from registry.services.storage import Storage, sha256_of
 from registry.settings import Settings
@@ -61,6 +63,8 @@ class Draft:
     verify_url: str
     #: The label of the document this one corrects, if any.
     replaces_label: str | None
+    #: What the document says (services.decision_content), for the renderer to lay out.
+    document: DecisionDocument
 
 
 #: Lays out a document: the unsigned PDF of the draft (WeasyPrint, PDF/A-3b).
@@ -251,6 +255,7 @@ async def _issue(
     storage: Storage,
     *,
     replaces: IssuedDocument | None,
+    signer: Signer | None = None,
 ) -> IssuedDocument:
     at = clock.arrival(origin) if origin is not None else clock.now()
     year = at.astimezone(VIETNAM).year
@@ -268,10 +273,22 @@ async def _issue(
             if locked["replaced_by"] is not None:
                 raise Conflict("This document was already replaced. Reload the page.")
         number = last + 1
-        label = rules.number_label(
-            number, rules.issuer_abbreviation(fund["short_name"], fund["code"])
-        )
         code = rules.code_from_bytes(secrets.token_bytes(7))
+        verify_url = f"{settings.public_url}/verify/{code}"
+        document = await decision_content.compose(
+            Numbered(
+                kind=subject.kind,
+                call_id=subject.call_id,
+                outcome_id=subject.outcome_id,
+                number=number,
+                code=code,
+                verify_url=verify_url,
+                issued_on=at.astimezone(VIETNAM).date(),
+                replaces=replaces.number_label if replaces else "",
+                signer=signer,
+            )
+        )
+        label = document.reference
         draft = Draft(
             kind=subject.kind,
             call_id=subject.call_id,
@@ -283,8 +300,9 @@ async def _issue(
             number_label=label,
             issued_at=at,
             verification_code=code,
-            verify_url=f"{settings.public_url}/verify/{code}",
+            verify_url=verify_url,
             replaces_label=replaces.number_label if replaces else None,
+            document=document,
         )
         issuer = signing.Issuer(fund["id"], fund["code"], fund["name_vi"])
         signed = await signing.sign(settings, issuer, await render(draft))

@@ -217,11 +217,12 @@ def _candidate(
     )
 
 
-async def _call(actor: Actor, call_id: int) -> tuple[Call, Aggregation, FundingPolicy]:
+async def _call(actor: Actor | None, call_id: int) -> tuple[Call, Aggregation, FundingPolicy]:
     row = await database.fetchrow(sql.CALL, call_id)
     if row is None:
         raise NotFound()
-    scopes.require(may_decide, actor, Target(fund=row["fund"]))
+    if actor is not None:
+        scopes.require(may_decide, actor, Target(fund=row["fund"]))
     return call_from_row(row), Aggregation(row["aggregation"]), FundingPolicy(row["funding_policy"])
 
 
@@ -233,6 +234,17 @@ async def call_review(actor: Actor, call_id: int, *, reviews: bool = True) -> Ca
     `reviews=False` (the ranking page, the what-if panel): every submitted review is ranked,
     but each ProposalRow's `reviews` is left empty (its counts are given), and no comment or
     reviewer's name is read."""
+    return await _load(actor, call_id, reviews=reviews)
+
+
+async def call_review_for_documents(call_id: int) -> CallReview:
+    """`call_review` with every review, for the documents a call's approved outcomes get
+    (services.decision_content): their issuing was already allowed (services.documents), a
+    batch job has no person behind it."""
+    return await _load(None, call_id, reviews=True)
+
+
+async def _load(actor: Actor | None, call_id: int, *, reviews: bool) -> CallReview:
     call, aggregation, policy = await _call(actor, call_id)
     criteria = call.spec.criteria
     count = len(criteria.items)

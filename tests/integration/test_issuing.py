@@ -140,7 +140,11 @@ async def test_concurrent_issues_get_distinct_gap_free_numbers(db, database_url,
         == 50
     )
     assert len({d.verification_code for d in issued}) == 50
-    assert all(d.number_label == f"{d.number:02d}/QĐ-NAFOSTED" for d in issued)
+    # Decisions are QĐ, notices TB, in the fund's one sequence.
+    assert all(
+        d.number_label == f"{d.number:02d}/{d.kind.type_code}-NAFOSTED" for d in issued
+    )
+    assert {d.number_label.split("/")[1][:2] for d in issued} == {"QĐ", "TB"}
     # Each stored file is named by a blob row (so the storage's sweep keeps it).
     assert await db.fetchval(
         "SELECT count(*) FROM decision_document d JOIN blob b ON b.sha256 = d.sha256"

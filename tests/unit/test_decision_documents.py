@@ -7,11 +7,11 @@ import json
 import pytest
 
 from registry.domain.decision_documents import (
-    DocumentKind,
     document_data,
     document_from_data,
     verify_url,
 )
+from registry.domain.documents import DocumentKind
 from tests.decision_samples import call_document, notice_document, project_document
 
 pytestmark = pytest.mark.unit
@@ -21,7 +21,7 @@ def test_decisions_are_qd_and_notices_tb_in_the_number_line():
     assert call_document(number=7).number_line == "Số: 07/QĐ-QPTKHCN"
     assert project_document(number=12).number_line == "Số: 12/QĐ-QPTKHCN"
     assert notice_document(reserve=True, number=3).number_line == "Số: 03/TB-QPTKHCN"
-    assert notice_document(reserve=False).kind == DocumentKind.REJECTION_NOTICE
+    assert notice_document(reserve=False).kind == DocumentKind.REJECTION
 
 
 def test_the_call_decision_states_the_count_and_total_in_words():

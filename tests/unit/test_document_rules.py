@@ -6,10 +6,10 @@ from hypothesis import strategies as st
 from registry.domain.documents import (
     CODE_LENGTH,
     CROCKFORD,
+    DocumentKind,
     code_from_bytes,
     issuer_abbreviation,
     normalise_code,
-    number_label,
 )
 
 
@@ -34,6 +34,11 @@ def test_typed_lookalikes_are_read_as_digits() -> None:
     assert normalise_code("ABCDEFGHJ") is None
 
 
-def test_numbers_print_as_decree_30_writes_them() -> None:
-    assert number_label(7, issuer_abbreviation("Quỹ PTKHCN", "nafosted")) == "07/QĐ-QUỸPTKHCN"
-    assert number_label(123, issuer_abbreviation(None, "nafosted")) == "123/QĐ-NAFOSTED"
+def test_issuers_abbreviate_as_decree_30_writes_them() -> None:
+    assert issuer_abbreviation("Quỹ PTKHCN", "nafosted") == "QUỸPTKHCN"
+    assert issuer_abbreviation(None, "nafosted") == "NAFOSTED"
+
+
+def test_decisions_number_as_qd_and_notices_as_tb() -> None:
+    assert [kind.type_code for kind in DocumentKind] == ["QĐ", "QĐ", "TB", "TB"]
+    assert DocumentKind.RESERVE.heading == "THÔNG BÁO"

@@ -85,3 +85,31 @@ NEXT_ID = "SELECT nextval(pg_get_serial_sequence('decision_document', 'id'))"
 #: The replaced document names its replacement before the replacement is inserted (the
 #: foreign key is checked at commit), so at no moment are two documents live.
 MARK_REPLACED = "UPDATE decision_document SET replaced_by = $2 WHERE id = $1"
+
+#: Who issues a call's documents and the call they are about (decision_content.compose).
+ISSUING = """
+    SELECT f.name_vi AS fund_name, f.code, f.short_name, op.name_vi AS operator,
+           c.title_vi AS call_title, approver.display_name AS approver
+      FROM call c
+      JOIN fund f ON f.id = c.fund
+      LEFT JOIN organisation op ON op.id = f.operator
+      JOIN call_decision d ON d.call = c.id AND d.status = 'approved'
+      JOIN account approver ON approver.id = d.approved_by
+     WHERE c.id = $1"""
+
+#: A call's approved outcomes as its documents name them, from the versions submitted (one
+#: outcome with $2, else all, funded first in rank order).
+PROJECTS = """
+    SELECT po.id AS outcome, po.outcome AS kind, po.rank, po.amount_vnd, po.proposal,
+           v.content->>'reference' AS reference,
+           v.content->'proposal'->>'title_vi' AS title,
+           v.content->'proposal'->>'pi_name' AS principal_investigator,
+           (v.content->'proposal'->>'duration_months')::int AS duration_months,
+           o.name_vi AS organisation
+      FROM proposal_outcome po
+      JOIN call_decision d ON d.id = po.decision AND d.status = 'approved'
+      JOIN proposal p ON p.id = po.proposal
+      JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
+      JOIN organisation o ON o.id = p.organisation
+     WHERE d.call = $1 AND ($2::bigint IS NULL OR po.id = $2)
+     ORDER BY po.rank NULLS LAST, po.id"""
