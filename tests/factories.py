@@ -9,6 +9,7 @@ through the services, as their tests would make them.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -41,7 +42,7 @@ from registry.domain.clock import VIETNAM
 from registry.domain.identifiers import orcid_check_digit
 from registry.domain.proposals import BudgetCategory, BudgetLine, Draft, Milestone
 from registry.domain.scoring import PRESETS
-from registry.services import attachments, calls, proposals, submissions, totp_seeds
+from registry.services import attachments, calls, decisions, proposals, submissions, totp_seeds
 from registry.settings import Settings
 
 if TYPE_CHECKING:
@@ -603,24 +604,28 @@ async def on_app_loop(client: AsyncTestClient, service, *args):  # type: ignore[
     return await anyio.to_thread.run_sync(client.blocking_portal.call, service, *args)
 
 
-async def run_jobs(client: AsyncTestClient, settings: Settings, *, rounds: int = 5) -> None:
-    """Run the jobs queued so far (a reset link, mail deliveries), as `registry worker` does,
-    on the app's event loop, until none is due. A worker told not to wait stops when one of
-    its slots finds the queue empty, possibly before a job that a running job defers (the
-    reset job queues its mail): so run it again while jobs are due."""
+async def drain_jobs(settings: Settings, *, rounds: int = 5) -> None:
+    """Run the jobs queued so far, as `registry worker` does, until none is due. A worker
+    told not to wait stops when one of its slots finds the queue empty, possibly before a job
+    that a running job defers (the reset job queues its mail, an issued document its mail):
+    so run it again while jobs are due."""
     from registry import database
     from registry.jobs import worker
 
-    async def until_idle() -> int:
+    for _ in range(rounds):
         await worker.run(settings, wait=False, signal_handlers=False)
-        return await database.fetchval(
+        due = await database.fetchval(
             "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' "
             "AND (scheduled_at IS NULL OR scheduled_at <= now())"
         )
-
-    for _ in range(rounds):
-        if not await on_app_loop(client, until_idle):
+        if not due:
             return
+
+
+async def run_jobs(client: AsyncTestClient, settings: Settings, *, rounds: int = 5) -> None:
+    """`drain_jobs` on the app's event loop, where the database pool it shares with the app
+    lives."""
+    await on_app_loop(client, functools.partial(drain_jobs, settings, rounds=rounds))
 
 
 # The browser (browser tests) ------------------------------------------------------------------
@@ -695,3 +700,44 @@ def explained_by(log: Path) -> Iterator[None]:
         # A WebDriver error's msg leaves out chromedriver's native stack trace.
         what = getattr(failure, "msg", None) or str(failure)
         pytest.fail(f"{type(failure).__name__}: {what}\n--- server log ---\n{log_tail(log)}")
+
+
+async def approved_call(db, database_url: str, proposals: int, fund: str = "nafosted"):  # type: ignore[no-untyped-def]
+    """A closed call of `fund` with `proposals` reviewed proposals whose outcomes (the
+    funding line's suggestion) a second manager approved."""
+    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = $1", fund)
+    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    proposer = await person(database_url, (Role.FUND_MANAGER, fund))
+    approver = await person(database_url, (Role.FUND_MANAGER, fund))
+    applicant = await person(database_url, (Role.APPLICANT, "vast"))
+    call_id = await open_call(
+        proposer,
+        fund_id,
+        budget_vnd=(proposals + 2) * 50 * 1_000_000,
+        max_request_vnd=100 * 1_000_000,
+        min_request_vnd=0,
+    )
+    ids = await inserted_proposals(
+        db, call_id, organisation, applicant.account_id, [100 * 1_000_000] * proposals
+    )
+    await close_now(db, call_id)
+    reviewers = [await person(database_url, (Role.REVIEWER, None)) for _ in range(3)]
+    for index, proposal_id in enumerate(ids):
+        for reviewer in reviewers:
+            await add_review(db, proposal_id, reviewer.account_id, [50 - index % 20, 40, 40])
+    desk = await decisions.desk(proposer, call_id)
+    decision_id = await decisions.propose(proposer, call_id, list(desk.suggested()), ORIGIN)
+    await decisions.approve(approver, call_id, decision_id, ORIGIN)
+    outcomes = [
+        r["id"]
+        for r in await db.fetch(
+            "SELECT id FROM proposal_outcome WHERE decision = $1 ORDER BY id", decision_id
+        )
+    ]
+    return {
+        "call_id": call_id,
+        "fund_id": fund_id,
+        "manager": proposer,
+        "applicant": applicant,
+        "outcomes": outcomes,
+    }

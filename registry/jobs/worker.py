@@ -5,7 +5,16 @@ from __future__ import annotations
 from procrastinate import App, PsycopgConnector
 
 from registry import database
-from registry.jobs import accounts, mail, proposals, reviews, storage, upkeep
+from registry.jobs import (
+    accounts,
+    documents,
+    mail,
+    proposals,
+    render_pool,
+    reviews,
+    storage,
+    upkeep,
+)
 from registry.jobs.context import SETTINGS
 from registry.settings import Settings
 
@@ -17,6 +26,7 @@ app.add_tasks_from(upkeep.tasks, namespace="upkeep")
 app.add_tasks_from(proposals.tasks, namespace="proposals")
 app.add_tasks_from(storage.tasks, namespace="storage")
 app.add_tasks_from(reviews.tasks, namespace="reviews")
+app.add_tasks_from(documents.tasks, namespace="documents")
 
 #: Seconds a stopping worker lets running jobs finish before it abandons them (they are then
 #: retried as stalled jobs).
@@ -57,5 +67,6 @@ async def run(settings: Settings, *, wait: bool = True, signal_handlers: bool = 
                     install_signal_handlers=signal_handlers,
                 )
     finally:
+        render_pool.shut_down()
         if opened_pool:
             await database.close_pool()

@@ -33,7 +33,9 @@ from registry.domain.documents import DocumentKind
 from registry.domain.errors import Conflict, NotFound
 from registry.domain.permissions import Target, may_issue_documents
 from registry.domain.reviews import OutcomeKind
-from registry.services import audit, clock, decision_content, scopes, signing
+from registry.domain.text import fold
+from registry.i18n import N_
+from registry.services import audit, clock, decision_content, mail, scopes, signing
 from registry.services.decision_content import Numbered
 from registry.services.queries import documents as sql
 from registry.services.storage import Storage, sha256_of
@@ -98,6 +100,12 @@ class IssuedDocument:
     @property
     def replaced(self) -> bool:
         return self.replaced_by_code is not None
+
+    @property
+    def file_name(self) -> str:
+        """ASCII, from the number: `07-QD-NAFOSTED.pdf`."""
+        folded = fold(self.number_label).upper()
+        return "".join(c if c.isascii() and c.isalnum() else "-" for c in folded) + ".pdf"
 
 
 def _document(row: Any) -> IssuedDocument:
@@ -173,12 +181,15 @@ async def issue_for_outcome(
     *,
     settings: Settings,
     storage: Storage,
+    signer: Signer | None = None,
 ) -> IssuedDocument:
     """The approved outcome's document (funding, reserve or rejection), issued now unless
-    it already was."""
+    it already was, and mailed to the applicant."""
     subject = await _outcome_subject(outcome_id)
     _allowed(actor, subject.fund_id)
-    return await _issue(actor, subject, render, origin, settings, storage, replaces=None)
+    return await _issue(
+        actor, subject, render, origin, settings, storage, replaces=None, signer=signer
+    )
 
 
 async def issue_for_call(
@@ -189,11 +200,14 @@ async def issue_for_call(
     *,
     settings: Settings,
     storage: Storage,
+    signer: Signer | None = None,
 ) -> IssuedDocument:
     """The call's decision approving its list, issued now unless it already was."""
     subject = await _call_subject(call_id)
     _allowed(actor, subject.fund_id)
-    return await _issue(actor, subject, render, origin, settings, storage, replaces=None)
+    return await _issue(
+        actor, subject, render, origin, settings, storage, replaces=None, signer=signer
+    )
 
 
 async def correct(
@@ -350,7 +364,37 @@ async def _issue(
             },
         )
         row = await database.fetchrow(sql.BY_ID, document_id)
-    return _document(row)
+        issued = _document(row)
+        if subject.outcome_id is not None:
+            await _mail_applicant(issued)
+    return issued
+
+
+async def _mail_applicant(document: IssuedDocument) -> None:
+    """The signed document to whoever submitted the proposal, in their language."""
+    row = await database.fetchrow(sql.APPLICANT, document.outcome_id)
+    if row is None:  # the account was disabled since
+        return
+    await mail.enqueue(
+        row["email"],
+        row["language"] or "vi",
+        N_("%(fund)s: document %(number)s on your proposal %(reference)s"),
+        N_(
+            '%(fund)s has issued document %(number)s on your proposal "%(title)s" '
+            '(%(reference)s) to the call "%(call)s". The signed PDF is attached.\n\n'
+            "Anyone can check that it is genuine at %(link)s (verification code %(code)s)."
+        ),
+        {
+            "fund": row["fund_name"],
+            "number": document.number_label,
+            "reference": row["reference"],
+            "title": row["title"],
+            "call": row["call_title"],
+            "code": document.verification_code,
+            "link": mail.page_link(f"/verify/{document.verification_code}"),
+        },
+        attachments=[mail.Attachment(document.sha256, document.file_name)],
+    )
 
 
 async def by_code(typed: str) -> IssuedDocument | None:

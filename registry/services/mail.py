@@ -31,7 +31,7 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -44,6 +44,7 @@ from urllib.parse import unquote, urlsplit
 from registry import database
 from registry.i18n import translate_in
 from registry.services import queue
+from registry.services.storage import read_all, storage_from
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,25 @@ class Link:
     path: str
     #: Random, stored in outbox_mail.links; the token is link_token(settings, nonce).
     nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A stored file sent with a message: only its SHA-256 and name are queued, the bytes are
+    read from storage when the message is sent."""
+
+    sha256: str
+    #: ASCII, as mail clients show it ("QD-07-NAFOSTED.pdf").
+    filename: str
+    content_type: str = "application/pdf"
+
+    def stored(self) -> str:
+        return f"{self.sha256} {self.content_type} {self.filename}"
+
+    @classmethod
+    def from_stored(cls, value: str) -> Attachment:
+        sha256, content_type, filename = value.split(" ", 2)
+        return cls(sha256, filename, content_type)
 
 
 _LINK_MARKER = "⟦link:{}⟧"
@@ -93,10 +113,12 @@ async def enqueue(
     subject: str,
     body: str,
     params: Mapping[str, object] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Queue one message and its delivery job, in the caller's transaction (if any);
     `subject` and `body` are msgids translated into `language`. A `Link` among the params
-    is stored as a marker, its token made only at delivery."""
+    is stored as a marker, its token made only at delivery. `attachments` are stored files
+    (a blob row names each, so they outlive the message)."""
     links = [value for value in (params or {}).values() if isinstance(value, Link)]
     if params:
         params = {
@@ -105,12 +127,13 @@ async def enqueue(
         }
     async with database.connection() as conn, conn.transaction():
         mail_id = await conn.fetchval(
-            "INSERT INTO outbox_mail (recipient, subject, body, links) "
-            "VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO outbox_mail (recipient, subject, body, links, attachments) "
+            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
             recipient,
             translate_in(language, subject, params),
             translate_in(language, body, params),
             [f"{link.nonce} {link.path}" for link in links],
+            [a.stored() for a in attachments],
         )
         await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
 
@@ -140,6 +163,15 @@ def _message(settings: Settings, row: Mapping[str, object]) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="registry.localhost")
     message.set_content(_with_links(settings, str(row["body"]), list(row["links"] or ())))
     return message
+
+
+async def _attach(settings: Settings, message: EmailMessage, stored: Sequence[str]) -> None:
+    storage = storage_from(settings)
+    for value in stored:
+        attachment = Attachment.from_stored(value)
+        maintype, _, subtype = attachment.content_type.partition("/")
+        data = await read_all(await storage.open(attachment.sha256))
+        message.add_attachment(data, maintype, subtype, filename=attachment.filename)
 
 
 def _send_smtp(url: str, message: EmailMessage) -> None:
@@ -193,14 +225,16 @@ async def deliver(settings: Settings, mail_id: int) -> bool:
     """
     async with database.connection() as conn, conn.transaction():
         row = await conn.fetchrow(
-            "SELECT id, recipient, subject, body, links, created_at FROM outbox_mail "
+            "SELECT id, recipient, subject, body, links, attachments, created_at FROM outbox_mail "
             "WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED",
             mail_id,
         )
         if row is None:
             return False
         try:
-            await _transmit(settings, mail_id, _message(settings, row))
+            message = _message(settings, row)
+            await _attach(settings, message, row["attachments"] or ())
+            await _transmit(settings, mail_id, message)
         except (OSError, smtplib.SMTPException) as error:
             log.warning("mail %s not delivered: %s", mail_id, error)
             failure = error

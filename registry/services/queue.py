@@ -19,10 +19,13 @@ import asyncpg
 DELIVER_MAIL = "mail:deliver"
 PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
 FLAG_DUPLICATES = "proposals:flag_duplicates"
-TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES})
+ISSUE_DOCUMENT = "documents:issue"
+TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES, ISSUE_DOCUMENT})
 MAIL_QUEUE = "mail"
 #: Work after an action that nobody waits for (near-duplicate flags after a submission).
 BACKGROUND_QUEUE = "background"
+#: Rendering and signing decision documents (seconds each; a batch is hundreds).
+DOCUMENTS_QUEUE = "documents"
 
 _DEFER = """
 SELECT (procrastinate_defer_jobs_v1(ARRAY[ROW(

@@ -115,6 +115,8 @@ class OutboxMail(Table, tablename="outbox_mail"):
     body = Text()
     #: The links' "path nonce" pairs, in marker order (services.mail.Link).
     links = Array(base_column=Text(), default=list)
+    #: Stored files sent with the message, as "sha256 filename" (services.mail.Attachment).
+    attachments = Array(base_column=Text(), default=list)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)

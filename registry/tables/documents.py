@@ -56,3 +56,20 @@ class DecisionDocument(Table, tablename="decision_document"):
     replaced_by = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
     #: The signing certificate's subject as signed (the fund's organisation name).
     signer = Text(default="")
+
+
+class IssueBatch(Table, tablename="issue_batch"):
+    """A manager's request to issue every document of a call's approved outcomes: one job per
+    document (services.document_batches). Progress is counted from the documents themselves,
+    so a batch run again, or a job retried, never counts one twice."""
+
+    call = ForeignKey(references=Call, on_delete=OnDelete.restrict, index=True)
+    #: Who signs every document of the batch, as printed in the signing block.
+    signer_on_behalf = Text(default="")
+    signer_title = Text()
+    signer_name = Text()
+    started_by = ForeignKey(references=Account, on_delete=OnDelete.restrict)
+    started_at = Timestamptz(default=TimestamptzNow())
+    #: Documents the batch issues: the call's decision and one per approved outcome.
+    total = Integer()
+    finished_at = Timestamptz(null=True, default=None)

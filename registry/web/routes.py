@@ -12,6 +12,7 @@ from registry.web.controllers.calls import CallsController, ManageCallsControlle
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
+from registry.web.controllers.issuing import IssuingController
 from registry.web.controllers.open_data import OpenDataApi, OpenDataController
 from registry.web.controllers.people import (
     PeopleAdminController,
@@ -49,6 +50,7 @@ ROUTE_HANDLERS = [
     ManageReviewsController,
     DecisionController,
     ExportController,
+    IssuingController,
     RankingController,
     VerifyController,
     create_static_files_router(

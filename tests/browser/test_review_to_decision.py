@@ -2,6 +2,8 @@
 they join, the manager assigns them automatically, each declares no conflict and scores both
 proposals, the manager reads the ranking and proposes the outcomes from the funding line, and a
 second manager of the fund approves them: the call goes from "submitted" to approved outcomes.
+Then issue 14's last step: the approver issues the call's documents, the bar follows the
+server's worker until they are all signed, and the public verifies one by its code.
 
 Each person keeps their own cookies (as their own browser would), so nobody signs in twice
 within one authenticator step."""
@@ -14,7 +16,7 @@ import asyncpg
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from registry.services.storage import PostgresStorage
 from tests import factories
@@ -187,6 +189,27 @@ async def test_from_submitted_proposals_to_approved_outcomes(
         assert "VND 1,000,000,000" in page
         click(driver, "form[action$='/approve'] button")
         assert "These outcomes are final." in element(driver, "main").text
+
+        # The approver issues the documents; the server's worker renders and signs them while
+        # the bar follows by itself (the page reloads once they are all issued).
+        click(driver, f"a[href='/manage/calls/{call['id']}/documents']")
+        fill(driver, {"signer_title": "Phó Giám đốc", "signer_on_behalf": "KT. Giám đốc"})
+        click(driver, f"form[action='/manage/calls/{call['id']}/documents'] button")
+        assert element(driver, "progress#issue-bar").get_attribute("max") == "3"
+        WebDriverWait(driver, 120).until(
+            lambda d: "3 of 3 documents issued" in element(d, "main").text
+            and not d.find_elements(By.CSS_SELECTOR, "[data-progress-url]")
+        )
+        links = driver.find_elements(By.CSS_SELECTOR, "a[href^='/verify/']:not([download])")
+        codes = [a.get_attribute("href").rsplit("/", 1)[-1] for a in links]
+        assert len(codes) == 3
+
+    # Anyone verifies a document by its code.
+    browser.delete_all_cookies()
+    browser.get(f"{live_server}/verify/{codes[0]}?lang=en")
+    verdict = element(browser, "main").text
+    assert "Valid, signed by" in verdict
+    assert "Not issued by this registry" not in verdict
 
     outcomes = dict(
         await db.fetch(

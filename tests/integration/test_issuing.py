@@ -22,11 +22,11 @@ from registry.domain.accounts import Role
 from registry.domain.clock import MovingClock
 from registry.domain.documents import DocumentKind
 from registry.domain.errors import NotFound
-from registry.services import clock, decisions, signing
+from registry.services import clock, signing
 from registry.services import documents as issuing
 from registry.services.storage import PostgresStorage, read_all, sha256_of
 from registry.settings import Settings
-from tests.factories import ORIGIN, add_review, close_now, inserted_proposals, open_call, person
+from tests.factories import ORIGIN, approved_call, open_call, person
 
 pytestmark = pytest.mark.integration
 
@@ -48,47 +48,6 @@ async def tiny(draft: issuing.Draft) -> bytes:
         f"<p>Mã xác thực: {draft.verification_code} · {html.escape(draft.verify_url)}</p>"
         "</body></html>"
     )
-
-
-async def approved_call(db, database_url: str, proposals: int, fund: str = "nafosted"):  # type: ignore[no-untyped-def]
-    """A closed call of `fund` with `proposals` reviewed proposals whose outcomes (the
-    funding line's suggestion) a second manager approved."""
-    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = $1", fund)
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-    proposer = await person(database_url, (Role.FUND_MANAGER, fund))
-    approver = await person(database_url, (Role.FUND_MANAGER, fund))
-    applicant = await person(database_url, (Role.APPLICANT, "vast"))
-    call_id = await open_call(
-        proposer,
-        fund_id,
-        budget_vnd=(proposals + 2) * 50 * MILLION,
-        max_request_vnd=100 * MILLION,
-        min_request_vnd=0,
-    )
-    ids = await inserted_proposals(
-        db, call_id, organisation, applicant.account_id, [100 * MILLION] * proposals
-    )
-    await close_now(db, call_id)
-    reviewers = [await person(database_url, (Role.REVIEWER, None)) for _ in range(3)]
-    for index, proposal_id in enumerate(ids):
-        for reviewer in reviewers:
-            await add_review(db, proposal_id, reviewer.account_id, [50 - index % 20, 40, 40])
-    desk = await decisions.desk(proposer, call_id)
-    decision_id = await decisions.propose(proposer, call_id, list(desk.suggested()), ORIGIN)
-    await decisions.approve(approver, call_id, decision_id, ORIGIN)
-    outcomes = [
-        r["id"]
-        for r in await db.fetch(
-            "SELECT id FROM proposal_outcome WHERE decision = $1 ORDER BY id", decision_id
-        )
-    ]
-    return {
-        "call_id": call_id,
-        "fund_id": fund_id,
-        "manager": proposer,
-        "applicant": applicant,
-        "outcomes": outcomes,
-    }
 
 
 async def numbers_of(db, fund_id: int, year: int) -> list[int]:  # type: ignore[no-untyped-def]

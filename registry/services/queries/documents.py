@@ -113,3 +113,74 @@ PROJECTS = """
       JOIN organisation o ON o.id = p.organisation
      WHERE d.call = $1 AND ($2::bigint IS NULL OR po.id = $2)
      ORDER BY po.rank NULLS LAST, po.id"""
+
+#: The submitter of an outcome's proposal, whom its document is mailed to.
+APPLICANT = """
+    SELECT a.email, a.language, v.content->>'reference' AS reference,
+           v.content->'proposal'->>'title_vi' AS title, c.title_vi AS call_title,
+           f.name_vi AS fund_name
+      FROM proposal_outcome po
+      JOIN proposal p ON p.id = po.proposal
+      JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
+      JOIN account a ON a.id = v.submitted_by AND a.disabled_at IS NULL
+      JOIN call c ON c.id = p.call
+      JOIN fund f ON f.id = c.fund
+     WHERE po.id = $1"""
+
+# Issue batches (services/document_batches.py) ---------------------------------------------
+
+CALL_FUND = "SELECT fund FROM call WHERE id = $1"
+
+#: Documents a call's approved decision needs: its own and one per outcome.
+NEEDED = "SELECT 1 + count(*) FROM (" + CALL_OUTCOMES + ") o"
+
+#: The call's batch that has not finished (at most one: issue_batch_running).
+RUNNING_BATCH = "SELECT id FROM issue_batch WHERE call = $1 AND finished_at IS NULL FOR UPDATE"
+
+#: Jobs of a batch not yet done (waiting, or running now).
+PENDING_JOBS = """
+    SELECT count(*) FROM procrastinate_jobs
+     WHERE task_name = 'documents:issue' AND status IN ('todo', 'doing')
+       AND (args->>'batch_id')::bigint = $1"""
+
+INSERT_BATCH = """
+    INSERT INTO issue_batch (call, signer_on_behalf, signer_title, signer_name, started_by, total)
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"""
+
+BATCH = """
+    SELECT id, call, signer_on_behalf, signer_title, signer_name, total, finished_at
+      FROM issue_batch WHERE id = $1"""
+
+#: Live (not replaced) documents of a call: what a batch has issued so far.
+ISSUED = "SELECT count(*) FROM decision_document WHERE call = $1 AND replaced_by IS NULL"
+
+#: Closes the batch once every document it needs is issued (each job tries; one succeeds).
+FINISH_BATCH = """
+    UPDATE issue_batch b SET finished_at = now()
+     WHERE b.id = $1 AND b.finished_at IS NULL
+       AND b.total <= (SELECT count(*) FROM decision_document d
+                        WHERE d.call = b.call AND d.replaced_by IS NULL)"""
+
+CLOSE_BATCH = "UPDATE issue_batch SET finished_at = now() WHERE id = $1"
+
+#: The call's latest batch, how far it got and how many of its jobs gave up.
+PROGRESS = """
+    SELECT b.id, b.total, b.started_at, b.finished_at, b.signer_on_behalf, b.signer_title,
+           b.signer_name, a.display_name AS started_by,
+           (SELECT count(*) FROM decision_document d
+             WHERE d.call = b.call AND d.replaced_by IS NULL) AS issued,
+           (SELECT count(*) FROM procrastinate_jobs j
+             WHERE j.task_name = 'documents:issue' AND j.status = 'failed'
+               AND (j.args->>'batch_id')::bigint = b.id) AS failed
+      FROM issue_batch b
+      JOIN account a ON a.id = b.started_by
+     WHERE b.call = $1
+     ORDER BY b.id DESC LIMIT 1"""
+
+#: The issue desk's call: its title and, once its outcomes are approved, who approved them.
+ISSUE_DESK = """
+    SELECT c.id, c.fund, c.title_vi, c.title_en, approver.display_name AS approver
+      FROM call c
+      LEFT JOIN call_decision d ON d.call = c.id AND d.status = 'approved'
+      LEFT JOIN account approver ON approver.id = d.approved_by
+     WHERE c.id = $1"""
