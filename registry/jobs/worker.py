@@ -7,6 +7,7 @@ from procrastinate import App, PsycopgConnector
 from registry import database
 from registry.jobs import (
     accounts,
+    catalogue,
     documents,
     mail,
     proposals,
@@ -27,6 +28,7 @@ app.add_tasks_from(proposals.tasks, namespace="proposals")
 app.add_tasks_from(storage.tasks, namespace="storage")
 app.add_tasks_from(reviews.tasks, namespace="reviews")
 app.add_tasks_from(documents.tasks, namespace="documents")
+app.add_tasks_from(catalogue.tasks, namespace="catalogue")
 
 #: Seconds a stopping worker lets running jobs finish before it abandons them (they are then
 #: retried as stalled jobs).

@@ -385,3 +385,10 @@ async def organisation_choices() -> tuple[tuple[int, c.Localized], ...]:
         'ORDER BY sort_key COLLATE "C", id'
     )
     return tuple((row["id"], _name(row)) for row in rows)
+
+
+async def refresh_totals() -> None:
+    """Recount the funding totals per fund and technology (the catalogue's materialized
+    views), without blocking their readers; the application's role does it through a
+    function that runs as their owner."""
+    await database.execute("SELECT refresh_catalogue_totals()")

@@ -19,7 +19,7 @@ from registry.domain.decisions import Preview
 from registry.domain.public_record import call_statistics, ends_on
 from registry.domain.reviews import OutcomeKind
 from registry.domain.text import collation_key
-from registry.services import search
+from registry.services import queue, search
 from registry.services.queries import public_record as sql
 from registry.services.ranking import CallReview
 
@@ -76,7 +76,9 @@ async def publish_funded(decision_id: int, approved_at: dt.datetime) -> tuple[in
         )
         created.append(project_id)
     if created:
-        # The funding summaries (materialized views) are refreshed by the next catalogue load:
-        # the web's database role may not refresh them, and search needs only the entries.
         await search.index_projects(min(created), max(created))
+        # The funding totals (materialized views) take a second or two at a million projects:
+        # after the commit, in a job, rather than inside the approval.
+        async with database.connection() as conn:
+            await queue.defer(conn, queue.BACKGROUND_QUEUE, queue.REFRESH_TOTALS)
     return tuple(created)

@@ -20,7 +20,10 @@ DELIVER_MAIL = "mail:deliver"
 PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
 FLAG_DUPLICATES = "proposals:flag_duplicates"
 ISSUE_DOCUMENT = "documents:issue"
-TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES, ISSUE_DOCUMENT})
+REFRESH_TOTALS = "catalogue:refresh_totals"
+TASK_NAMES = frozenset(
+    {DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES, ISSUE_DOCUMENT, REFRESH_TOTALS}
+)
 MAIL_QUEUE = "mail"
 #: Work after an action that nobody waits for (near-duplicate flags after a submission).
 BACKGROUND_QUEUE = "background"

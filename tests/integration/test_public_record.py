@@ -151,3 +151,54 @@ async def test_a_failed_approval_publishes_nothing(approved_call, db) -> None:  
     status = "SELECT status FROM call_decision WHERE id = $1"
     assert await db.fetchval(status, call["decision_id"]) == "proposed"
     assert await _search(f"cam bien luong tu {call['token']}") == set()
+
+
+async def test_a_catalogue_project_with_the_same_code_does_not_block_approval(  # type: ignore[no-untyped-def]
+    approved_call, db
+) -> None:
+    """A historic project (imported, or in the catalogue) may already use a proposal's
+    reference as its code: the funded project gets a code of its own, and both stay."""
+    call = approved_call
+    first = call["proposals"][0]
+    reference = await db.fetchval(
+        "SELECT v.content->>'reference' FROM proposal p JOIN proposal_version v"
+        " ON v.proposal = p.id AND v.number = p.submitted_version WHERE p.id = $1",
+        first,
+    )
+    historic = await db.fetchval(
+        "INSERT INTO project (code, title_vi, fund, sort_key, is_demo)"
+        " VALUES ($1, 'Đề tài cũ', $2, 'de tai cu', false) RETURNING id",
+        reference,
+        call["fund_id"],
+    )
+
+    await decisions.approve(call["approver"], call["call_id"], call["decision_id"], ORIGIN)
+
+    codes = dict(
+        await db.fetch("SELECT proposal, code FROM project WHERE call = $1", call["call_id"])
+    )
+    assert len(codes) == 2
+    assert codes[first] != reference
+    assert codes[first].startswith(reference)
+    assert await db.fetchval("SELECT code FROM project WHERE id = $1", historic) == reference
+
+
+async def test_the_catalogue_totals_count_the_funded_projects_once_the_job_ran(  # type: ignore[no-untyped-def]
+    approved_call, db, tmp_path, database_url
+) -> None:
+    from registry.settings import Settings
+    from tests.factories import drain_jobs
+
+    call = approved_call
+    totals = "SELECT project_count, funded_total FROM fund_funding WHERE fund_id = $1"
+    await db.execute("REFRESH MATERIALIZED VIEW fund_funding")  # other tests' projects
+    before = await db.fetchrow(totals, call["fund_id"])
+
+    await decisions.approve(call["approver"], call["call_id"], call["decision_id"], ORIGIN)
+    await drain_jobs(Settings(database_url=database_url, data_dir=tmp_path))
+
+    after = await db.fetchrow(totals, call["fund_id"])
+    count_before = before["project_count"] if before else 0
+    funded_before = before["funded_total"] if before else 0
+    assert after["project_count"] == count_before + 2
+    assert after["funded_total"] == funded_before + 900_000_000 + BILLION

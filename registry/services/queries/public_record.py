@@ -18,7 +18,12 @@ SELECT o.proposal, o.amount_vnd, p.organisation, p.call, c.fund, org.province, o
 INSERT_PROJECT = """
 INSERT INTO project (code, title_vi, title_en, abstract_vi, abstract_en, organisation, fund,
                      amount_vnd, starts_on, ends_on, province, sort_key, is_demo, call, proposal)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+VALUES (
+    -- The proposal's reference, unless a catalogue or imported project already has it as its
+    -- code: then the reference and the proposal's id, unique as the proposal is.
+    CASE WHEN EXISTS (SELECT 1 FROM project WHERE code = $1 AND proposal IS DISTINCT FROM $15)
+         THEN $1 || '-P' || $15 ELSE $1 END,
+    $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (proposal) DO NOTHING
 RETURNING id
 """
