@@ -42,8 +42,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from registry import database
+from registry.domain.accounts import Actor, Origin
+from registry.domain.errors import NotFound
+from registry.domain.permissions import is_admin
 from registry.i18n import translate_in
-from registry.services import queue
+from registry.services import audit, queue, scopes
 from registry.services.storage import read_all, storage_from
 from registry.settings import Settings
 
@@ -296,3 +299,49 @@ def read_outbox(settings: Settings, limit: int = 50) -> list[OutboxFile]:
             )
         )
     return messages
+
+
+# Undelivered mail, for administrators ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    id: int
+    recipient: str
+    subject: str
+    created_at: datetime
+    attempts: int
+    last_error: str
+    #: Its delivery job stopped retrying: nothing sends it unless an administrator asks.
+    gave_up: bool
+
+
+_UNDELIVERED = """
+    SELECT m.id, m.recipient, m.subject, m.created_at, m.attempts,
+           coalesce(m.last_error, '') AS last_error,
+           NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+                        WHERE j.task_name = 'mail:deliver' AND j.status IN ('todo', 'doing')
+                          AND (j.args->>'mail_id')::bigint = m.id) AS gave_up
+      FROM outbox_mail m
+     WHERE m.sent_at IS NULL AND m.attempts > 0
+     ORDER BY m.created_at DESC
+     LIMIT $1"""
+
+
+async def undelivered(actor: Actor, limit: int = 200) -> list[Undelivered]:
+    """Messages that failed at least once and are not sent, newest first (administrators)."""
+    scopes.require(is_admin, actor)
+    return [Undelivered(**dict(row)) for row in await database.fetch(_UNDELIVERED, limit)]
+
+
+async def retry(actor: Actor, mail_id: int, origin: Origin) -> None:
+    """Queue one more delivery of an unsent message whose job gave up (administrators)."""
+    scopes.require(is_admin, actor)
+    async with database.connection() as conn, conn.transaction():
+        unsent = await conn.fetchval(
+            "SELECT id FROM outbox_mail WHERE id = $1 AND sent_at IS NULL FOR UPDATE", mail_id
+        )
+        if unsent is None:
+            raise NotFound()
+        await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
+        await audit.record("mail.retried", f"outbox_mail:{mail_id}", actor=actor, origin=origin)

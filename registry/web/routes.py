@@ -13,6 +13,7 @@ from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
 from registry.web.controllers.issuing import IssuingController
+from registry.web.controllers.mail_admin import MailAdminController
 from registry.web.controllers.open_data import OpenDataApi, OpenDataController
 from registry.web.controllers.people import (
     PeopleAdminController,
@@ -38,6 +39,7 @@ ROUTE_HANDLERS = [
     readyz,
     AccountController,
     PeopleAdminController,
+    MailAdminController,
     organisation_members,
     managed_fund,
     dev_outbox,
