@@ -44,6 +44,8 @@ from registry.settings import Settings
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The audit trail's actor when a batch job issues (no person at the keyboard).
 SYSTEM = "system:documents"
+#: How long an issue waits for its fund's counter (sql.ISSUE_TIMEOUT, the database's own bound).
+LOCK_WAIT_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +279,11 @@ async def _issue(
         await database.execute(sql.ISSUE_TIMEOUT)
         fund = await database.fetchrow(sql.FUND, subject.fund_id)
         await database.execute(sql.ENSURE_COUNTER, subject.fund_id, year)
-        last = await database.fetchval(sql.LOCK_COUNTER, subject.fund_id, year)
+        async with database.connection() as conn:
+            # Beyond the app's per-query bound: the fund's other issues render and sign first.
+            last = await conn.fetchval(
+                sql.LOCK_COUNTER, subject.fund_id, year, timeout=LOCK_WAIT_SECONDS
+            )
         # Under the counter's lock, so a concurrent issue of the same outcome has committed.
         live = await _live(subject)
         if replaces is None and live is not None:

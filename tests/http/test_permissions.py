@@ -160,6 +160,10 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
         False,
     ),
     (frozenset({"GET"}), "/manage/calls/{call_id:int}/export/*", call_manager, False),
+    # Issuing a call's documents: the same managers (no call here is approved: the page says
+    # so, and starting answers 404).
+    (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/documents", call_manager, False),
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/documents/progress", call_manager, False),
     # Proposals: applicants, each proposal to its organisation's members only.
     (frozenset({"GET"}), "/proposals", applicant, False),
     (frozenset({"POST"}), "/calls/{call_id:int}/proposals", applicant, False),
@@ -285,6 +289,8 @@ class World:
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
     markers: list[tuple[str, Callable[[Actor], bool]]]
+    #: A message whose delivery gave up (the target of the administrators' retry).
+    undelivered_mail: int
 
 
 async def redraft(member: accounts.Actor, proposal_id: int, title: str) -> None:
@@ -292,6 +298,17 @@ async def redraft(member: accounts.Actor, proposal_id: int, title: str) -> None:
     proposal = await proposals.get(member, proposal_id)
     draft = replace(proposal.draft, title_vi=title)
     await proposals.save_draft(member, proposal_id, draft, proposal.row_version, ORIGIN)
+
+
+async def undelivered_mail(database_url: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval(
+            "INSERT INTO outbox_mail (recipient, subject, body, attempts, last_error)"
+            " VALUES ('bounce@example.vn', 'Thử', 'Thử', 11, '550') RETURNING id"
+        )
+    finally:
+        await conn.close()
 
 
 async def build_world(  # type: ignore[no-untyped-def]
@@ -398,6 +415,7 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposal_fund=proposal_fund,
         attachment=attachment,
         markers=markers,
+        undelivered_mail=await undelivered_mail(database_url),
     )
     return world, people
 
@@ -414,6 +432,7 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         "sha256",
         "number",
         "decision_id",
+        "mail_id",
     }
     unknown = sorted(set(names) - known)
     if unknown:
@@ -460,6 +479,8 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
             # No call has a proposed decision: approving or withdrawing one is a 409 for the
             # fund's managers (the form was stale), the same 404 as always for everyone else.
             params["decision_id"] = 1
+        if "mail_id" in names:
+            params["mail_id"] = world.undelivered_mail
     return sets
 
 
