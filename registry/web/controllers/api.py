@@ -32,10 +32,10 @@ class CatalogueApi(Controller):
         settings: NamedDependency[Settings],
         q: FromQuery[str] = "",
         kind: FromQuery[str | None] = None,
-        technology: FromQuery[str | None] = None,
+        technology: FromQuery[int | None] = None,
         province: FromQuery[str | None] = None,
-        fund: FromQuery[str | None] = None,
-        year: FromQuery[str | None] = None,
+        fund: FromQuery[int | None] = None,
+        year: FromQuery[int | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Results:
         """`q` folds case and diacritics (`tri tue` finds `trí tuệ`); quote words to match a
