@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,9 +27,9 @@ from catalogue import (
     Route,
     WrkRun,
     _fetchval,
-    _wait_until_listening,
     child_environment,
     free_port,
+    listening,
     load_catalogue,
     quoted,
     run_wrk,
@@ -73,20 +72,9 @@ def routes(ids: tuple[int, int]) -> list[Route]:
 @contextlib.contextmanager
 def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
-    command = [*command, "--host", HOST, "--port", str(port)]
-    with log.open("a") as output:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output)
-        try:
-            _wait_until_listening(process, port, timeout=60)
-            time.sleep(1)  # every worker up, not only the first to bind
-            yield f"http://{HOST}:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    with listening([*command, "--host", HOST, "--port", str(port)], port, env, log.open("a")):
+        time.sleep(1)  # every worker up, not only the first to bind
+        yield f"http://{HOST}:{port}"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
