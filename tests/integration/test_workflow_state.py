@@ -6,7 +6,7 @@ runs up to the deadline and past it. A model says what each step must do; after 
   version the model expects (status, submitted_version, draft title);
 - an applicant of another organisation finds none of it: the services answer NotFound, the
   pages 404 and hold none of the proposal's titles, nor does their own list of proposals;
-- the audit chain verifies.
+- the audit chain verifies and holds one event for each change, in order.
 
 Hypothesis runs rules synchronously, so the machine drives the app through Litestar's
 synchronous test client and awaits the services on that client's event loop (`World.run`),
@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 )
 from litestar.testing import TestClient
 
+from registry import database
 from registry.domain.accounts import Role
 from registry.domain.clock import MovingClock
 from registry.domain.errors import Conflict, NotFound
@@ -77,6 +78,8 @@ class Tracked:
     titles: list[str] = field(default_factory=list)
     #: The last submit click (its key, receipt and the title it sent), for retries.
     last_click: tuple[str, str, str] | None = None
+    #: The audit events its changes must have left, in order.
+    events: list[str] = field(default_factory=lambda: ["proposal.started"])
 
 
 @dataclass
@@ -155,6 +158,7 @@ class ProposalWorkflow(RuleBasedStateMachine):
         draft = replace(self.world.draft, title_vi=title)
         saved = self._run(proposals.save_draft(applicant, proposal_id, draft, 1, ORIGIN))
         self.tracked[proposal_id] = Tracked(title, saved.row_version, titles=[title])
+        self.tracked[proposal_id].events.append("proposal.draft_saved")
 
     @precondition(lambda self: self.tracked)
     @rule(data=st.data(), words=WORDS)
@@ -171,6 +175,7 @@ class ProposalWorkflow(RuleBasedStateMachine):
         tracked.row_version = self._run(save).row_version
         tracked.title = title
         tracked.titles.append(title)
+        tracked.events.append("proposal.draft_saved")
 
     @precondition(lambda self: self.tracked)
     @rule(data=st.data())
@@ -186,6 +191,9 @@ class ProposalWorkflow(RuleBasedStateMachine):
         tracked.status = Status.SUBMITTED
         assert receipt.version == tracked.versions
         tracked.last_click = (key, receipt.receipt_no, tracked.title)
+        tracked.events.append(
+            "proposal.submitted" if tracked.versions == 1 else "proposal.resubmitted"
+        )
 
     @precondition(lambda self: any(t.last_click for t in self.tracked.values()))
     @rule(data=st.data())
@@ -213,6 +221,7 @@ class ProposalWorkflow(RuleBasedStateMachine):
             return
         self._run(withdraw)
         tracked.status = Status.WITHDRAWN
+        tracked.events.append("proposal.withdrawn")
 
     @precondition(lambda self: self.is_open)
     @rule()
@@ -259,9 +268,17 @@ class ProposalWorkflow(RuleBasedStateMachine):
             assert not any(title in listed.text for title in tracked.titles)
 
     @invariant()
-    def the_audit_chain_verifies(self) -> None:
+    def the_audit_chain_verifies_and_holds_every_change(self) -> None:
         check = self._run(audit.verify())
         assert check.ok, check
+        for proposal_id, tracked in self.tracked.items():
+            rows = self._run(
+                database.fetch(
+                    "SELECT action FROM audit.event WHERE object_ref = $1 ORDER BY seq",
+                    f"proposal:{proposal_id}",
+                )
+            )
+            assert [r["action"] for r in rows] == tracked.events
 
 
 async def _people(database_url: str) -> dict[str, Any]:
