@@ -179,20 +179,10 @@ def http_error(request: Request, error: HTTPException) -> Response:
     if isinstance(error, NotFoundException):
         status = 404
     elif isinstance(error, ValidationException):
-        field = _invalid_parameter(error)
-        if field is not None:
-            message = gettext_("The value of %(field)s cannot be used here.") % {"field": field}
-            return _answer(request, 400, message, field)
         status = 400
     if status >= 500:
         log.error("HTTP error %s on %s", status, request.url.path, exc_info=error)
     return _answer(request, status, _default_message(status), headers=error.headers)
-
-
-def _invalid_parameter(error: ValidationException) -> str | None:
-    """The parameter Litestar's validation rejected (a query value of the wrong type)."""
-    problems = error.extra if isinstance(error.extra, list) else []
-    return next((str(p["key"]) for p in problems if isinstance(p, dict) and "key" in p), None)
 
 
 def undecodable_body(request: Request, error: UnicodeDecodeError) -> Response:

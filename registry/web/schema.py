@@ -5,14 +5,32 @@ scripts from CDNs, which the CSP blocks)."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import QueryParameter
 
 from registry.web.i18n import current_language, gettext_
 
 API_PREFIX = "/api/"
+
+#: A whole-number query parameter that the handler checks itself (web.forms: its range and a
+#: message naming it, in vi and en), documented as the integer it must be, not as any text;
+#: empty, as a form's unchosen filter sends it, means none.
+WholeNumber = Annotated[
+    str | None,
+    QueryParameter(
+        schema_extra={
+            "one_of": [
+                Schema(type=OpenAPIType.INTEGER),
+                Schema(type=OpenAPIType.STRING, max_length=0),
+                Schema(type=OpenAPIType.NULL),
+            ]
+        }
+    ),
+]
 
 #: The body of every error answer under /api/ (web.errors._answer writes it).
 ERROR_BODY = {

@@ -95,6 +95,6 @@ async def test_numeric_filters_are_integers_in_the_schema_and_named_when_wrong(c
     assert answer.status_code == 400
     assert answer.json()["error"] == {
         "code": "bad_request",
-        "message": "The value of year cannot be used here.",
+        "message": "year must be a whole number between 1900 and 2100.",
         "field": "year",
     }

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Template
 
 from registry.documents.spreadsheets import Sheet, to_csv
@@ -15,6 +15,7 @@ from registry.services import monitoring, open_data
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.charts import amount_chart, histogram
+from registry.web.schema import WholeNumber
 
 
 class OpenDataApi(Controller):
@@ -27,8 +28,8 @@ class OpenDataApi(Controller):
         self,
         request: Request,
         settings: NamedDependency[Settings],
-        fund: FromQuery[int | None] = None,
-        call: FromQuery[int | None] = None,
+        fund: WholeNumber = None,
+        call: WholeNumber = None,
     ) -> Response[dict[str, Any]]:
         """Every funded project (no demo data) as a 360Giving data package; `fund` or `call`
         (ids) narrow it to one fund or call."""
@@ -43,8 +44,8 @@ class OpenDataApi(Controller):
         self,
         request: Request,
         settings: NamedDependency[Settings],
-        fund: FromQuery[int | None] = None,
-        call: FromQuery[int | None] = None,
+        fund: WholeNumber = None,
+        call: WholeNumber = None,
     ) -> Response[bytes]:
         """The same projects as /api/v1/grants.json, one row each; same filters."""
         fund, call = forms.open_data_params(request.query_params)
