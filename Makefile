@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PICCOLO_CONF := registry.piccolo_conf
 DEMO_PROJECTS ?= 2000
 
-.PHONY: install run test bench bench-deadline bench-review lint stop clean
+.PHONY: install run test bench bench-deadline bench-review bench-servers soak lint stop clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench-deadline: install
 
 bench-review: install
 	$(BIN)/python bench/review.py
+
+bench-servers: install  # uvicorn against granian on the catalogue routes (bench/README.md)
+	PYTHONPATH=. $(BIN)/python bench/servers.py
+
+soak: install  # the Procfile's processes under faults; exits 1 on any loss (bench/soak.py)
+	PYTHONPATH=. $(BIN)/python bench/soak.py
 
 stop: install
 	$(BIN)/registry stop-embedded

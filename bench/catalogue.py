@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 from bench_database import Database, prepare_database, stop_database
@@ -227,12 +227,21 @@ def uvicorn_server(
         "--host", HOST, "--port", str(port), "--workers", str(workers),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    with log.open("w") as output:
+    with listening(command, port, env, log.open("w")) as process:
+        print(f"\n== {label}: http://{HOST}:{port} (pid {process.pid})", flush=True)
+        yield f"http://{HOST}:{port}", process.pid
+
+
+@contextlib.contextmanager
+def listening(
+    command: list[str], port: int, env: dict[str, str], output: IO[bytes] | IO[str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server started with `command`, once it listens on `port`; always stopped after."""
+    with output:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output)
         try:
             _wait_until_listening(process, port, timeout=60)
-            print(f"\n== {label}: http://{HOST}:{port} (pid {process.pid})", flush=True)
-            yield f"http://{HOST}:{port}", process.pid
+            yield process
         finally:
             process.terminate()
             try:

@@ -90,14 +90,22 @@ def _default_message(status: int) -> str:
     }.get(status, gettext_("The request could not be completed."))
 
 
-def _answer(request: Request, status: int, message: str, field: str | None = None) -> Response:
+def _answer(
+    request: Request,
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error as JSON (web.schema.ERROR_BODY) or a page; `headers` keep what HTTP asks of
+    the status, e.g. a 405's Allow."""
     if _is_api(request):
         body: dict[str, object] = {
             "error": {"code": _CODES.get(status, "error"), "message": message}
         }
         if field:
             body["error"]["field"] = field  # type: ignore[index]
-        return Response(body, status_code=status, media_type=MediaType.JSON)
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     return Template(
         template_name="errors/error.html",
         context={
@@ -108,6 +116,7 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
         },
         status_code=status,
         media_type=MediaType.HTML,
+        headers=headers,
     )
 
 
@@ -173,7 +182,7 @@ def http_error(request: Request, error: HTTPException) -> Response:
         status = 400
     if status >= 500:
         log.error("HTTP error %s on %s", status, request.url.path, exc_info=error)
-    return _answer(request, status, _default_message(status))
+    return _answer(request, status, _default_message(status), headers=error.headers)
 
 
 def undecodable_body(request: Request, error: UnicodeDecodeError) -> Response:

@@ -13,6 +13,7 @@ from registry.domain.search import Results
 from registry.services import catalogue, search
 from registry.settings import Settings
 from registry.web import forms
+from registry.web.schema import WholeNumber
 
 
 class CatalogueApi(Controller):
@@ -32,10 +33,10 @@ class CatalogueApi(Controller):
         settings: NamedDependency[Settings],
         q: FromQuery[str] = "",
         kind: FromQuery[str | None] = None,
-        technology: FromQuery[str | None] = None,
+        technology: WholeNumber = None,
         province: FromQuery[str | None] = None,
-        fund: FromQuery[str | None] = None,
-        year: FromQuery[str | None] = None,
+        fund: WholeNumber = None,
+        year: WholeNumber = None,
         cursor: FromQuery[str | None] = None,
     ) -> Results:
         """`q` folds case and diacritics (`tri tue` finds `trí tuệ`); quote words to match a

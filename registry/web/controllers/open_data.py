@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -16,6 +15,7 @@ from registry.services import monitoring, open_data
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.charts import amount_chart, histogram
+from registry.web.schema import WholeNumber
 
 
 class OpenDataApi(Controller):
@@ -25,20 +25,27 @@ class OpenDataApi(Controller):
 
     @get("/grants.json", summary="Funded projects in the 360Giving Data Standard 1.4.3")
     async def grants_json(
-        self, request: Request, settings: NamedDependency[Settings]
-    ) -> Response[bytes]:
+        self,
+        request: Request,
+        settings: NamedDependency[Settings],
+        fund: WholeNumber = None,
+        call: WholeNumber = None,
+    ) -> Response[dict[str, Any]]:
         """Every funded project (no demo data) as a 360Giving data package; `fund` or `call`
         (ids) narrow it to one fund or call."""
         fund, call = forms.open_data_params(request.query_params)
         package = await open_data.giving(
             settings.giving_prefix, settings.public_url, fund=fund, call=call
         )
-        body = json.dumps(package, ensure_ascii=False, indent=1).encode()
-        return Response(body, media_type="application/json", headers=_headers("grants.json"))
+        return Response(package, media_type="application/json", headers=_headers("grants.json"))
 
-    @get("/grants.csv", summary="Funded projects as a CSV table (UTF-8)")
+    @get("/grants.csv", summary="Funded projects as a CSV table (UTF-8)", media_type="text/csv")
     async def grants_csv(
-        self, request: Request, settings: NamedDependency[Settings]
+        self,
+        request: Request,
+        settings: NamedDependency[Settings],
+        fund: WholeNumber = None,
+        call: WholeNumber = None,
     ) -> Response[bytes]:
         """The same projects as /api/v1/grants.json, one row each; same filters."""
         fund, call = forms.open_data_params(request.query_params)
@@ -46,7 +53,7 @@ class OpenDataApi(Controller):
             settings.giving_prefix, settings.public_url, fund=fund, call=call
         )
         body = to_csv(Sheet("grants", table.header, table.rows))
-        return Response(body, media_type="text/csv; charset=utf-8", headers=_headers("grants.csv"))
+        return Response(body, media_type="text/csv", headers=_headers("grants.csv"))
 
     @get("/monitoring", summary="Resolution 57 monitoring figures (with their demo parts)")
     async def monitoring_json(self, request: Request) -> monitoring.Monitoring:

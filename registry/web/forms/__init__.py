@@ -172,7 +172,7 @@ def item_id(value: int) -> int:
 def open_data_params(params: Mapping[str, str]) -> tuple[int | None, int | None]:
     """The fund and call the open data files are narrowed to, if any."""
     reject_unknown(params, frozenset({"fund", "call"}) | COMMON_PARAMETERS)
-    fund, call = (params.get("fund") or "").strip(), (params.get("call") or "").strip()
+    fund, call = params.get("fund") or "", params.get("call") or ""
     return (
         _whole_number(fund, "fund", low=1, high=MAX_ID) if fund else None,
         _whole_number(call, "call", low=1, high=MAX_ID) if call else None,
