@@ -156,7 +156,8 @@ async def site_pages(live_server: str, db, database_url: str) -> dict[str, objec
     """Every public page and the applicant's pages, with data on each: an open call with the
     applicant's submitted proposal (full team, budget and milestones, so the widest rows show),
     and a call whose outcomes are approved (its results page). `public` and `applicant` map
-    a name to a path; `applicant_person` signs in for the latter."""
+    a name to a path; `applicant_person` signs in for the latter, `manager_person` for the
+    fund manager's pages of the open call (`manager`)."""
     from registry.domain.decisions import Choice
     from registry.domain.proposals import BudgetCategory, BudgetLine, Milestone, TeamMember
     from registry.domain.reviews import OutcomeKind
@@ -177,7 +178,8 @@ async def site_pages(live_server: str, db, database_url: str) -> dict[str, objec
 
     billion = 1_000_000_000
     nafosted, vast = await fund_id(db, "nafosted"), await organisation_id(db, "vast")
-    proposer = service_actor(await make_person(db, ("fund_manager", "nafosted"), totp=True))
+    manager = await make_person(db, ("fund_manager", "nafosted"), totp=True)
+    proposer = service_actor(manager)
     approver = service_actor(await make_person(db, ("fund_manager", "nafosted"), totp=True))
     applicant = await make_person(db, ("applicant", "vast"))
 
@@ -232,4 +234,10 @@ async def site_pages(live_server: str, db, database_url: str) -> dict[str, objec
             "account": "/account",
         },
         "applicant_person": applicant,
+        "manager": {
+            "call dashboard": f"/manage/calls/{open_id}",
+            "submissions": f"/manage/calls/{open_id}/submissions",
+            "submitted proposal": f"/manage/proposals/{proposal}",
+        },
+        "manager_person": manager,
     }

@@ -43,7 +43,7 @@ def axe_problems(driver: WebDriver, base_url: str, pages: dict[str, str]) -> lis
     return found
 
 
-def test_axe_finds_no_serious_problem_on_public_and_applicant_pages(
+def test_axe_finds_no_serious_problem_on_public_applicant_and_dashboard_pages(
     browser: WebDriver, live_server: str, site_pages: dict, server_log: Path
 ):
     browser.set_script_timeout(30)
@@ -52,6 +52,9 @@ def test_axe_finds_no_serious_problem_on_public_and_applicant_pages(
         problems += axe_problems(browser, live_server, {"english": "/?lang=en"})
         sign_in_browser(browser, live_server, site_pages["applicant_person"])
         problems += axe_problems(browser, live_server, site_pages["applicant"])
+        browser.delete_all_cookies()
+        sign_in_browser(browser, live_server, site_pages["manager_person"])
+        problems += axe_problems(browser, live_server, site_pages["manager"])
         assert not problems, "axe-core:\n" + "\n".join(problems)
 
 
