@@ -238,6 +238,7 @@ async def site_pages(live_server: str, db, database_url: str) -> dict[str, objec
             "call dashboard": f"/manage/calls/{open_id}",
             "submissions": f"/manage/calls/{open_id}/submissions",
             "submitted proposal": f"/manage/proposals/{proposal}",
+            "new call": f"/manage/funds/{nafosted}/calls/new",
         },
         "manager_person": manager,
     }

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.factories import element, explained_by, sign_in_browser
@@ -58,28 +57,41 @@ def test_axe_finds_no_serious_problem_on_public_applicant_and_dashboard_pages(
         assert not problems, "axe-core:\n" + "\n".join(problems)
 
 
-def test_the_proposal_forms_cells_are_named_in_the_pages_language(
+def cell_names(driver: WebDriver, form: str) -> list[list[str]]:
+    """Each input in the form's tables: its name, what a screen reader calls it (aria-label),
+    and its column's heading as shown."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' table input')].map(input => {"
+        "  const cell = input.closest('td'), table = input.closest('table');"
+        "  const head = table.querySelectorAll('thead th')[cell.cellIndex];"
+        "  return [input.name, input.getAttribute('aria-label'), head.textContent.trim()];"
+        "});",
+        form,
+    )
+
+
+def test_form_table_cells_are_named_in_the_pages_language(
     browser: WebDriver, live_server: str, site_pages: dict, server_log: Path
 ):
-    """Each input of the team, budget and milestone tables is named after its column (and
-    row), as the Vietnamese page shows them: "Thành viên 1", not "name 1"."""
+    """Each input of the proposal form's team, budget and milestone tables, and of the call
+    form's criteria, is named after its column (and row) as the Vietnamese page shows them:
+    "Thành viên 1", not "name 1"; "Ngưỡng điểm 1", not "threshold 1"."""
     with explained_by(server_log):
         sign_in_browser(browser, live_server, site_pages["applicant_person"])
         browser.get(live_server + site_pages["applicant"]["proposal form"])
-        cells = browser.execute_script(
-            "return [...document.querySelectorAll('#draft table input')].map(input => {"
-            "  const cell = input.closest('td'), table = input.closest('table');"
-            "  const head = table.querySelectorAll('thead th')[cell.cellIndex];"
-            "  return [input.name, input.getAttribute('aria-label'), head.textContent.trim()];"
-            "});"
-        )
+        cells = cell_names(browser, "#draft")
+        browser.delete_all_cookies()
+        sign_in_browser(browser, live_server, site_pages["manager_person"])
+        browser.get(live_server + site_pages["manager"]["new call"])
+        criteria = cell_names(browser, "main form")
         assert len(cells) > 10
-        for name, label, column in cells:
+        assert len(criteria) > 10
+        for name, label, column in cells + criteria:
             assert column in (label or ""), f"{name} is read as {label!r}, not {column!r}"
-        team = browser.find_element(By.NAME, "team-0-name").get_attribute("aria-label")
-        assert team == "Thành viên 1"
-        own = browser.find_element(By.NAME, "budget-personnel-own").get_attribute("aria-label")
-        assert own == "Tiền công lao động: Vốn đối ứng"
+        labels = {name: label for name, label, _ in cells + criteria}
+        assert labels["team-0-name"] == "Thành viên 1"
+        assert labels["budget-personnel-own"] == "Tiền công lao động: Vốn đối ứng"
+        assert labels["criterion-0-threshold"] == "Ngưỡng điểm 1"
 
 
 def test_error_pages_are_plain_text_with_a_large_status(
