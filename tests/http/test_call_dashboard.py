@@ -143,6 +143,8 @@ async def test_managers_list_filter_sort_and_open_the_submissions(client, call):
     assert "Nguyễn Thị Hoa" in opened.text  # the principal investigator
     assert "1.000.000.000" in opened.text
     assert 'method="post"' not in opened.text.split("<main", 1)[1]
+    for link in set(re.findall(r'href="(/manage/[^"]+)"', opened.text.split("<main", 1)[1])):
+        assert (await client.get(link)).status_code == 200, f"{link} is a dead link"
     flagged = await client.get(f"/manage/proposals/{made['delta']}")
     assert f'<a href="/manage/proposals/{made["alpha"]}">' in flagged.text
     assert (await client.get(f"/manage/proposals/{made['draft']}")).status_code == 404

@@ -142,10 +142,7 @@ class ManageCallsController(Controller):
     @get("/manage/calls/{call_id:int}/submissions", name="call_submissions")
     async def submissions(self, request: Request, call_id: FromPath[int]) -> Template:
         board = await _submissions(request, call_id)
-        return Template(
-            "calls/submissions.html",
-            context={"board": board, "query": request.url.query, "now": received_at(request)},
-        )
+        return Template("calls/submissions.html", context={"board": board})
 
     @get(
         [
