@@ -259,3 +259,13 @@ async def submitted_proposal(actor: Actor, proposal_id: int) -> SubmittedProposa
         technologies=await technology_names(list(draft.technologies)),
         duplicates=tuple(_duplicate(actor, call, f) for f in flags if f["id"] == proposal_id),
     )
+
+
+async def submitted_file(actor: Actor, proposal_id: int, sha256: str) -> tuple[str, str]:
+    """(sha256, file name) of a file of the proposal's latest submitted version, for its
+    call's managers; any other file or reader is NotFound."""
+    proposal = await submitted_proposal(actor, proposal_id)
+    for item in proposal.receipt.files:
+        if item["sha256"] == sha256:
+            return sha256, item["filename"]
+    raise NotFound()

@@ -15,6 +15,7 @@ import pytest
 
 from registry.i18n import translate_in
 from registry.services import proposals
+from registry.services.storage import PostgresStorage
 from tests.factories import (
     ORIGIN,
     complete_draft,
@@ -24,6 +25,7 @@ from tests.factories import (
     organisation_id,
     service_actor,
     sign_in,
+    submitted_proposal,
     technology_ids,
 )
 
@@ -188,3 +190,36 @@ async def test_a_filter_the_page_does_not_offer_is_explained(client, call):  # t
         assert answer.status_code == 400, query
         assert message in answer.text, query
     assert (await client.get(f"{path}.pdf")).status_code == 404
+
+
+async def test_managers_download_the_submitted_files_and_no_one_else(client, db, make_person):  # type: ignore[no-untyped-def]
+    manager = await make_person(("fund_manager", "nafosted"), totp=True)
+    other = await make_person(("fund_manager", "natif"), totp=True)
+    member = service_actor(await make_person(("applicant", "vast")))
+    fund = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    vast = await organisation_id(db, "vast")
+
+    async def submitted() -> tuple[int, str]:
+        call_id = await open_call(service_actor(manager), fund)
+        made, _, sha256, _ = await submitted_proposal(
+            member, call_id, vast, "Bản đồ đất hiếm Tây Bắc", PostgresStorage()
+        )
+        return made, sha256
+
+    proposal_id, sha256 = await on_app_loop(client, submitted)
+    download = f"/manage/proposals/{proposal_id}/files/{sha256}"
+    await sign_in(client, manager, next_path="/account")
+    page = await client.get(f"/manage/proposals/{proposal_id}")
+    assert f'href="{download}">thuyet-minh.pdf</a>' in page.text
+    answer = await client.get(download)
+    assert answer.status_code == 200
+    assert answer.content.startswith(b"%PDF")
+    assert "attachment" in answer.headers["content-disposition"]
+    unknown = f"/manage/proposals/{proposal_id}/files/{'0' * 64}"
+    assert (await client.get(unknown)).status_code == 404
+
+    client.cookies.clear()
+    await sign_in(client, other, next_path="/account")
+    refused = await client.get(download)
+    assert refused.status_code == 404
+    assert not refused.content.startswith(b"%PDF")

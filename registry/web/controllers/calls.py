@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from registry.documents.spreadsheets import Sheet, to_csv, to_xlsx
 from registry.domain.accounts import Role
@@ -18,10 +19,12 @@ from registry.domain.proposals import AttachmentKind, BudgetCategory
 from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
 from registry.formatting import local_datetime, proposal_status_name
 from registry.services import call_dashboard, calls, open_data, proposals, scopes
+from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
 from registry.web.controllers.account import PUBLIC
 from registry.web.controllers.decisions import MEDIA_TYPES
+from registry.web.controllers.proposals import stored_pdf
 from registry.web.forms.calls import criteria_form_fields, spec_form_fields, spec_from_form
 from registry.web.forms.dashboard import selection_params
 from registry.web.i18n import N_, current_language, translate
@@ -174,6 +177,19 @@ class ManageCallsController(Controller):
             guarded_actor(request), forms.item_id(proposal_id)
         )
         return Template("calls/proposal.html", context={"p": proposal})
+
+    @get("/manage/proposals/{proposal_id:int}/files/{sha256:str}")
+    async def submitted_file(
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        sha256: FromPath[str],
+        settings: NamedDependency[Settings],
+    ) -> Stream:
+        digest, filename = await call_dashboard.submitted_file(
+            guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
+        )
+        return await stored_pdf(settings, digest, filename)
 
     @get("/manage/calls/{call_id:int}/edit", name="edit_call")
     async def edit_call(self, request: Request, call_id: FromPath[int]) -> Template:
