@@ -19,8 +19,6 @@ import pytest
 
 from tests.factories import TOTP_KEY, WAIT, free_port, log_tail, make_person
 
-NARROW = 390  # px: a common phone's CSS width (issue 16)
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 START_TIMEOUT = 30.0

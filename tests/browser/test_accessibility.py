@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.factories import element, explained_by, sign_in_browser
+from tests.factories import element, explained_by, phone, sign_in_browser
 
 pytestmark = [pytest.mark.browser]
 
@@ -20,7 +20,9 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
-def axe_problems(driver: WebDriver, base_url: str, pages: dict[str, str]) -> list[str]:
+def axe_problems(
+    driver: WebDriver, base_url: str, pages: dict[str, str], screen: str = ""
+) -> list[str]:
     """Each serious or critical axe-core violation on the pages: page, rule, where."""
     source = AXE.read_text()
     found = []
@@ -38,7 +40,9 @@ def axe_problems(driver: WebDriver, base_url: str, pages: dict[str, str]) -> lis
         for v in violations:
             if v["impact"] in BLOCKING:
                 where = "; ".join(" ".join(n["target"]) for n in v["nodes"][:3])
-                found.append(f"{name} ({path}): {v['id']} [{v['impact']}] {v['help']}: {where}")
+                found.append(
+                    f"{name}{screen} ({path}): {v['id']} [{v['impact']}] {v['help']}: {where}"
+                )
     return found
 
 
@@ -51,6 +55,11 @@ def test_axe_finds_no_serious_problem_on_public_applicant_and_dashboard_pages(
         problems += axe_problems(browser, live_server, {"english": "/?lang=en"})
         sign_in_browser(browser, live_server, site_pages["applicant_person"])
         problems += axe_problems(browser, live_server, site_pages["applicant"])
+        # On a phone wide tables scroll in their own box: a keyboard must reach each one.
+        phone(browser)
+        problems += axe_problems(browser, live_server, site_pages["public"], " at 390 px")
+        problems += axe_problems(browser, live_server, site_pages["applicant"], " at 390 px")
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         browser.delete_all_cookies()
         sign_in_browser(browser, live_server, site_pages["manager_person"])
         problems += axe_problems(browser, live_server, site_pages["manager"])

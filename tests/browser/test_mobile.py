@@ -11,8 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.browser.conftest import NARROW
-from tests.factories import element, explained_by, sign_in_browser
+from tests.factories import NARROW, element, explained_by, phone, sign_in_browser
 
 pytestmark = [pytest.mark.browser]
 
@@ -38,14 +37,6 @@ return [...document.querySelectorAll('body *')]
     ? '.' + el.className.trim().replace(/\\s+/g, '.') : '') + ': '
     + (el.textContent || '').trim().slice(0, 40));
 """
-
-
-def phone(driver: WebDriver) -> None:
-    """A 390 px wide phone screen (mobile viewport, so the page's meta viewport applies)."""
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": NARROW, "height": 844, "deviceScaleFactor": 3, "mobile": True},
-    )
 
 
 def shown(driver: WebDriver, css: str) -> bool:
