@@ -82,6 +82,9 @@ attachment_kind_name = _names(
         "other": N_("Other document"),
     }
 )
+proposal_status_name = _names(
+    {"draft": N_("Draft"), "submitted": N_("Submitted"), "withdrawn": N_("Withdrawn")}
+)
 budget_category_name = _names(
     {
         "personnel": N_("Personnel"),

@@ -679,6 +679,18 @@ def submit(driver: WebDriver, form: str) -> None:
     follow(driver, element(driver, f"{form} button[type=submit]"))
 
 
+#: A common phone's width in CSS px (issue 16: no page may scroll sideways on it).
+NARROW = 390
+
+
+def phone(driver: WebDriver) -> None:
+    """A 390 px wide phone screen (a mobile viewport, so the page's meta viewport applies)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": NARROW, "height": 844, "deviceScaleFactor": 3, "mobile": True},
+    )
+
+
 def sign_in_browser(driver: WebDriver, base_url: str, person: Person) -> None:
     """Password, then the authenticator code when the account has a second factor."""
     driver.get(f"{base_url}/login")

@@ -1,4 +1,8 @@
-"""Server-rendered charts: geometry computed here, drawn as SVG by the template, no script."""
+"""Server-rendered charts: geometry computed here, drawn as SVG by the template, no script.
+
+Bar charts are not scaled to fit (a 960-unit drawing on a 390 px phone shrank its text to 5 px):
+the SVG has no viewBox, so its text stays at the page's size, each row is a label above its bar,
+and bar lengths are shares of the chart's width, drawn the same on a phone as on a desktop."""
 
 from __future__ import annotations
 
@@ -9,15 +13,33 @@ from registry.domain.catalogue import GroupAmount, Localized
 from registry.domain.public_record import Distribution
 from registry.services.monitoring import Amount
 
-BAR_AREA_WIDTH = 520
-ROW_HEIGHT = 30
+#: The longest bar's share of the chart's width, in tenths of a percent; the rest is room for
+#: the amount written after the bar.
+BAR_AREA = 720
+#: A row (label line, then bar) in CSS px.
+ROW_HEIGHT = 42
+
+
+def _share(amount: int, largest: int) -> int:
+    """A bar's length in tenths of a percent of the chart's width (at least visible)."""
+    return max(1, amount * BAR_AREA // largest) if largest else 0
+
+
+def percent(tenths: int) -> str:
+    """Tenths of a percent as an SVG length: 543 -> "54.3%"."""
+    return f"{tenths // 10}.{tenths % 10}%"
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
     item: GroupAmount
     y: int
+    #: Tenths of a percent of the chart's width (`length` writes it for SVG).
     width: int
+
+    @property
+    def length(self) -> str:
+        return percent(self.width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +54,7 @@ def funding_chart(groups: Sequence[GroupAmount]) -> BarChart:
     largest = max((g.amount_vnd for g in groups), default=0)
     row = ROW_HEIGHT
     bars = tuple(
-        Bar(
-            item=g,
-            y=index * row,
-            width=max(1, g.amount_vnd * BAR_AREA_WIDTH // largest) if largest else 0,
-        )
+        Bar(item=g, y=index * row, width=_share(g.amount_vnd, largest))
         for index, g in enumerate(groups)
     )
     return BarChart(bars=bars, height=len(bars) * row, row_height=row)
@@ -95,10 +113,23 @@ class AmountBar:
     label: Localized | str
     amount: Amount
     y: int
+    #: Tenths of a percent of the chart's width, as `Bar.width`.
     width: int
     #: The part of the bar that is demo data, drawn apart so the share is seen.
     demo_width: int
     href: str | None
+
+    @property
+    def length(self) -> str:
+        return percent(self.width)
+
+    @property
+    def demo_start(self) -> str:
+        return percent(self.width - self.demo_width)
+
+    @property
+    def demo_length(self) -> str:
+        return percent(self.demo_width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +144,7 @@ def amount_chart(rows: Sequence[tuple[Localized | str, Amount, str | None]]) -> 
     largest = max((a.amount_vnd for _, a, _ in rows), default=0)
     bars = []
     for index, (label, amount, href) in enumerate(rows):
-        width = max(1, amount.amount_vnd * BAR_AREA_WIDTH // largest) if largest else 0
-        demo = amount.demo_vnd * BAR_AREA_WIDTH // largest if largest else 0
+        width = _share(amount.amount_vnd, largest)
+        demo = amount.demo_vnd * BAR_AREA // largest if largest else 0
         bars.append(AmountBar(label, amount, index * ROW_HEIGHT, width, min(demo, width), href))
     return AmountChart(tuple(bars), len(bars) * ROW_HEIGHT, ROW_HEIGHT)

@@ -12,11 +12,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.factories import TOTP_KEY, WAIT, free_port, log_tail
+from tests.factories import TOTP_KEY, WAIT, free_port, log_tail, make_person
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -146,3 +147,96 @@ def browser(chromium: None, tmp_path: Path):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+async def site_pages(live_server: str, db, database_url: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Every public page and the applicant's pages, with data on each: an open call with the
+    applicant's submitted proposal (full team, budget and milestones, so the widest rows show),
+    and a call whose outcomes are approved (its results page). `public` and `applicant` map
+    a name to a path; `applicant_person` signs in for the latter, `manager_person` for the
+    fund manager's pages of the open call (`manager`)."""
+    from registry.domain.decisions import Choice
+    from registry.domain.proposals import BudgetCategory, BudgetLine, Milestone, TeamMember
+    from registry.domain.reviews import OutcomeKind
+    from registry.services import decisions
+    from tests.factories import (
+        ORIGIN,
+        add_review,
+        close_now,
+        complete_draft,
+        fund_id,
+        inserted_proposals,
+        open_call,
+        organisation_id,
+        service_actor,
+        submitted_draft,
+        technology_ids,
+    )
+
+    billion = 1_000_000_000
+    nafosted, vast = await fund_id(db, "nafosted"), await organisation_id(db, "vast")
+    manager = await make_person(db, ("fund_manager", "nafosted"), totp=True)
+    proposer = service_actor(manager)
+    approver = service_actor(await make_person(db, ("fund_manager", "nafosted"), totp=True))
+    applicant = await make_person(db, ("applicant", "vast"))
+
+    open_id = await open_call(proposer, nafosted)
+    draft = replace(
+        complete_draft(tuple(await technology_ids()), "Hệ thống nhận dạng chữ viết tay tiếng Việt"),
+        team=tuple(
+            TeamMember(f"Nguyễn Thị Thu Hương {n}", "0000-0002-1825-0097", "Nghiên cứu viên")
+            for n in range(3)
+        ),
+        budget=tuple(BudgetLine(category, 456_789_000, 234_567_800) for category in BudgetCategory),
+        milestones=tuple(Milestone(6 * n, f"Giai đoạn {n}") for n in range(1, 5)),
+    )
+    proposal = await submitted_draft(service_actor(applicant), open_id, vast, draft)
+
+    decided = await open_call(proposer, nafosted, budget_vnd=3 * billion)
+    funded = await inserted_proposals(  # five: enough for the score distributions
+        db, decided, vast, applicant.id, [billion // 2] * 5, title="Vật liệu bán dẫn"
+    )
+    await close_now(db, decided)
+    for _ in range(3):
+        reviewer = await make_person(db, ("reviewer", None))
+        for pid in funded:
+            await add_review(db, pid, reviewer.id, [40, 40, 40])
+    decision = await decisions.propose(
+        proposer, decided, [Choice(pid, OutcomeKind.FUNDED, billion // 2) for pid in funded], ORIGIN
+    )
+    await decisions.approve(approver, decided, decision, ORIGIN)
+    project = await db.fetchval("SELECT min(id) FROM project")
+    return {
+        "public": {
+            "home": "/",
+            "technologies": "/technologies",
+            "laboratories": "/laboratories",
+            "exchanges": "/exchanges",
+            "funds": "/funds",
+            "fund": f"/funds/{nafosted}",
+            "calls": "/calls",
+            "call": f"/calls/{open_id}",
+            "projects": "/projects",
+            "project": f"/projects/{project}",
+            "search": "/search?q=tri+tue+nhan+tao",
+            "monitoring": "/monitoring",
+            "verify": "/verify",
+            "call results": f"/calls/{decided}/results",
+            "not found": "/projects/999999999",
+        },
+        "applicant": {
+            "proposals": "/proposals",
+            "proposal form": f"/proposals/{proposal}",
+            "receipt": f"/proposals/{proposal}/receipts/1",
+            "account": "/account",
+        },
+        "applicant_person": applicant,
+        "manager": {
+            "call dashboard": f"/manage/calls/{open_id}",
+            "submissions": f"/manage/calls/{open_id}/submissions",
+            "submitted proposal": f"/manage/proposals/{proposal}",
+            "new call": f"/manage/funds/{nafosted}/calls/new",
+        },
+        "manager_person": manager,
+    }

@@ -142,6 +142,10 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET"}), "/manage/funds/{fund_id:int}/calls", call_manager, False),
     (frozenset({"GET", "POST"}), "/manage/funds/{fund_id:int}/calls/new", call_manager, False),
     (frozenset({"GET"}), "/manage/calls/{call_id:int}", call_manager, False),
+    # The dashboard's list of submissions, its exports, and a submitted proposal read-only.
+    (frozenset({"GET"}), "/manage/calls/{call_id:int}/submissions*", call_manager, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}", call_manager, False),
+    (frozenset({"GET"}), "/manage/proposals/{proposal_id:int}/files/*", call_manager, False),
     (frozenset({"GET", "POST"}), "/manage/calls/{call_id:int}/edit", call_manager, False),
     (frozenset({"POST"}), "/manage/calls/{call_id:int}/publish", call_manager, False),
     # The ranking desk: managers of the call's fund decide; a 404 for everyone else.

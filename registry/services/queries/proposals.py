@@ -184,3 +184,33 @@ DUPLICATES = """
     LEFT JOIN project pr ON pr.id = d.other_project
     WHERE p.call = $1 AND p.status = 'submitted'
     ORDER BY d.similarity DESC, p.id LIMIT 200"""
+
+#: The call's submitted proposals (withdrawn ones too), each as its latest submitted version
+#: says (never its draft): organisation, title, technologies, requested amount, and the
+#: highest near-duplicate similarity flagged for that version.
+SUBMISSIONS = """
+    SELECT p.id, p.created_at, p.status, p.organisation,
+           o.name_vi AS organisation_vi, o.name_en AS organisation_en,
+           v.number AS version, v.received_at, v.content->'proposal'->>'title_vi' AS title,
+           v.content->'proposal'->'technologies' AS technologies,
+           (SELECT coalesce(sum((b->>'requested')::bigint), 0)
+            FROM jsonb_array_elements(v.content->'proposal'->'budget') b)::bigint AS requested,
+           (SELECT max(d.similarity) FROM duplicate_flag d WHERE d.version = v.id)::int
+               AS similarity
+    FROM proposal p
+    JOIN organisation o ON o.id = p.organisation
+    JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
+    WHERE p.call = $1
+    ORDER BY v.received_at, p.id"""
+
+#: One proposal's latest submitted version, for its call's managers to read.
+SUBMITTED_PROPOSAL = """
+    SELECT p.id, p.call, p.status, p.created_at,
+           o.name_vi AS organisation_vi, o.name_en AS organisation_en,
+           v.number AS version, v.received_at, v.receipt_no, v.content_sha256, v.content,
+           a.display_name AS submitted_by
+    FROM proposal p
+    JOIN organisation o ON o.id = p.organisation
+    JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
+    JOIN account a ON a.id = v.submitted_by
+    WHERE p.id = $1"""

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
+from registry.documents.spreadsheets import Sheet, to_csv, to_xlsx
 from registry.domain.accounts import Role
 from registry.domain.calls import CRITERIA_ROWS_MAX
 from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
 from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
+from registry.formatting import local_datetime, proposal_status_name
 from registry.services import call_dashboard, calls, open_data, proposals, scopes
+from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
 from registry.web.controllers.account import PUBLIC
+from registry.web.controllers.decisions import MEDIA_TYPES
+from registry.web.controllers.proposals import stored_pdf
 from registry.web.forms.calls import criteria_form_fields, spec_form_fields, spec_from_form
+from registry.web.forms.dashboard import selection_params
+from registry.web.i18n import N_, current_language, translate
 
 PRESET_NAMES = {
     "horizon_ria": "Horizon Europe RIA",
@@ -134,6 +142,55 @@ class ManageCallsController(Controller):
             },
         )
 
+    @get("/manage/calls/{call_id:int}/submissions", name="call_submissions")
+    async def submissions(self, request: Request, call_id: FromPath[int]) -> Template:
+        board = await _submissions(request, call_id)
+        return Template("calls/submissions.html", context={"board": board})
+
+    @get(
+        [
+            "/manage/calls/{call_id:int}/submissions.csv",
+            "/manage/calls/{call_id:int}/submissions.xlsx",
+        ]
+    )
+    async def submissions_file(self, request: Request, call_id: FromPath[int]) -> Response[bytes]:
+        """The list as shown (same filters and order), as CSV or XLSX."""
+        kind = request.url.path.rsplit(".", 1)[1]
+        board = await _submissions(request, call_id)
+        sheet = _submission_sheet(board)
+        return Response(
+            to_csv(sheet) if kind == "csv" else to_xlsx([sheet]),
+            media_type=MEDIA_TYPES[kind],
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="call-{board.call.id}-submissions.{kind}"'
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/manage/proposals/{proposal_id:int}", name="submitted_proposal")
+    async def submitted_proposal(self, request: Request, proposal_id: FromPath[int]) -> Template:
+        """A submitted proposal, read-only, for its call's managers (others: 404)."""
+        forms.page_params(request.query_params)
+        proposal = await call_dashboard.submitted_proposal(
+            guarded_actor(request), forms.item_id(proposal_id)
+        )
+        return Template("calls/proposal.html", context={"p": proposal})
+
+    @get("/manage/proposals/{proposal_id:int}/files/{sha256:str}")
+    async def submitted_file(
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        sha256: FromPath[str],
+        settings: NamedDependency[Settings],
+    ) -> Stream:
+        digest, filename = await call_dashboard.submitted_file(
+            guarded_actor(request), forms.item_id(proposal_id), sha256[:64]
+        )
+        return await stored_pdf(settings, digest, filename)
+
     @get("/manage/calls/{call_id:int}/edit", name="edit_call")
     async def edit_call(self, request: Request, call_id: FromPath[int]) -> Template:
         call = await calls.managed_call(guarded_actor(request), forms.item_id(call_id))
@@ -187,6 +244,43 @@ async def fund_calls(request: Request, fund_id: FromPath[int]) -> Template:
             "now": received_at(request),
         },
     )
+
+
+async def _submissions(request: Request, call_id: int) -> call_dashboard.Submissions:
+    return await call_dashboard.submissions(
+        guarded_actor(request),
+        forms.item_id(call_id),
+        selection_params(request.query_params),
+        current_language(),
+    )
+
+
+def _submission_sheet(board: call_dashboard.Submissions) -> Sheet:
+    """The list's columns in the reader's language; amounts as numbers, times in Vietnam."""
+    language = current_language()
+    header = tuple(
+        translate(name)
+        for name in (
+            N_("Reference"), N_("Title"), N_("Organisation"), N_("Strategic technologies"),
+            N_("Requested (VND)"), N_("Status"), N_("Version"), N_("Received (Vietnam time)"),
+            N_("Near-duplicate similarity (%)"),
+        )
+    )  # fmt: skip
+    rows = tuple(
+        (
+            s.reference,
+            s.title,
+            s.organisation.get(language),
+            "; ".join(name.get(language) for _, name in s.technologies),
+            s.requested_vnd,
+            proposal_status_name(s.status),
+            s.version,
+            local_datetime(s.received_at),
+            s.similarity,
+        )
+        for s in board.rows
+    )
+    return Sheet("submissions", header, rows)
 
 
 def _lists_of(call: calls.Call) -> dict[str, Any]:
