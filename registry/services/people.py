@@ -155,11 +155,39 @@ async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Or
         )
 
 
+#: Held while a change may leave the registry without an administrator: such changes happen
+#: one after the other, each counting the administrators that the ones before it left.
+_ADMINS_LOCK = 5_710_001
+
+
+async def _keep_an_administrator(account_id: int) -> None:
+    """Refuse a change that leaves no active administrator but `account_id`'s (whose admin role
+    or account is going): two administrators removing each other at the same moment must not
+    both succeed, or nobody could ever manage people again."""
+    await database.fetchval("SELECT pg_advisory_xact_lock($1)", _ADMINS_LOCK)
+    active = await database.fetch(
+        "SELECT DISTINCT g.account FROM account_role g JOIN account a ON a.id = g.account "
+        "WHERE g.role = 'admin' AND NOT g.pending AND a.disabled_at IS NULL",
+    )
+    accounts = {row["account"] for row in active}
+    if account_id in accounts and not accounts - {account_id}:
+        raise Conflict(
+            "This is the last administrator: give another person the administrator role first."
+        )
+
+
 async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
     scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot remove your own roles; ask another administrator.")
     async with database.transaction():
+        role = await database.fetchval(
+            "SELECT role FROM account_role WHERE id = $1 AND account = $2 AND NOT pending",
+            grant_id,
+            account_id,
+        )
+        if role == Role.ADMIN:
+            await _keep_an_administrator(account_id)
         summary = await _change_grant(
             account_id,
             grant_id,
@@ -181,6 +209,8 @@ async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Or
     if account_id == actor.account_id:
         raise Conflict("You cannot disable your own account.")
     async with database.transaction():
+        if disabled:
+            await _keep_an_administrator(account_id)
         changed = await database.fetchval(
             "UPDATE account SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) "
             "END WHERE id = $1 RETURNING id",

@@ -582,7 +582,7 @@ async def test_disabling_a_person_ends_their_open_session(client, make_person):
 
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, admin_token, domain=DOMAIN)
-    done = await post_form(client, f"/admin/people/{person.id}/disable")
+    done = await post_form(client, f"/admin/people/{person.id}/disable", {"confirm": "yes"})
     assert done.status_code == 303, done.text
     assert done.headers["location"] == f"/admin/people/{person.id}"
 
@@ -646,7 +646,9 @@ async def test_revoking_a_role_ends_the_persons_sessions(client, make_person, da
     admin_token = await session_of(client, admin)
 
     client.cookies.set(SESSION_COOKIE, admin_token, domain=DOMAIN)
-    revoked = await post_form(client, f"/admin/people/{person.id}/roles/{grant}/revoke")
+    revoked = await post_form(
+        client, f"/admin/people/{person.id}/roles/{grant}/revoke", {"confirm": "yes"}
+    )
     assert revoked.status_code == 303, revoked.text
 
     client.cookies.clear()
