@@ -33,6 +33,7 @@ TWINS = {
     "/audit": "/api/v1/audit/head",
     "/verify": "/api/v1/verify/{code:str}",
     "/verify/{code:str}": "/api/v1/verify/{code:str}",
+    "/verify/receipts/{receipt_no:str}": "/api/v1/verify/receipts/{receipt_no:str}",
 }
 #: Public but not pages of content: forms of the account, files, probes.
 NOT_PAGES = {

@@ -15,7 +15,15 @@ from registry.domain.calls import CallSpec
 from registry.domain.documents import normalise_code
 from registry.domain.errors import NotFound
 from registry.domain.search import Results
-from registry.services import calls, catalogue, documents, open_data, search, signing
+from registry.services import (
+    calls,
+    catalogue,
+    documents,
+    open_data,
+    search,
+    signing,
+    submissions,
+)
 from registry.services.storage import read_all, storage_from
 from registry.settings import Settings
 from registry.web import forms
@@ -199,6 +207,17 @@ class VerifyApi(Controller):
     path = "/api/v1/verify"
     opt: ClassVar[dict[str, object]] = {"public": True}
     tags: ClassVar[list[str]] = ["verify"]
+
+    @get("/receipts/{receipt_no:str}", summary="Whether the registry issued this receipt")
+    async def receipt(
+        self, receipt_no: FromPath[str], sha256: FromQuery[str] = ""
+    ) -> submissions.ReceiptCheck:
+        """The submission a proposal's receipt records, when both its number and the SHA-256
+        of the submitted content (printed on the receipt) match; 404 otherwise."""
+        found = await submissions.check_receipt(receipt_no, sha256[:100])
+        if found is None:
+            raise NotFound()
+        return found
 
     @get("/{code:str}", summary="Whether the registry issued the decision with this code")
     async def by_code(

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from registry import documents
+from registry.documents.qr import qr_data_uri
 from registry.domain.accounts import Role
 from registry.domain.errors import (
     InvalidInput,
@@ -296,22 +297,38 @@ class ProposalsController(Controller):
 
     @get("/proposals/{proposal_id:int}/receipts/{number:int}", name="receipt")
     async def receipt(
-        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        number: FromPath[int],
+        settings: NamedDependency[Settings],
     ) -> Template:
         receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
-        return Template("proposals/receipt.html", context={"receipt": receipt})
+        verify_url = settings.public_url + receipt.verification_path
+        return Template(
+            "proposals/receipt.html", context={"receipt": receipt, "verify_url": verify_url}
+        )
 
     @get("/proposals/{proposal_id:int}/receipts/{number:int}/pdf")
     async def receipt_pdf(
-        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        number: FromPath[int],
+        settings: NamedDependency[Settings],
     ) -> Response:
         receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
+        verify_url = settings.public_url + receipt.verification_path
         pdf = await documents.render(
-            "proposals/receipt_pdf.html", language=current_language(), receipt=receipt
+            "proposals/receipt_pdf.html",
+            language=current_language(),
+            receipt=receipt,
+            verify_url=verify_url,
+            qr=qr_data_uri(verify_url),
         )
         return Response(
             pdf,
