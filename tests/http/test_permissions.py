@@ -131,6 +131,8 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"POST"}), "/account/sessions/end", signed_in, False),
     (frozenset({"POST"}), "/account/sessions/end-others", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/change-password", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account/second-factor/replace", signed_in, False),
+    (frozenset({"GET", "POST"}), "/account/recovery-codes", signed_in, False),
     # Second-factor pages need the password only (password_given): any signed-in person.
     (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),

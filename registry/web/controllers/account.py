@@ -319,16 +319,24 @@ class AccountController(Controller):
         return await self._enrol_form(request, settings)
 
     async def _enrol_form(
-        self, request: Request, settings: Settings, error: RegistryError | None = None
+        self,
+        request: Request,
+        settings: Settings,
+        error: RegistryError | None = None,
+        *,
+        replacing: bool = False,
     ) -> Template:
         actor = guarded_actor(request)
-        secret = await sign_in.begin_totp(actor, request.scope["auth"], settings)
+        secret = await sign_in.begin_totp(
+            actor, request.scope["auth"], settings, replacing=replacing
+        )
         uri = totp_uri(secret, actor.email)
         return forms.form_page(
             "account/second_factor.html",
             error=error,
             secret=secret,
             qr=qr_svg_data_uri(uri),
+            replacing=replacing,
         )
 
     @post("/account/second-factor", guards=[password_given])
@@ -350,6 +358,51 @@ class AccountController(Controller):
             codes=codes,
             cookies=[session_cookie(settings, token)],
         )
+
+    @get("/account/second-factor/replace", guards=[signed_in])
+    async def replace_factor_page(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        if not guarded_actor(request).totp_enrolled:
+            return Redirect("/account/second-factor", status_code=303)
+        return await self._enrol_form(request, settings, replacing=True)
+
+    @post("/account/second-factor/replace", guards=[signed_in])
+    async def replace_factor(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template:
+        values = await forms.read_fields(request, "current_password", "code")
+        try:
+            token, codes = await sign_in.replace_totp(
+                guarded_actor(request),
+                values["current_password"],
+                values["code"],
+                request.scope["auth"],
+                origin_of(request),
+                settings,
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return await self._enrol_form(request, settings, error, replacing=True)
+        return forms.form_page(
+            "account/recovery_codes.html", codes=codes, cookies=[session_cookie(settings, token)]
+        )
+
+    @get("/account/recovery-codes", guards=[signed_in])
+    async def recovery_codes_page(self) -> Template:
+        return forms.form_page("account/new_recovery_codes.html")
+
+    @post("/account/recovery-codes", guards=[signed_in])
+    async def renew_recovery_codes(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template:
+        values = await forms.read_fields(request, "current_password")
+        try:
+            codes = await sign_in.renew_recovery_codes(
+                guarded_actor(request), values["current_password"], origin_of(request), settings
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return forms.form_page("account/new_recovery_codes.html", error=error)
+        return forms.form_page("account/recovery_codes.html", codes=codes)
 
     # One's sessions and password ---------------------------------------------------------------
 
