@@ -277,14 +277,25 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
 # Administration -------------------------------------------------------------------------------
 
 
-async def create_user(email: str, password: str, display_name: str, roles: list[Role]) -> int:
-    """Bootstrap from the command line: a verified account with `roles` (unscoped ones only).
-    Whoever typed the password may not be the person: they choose their own at the first
-    sign-in (`choose_first_password`), before anything else."""
+async def create_user(
+    email: str, password: str, display_name: str, roles: list[Role], *, fund_code: str = ""
+) -> int:
+    """Bootstrap from the command line: a verified account with `roles`; a fund manager's role
+    names its fund by code (applicants ask to join an organisation on the site). Whoever typed
+    the password may not be the person: they choose their own at the first sign-in
+    (`choose_first_password`), before anything else."""
     email = normalise_email(email)
     raise_problems(email_problem(email), password_problem(password, email=email))
+    fund_id = None
     for role in roles:
-        if role in SCOPED:
+        if role == Role.FUND_MANAGER:
+            fund_id = await database.fetchval("SELECT id FROM fund WHERE code = $1", fund_code)
+            if fund_id is None:
+                raise InvalidInput(
+                    "A fund manager needs the code of an existing fund (--fund CODE).",
+                    field="fund",
+                )
+        elif role in SCOPED:
             raise InvalidInput(
                 "The role %(role)s needs an organisation or fund; grant it on the site.",
                 role=role.value,
@@ -303,15 +314,16 @@ async def create_user(email: str, password: str, display_name: str, roles: list[
             raise Conflict("An account with this e-mail address already exists.")
         for role in roles:
             await database.fetchval(
-                "INSERT INTO account_role (account, role) VALUES ($1, $2) RETURNING id",
+                "INSERT INTO account_role (account, role, fund) VALUES ($1, $2, $3) RETURNING id",
                 account_id,
                 role.value,
+                fund_id if role == Role.FUND_MANAGER else None,
             )
         await audit.record(
             "account.created",
             f"account:{account_id}",
             actor="system:cli",
-            after={"roles": sorted(r.value for r in roles)},
+            after={"roles": sorted(r.value for r in roles), "fund": fund_id},
         )
     return account_id
 
