@@ -133,6 +133,9 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
     (frozenset({"GET", "POST"}), "/account/change-password", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor/replace", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/recovery-codes", signed_in, False),
+    # Asking to join an organisation, or for a new one: for oneself only.
+    (frozenset({"POST"}), "/account/organisation", signed_in, False),
+    (frozenset({"POST"}), "/account/organisation-request", signed_in, False),
     # Second-factor pages need the password only (password_given): any signed-in person.
     (frozenset({"GET", "POST"}), "/login/code", signed_in, False),
     (frozenset({"GET", "POST"}), "/account/second-factor", signed_in, False),
@@ -416,6 +419,7 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         "sha256",
         "number",
         "decision_id",
+        "request_id",
     }
     unknown = sorted(set(names) - known)
     if unknown:
@@ -462,6 +466,10 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
             # No call has a proposed decision: approving or withdrawing one is a 409 for the
             # fund's managers (the form was stale), the same 404 as always for everyone else.
             params["decision_id"] = 1
+        if "request_id" in names:
+            # An empty form (no kind, no reason) is a 400 for administrators before any request
+            # is looked up; the guard refuses everyone else.
+            params["request_id"] = 1
     return sets
 
 

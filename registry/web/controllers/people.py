@@ -12,9 +12,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registry.domain.accounts import Role
+from registry.domain.catalogue import OrganisationKind
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.formatting import role_name
-from registry.services import catalogue, mail, people
+from registry.services import catalogue, mail, onboarding, people
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import development_only, guarded_actor, has_role, origin_of, signed_in
@@ -36,11 +37,14 @@ class PeopleAdminController(Controller):
     async def _person_page(
         self, request: Request, account_id: int, error: Exception | None = None
     ) -> Template:
-        person = await people.get_person(guarded_actor(request), account_id)
+        actor = guarded_actor(request)
+        person = await people.get_person(actor, account_id)
         return forms.form_page(
             "admin/person.html",
             error=error,  # type: ignore[arg-type]
             person=person,
+            requests=await onboarding.requests_of(actor, account_id),
+            kinds=list(OrganisationKind),
             roles=list(Role),
             organisations=await catalogue.organisation_choices(),
             funds=await catalogue.list_funds(),
@@ -133,6 +137,38 @@ class PeopleAdminController(Controller):
         try:
             await people.set_disabled(actor, account_id, True, origin_of(request))
         except Conflict as error:
+            return await self._person_page(request, account_id, error)
+        return Redirect(f"/admin/people/{account_id}", status_code=303)
+
+    @post("/{account_id:int}/organisation-requests/{request_id:int}/approve")
+    async def approve_organisation(
+        self, request: Request, account_id: FromPath[int], request_id: FromPath[int]
+    ) -> Template | Redirect:
+        account_id = forms.item_id(account_id)
+        values = await forms.read_fields(request, "kind")
+        try:
+            if values["kind"] not in set(OrganisationKind):
+                raise InvalidInput("Choose what kind of organisation it is.", field="kind")
+            await onboarding.approve(
+                guarded_actor(request), account_id, forms.item_id(request_id),
+                OrganisationKind(values["kind"]), origin_of(request),
+            )  # fmt: skip
+        except (InvalidInput, Conflict) as error:
+            return await self._person_page(request, account_id, error)
+        return Redirect(f"/admin/people/{account_id}", status_code=303)
+
+    @post("/{account_id:int}/organisation-requests/{request_id:int}/reject")
+    async def reject_organisation(
+        self, request: Request, account_id: FromPath[int], request_id: FromPath[int]
+    ) -> Template | Redirect:
+        account_id = forms.item_id(account_id)
+        values = await forms.read_fields(request, "reason")
+        try:
+            await onboarding.reject(
+                guarded_actor(request), account_id, forms.item_id(request_id),
+                values["reason"], origin_of(request),
+            )  # fmt: skip
+        except (InvalidInput, Conflict) as error:
             return await self._person_page(request, account_id, error)
         return Redirect(f"/admin/people/{account_id}", status_code=303)
 
