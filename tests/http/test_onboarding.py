@@ -214,3 +214,21 @@ async def test_a_password_changed_elsewhere_says_so_at_sign_in(client, make_pers
     client.cookies.set("__Host-sid", other_browser, domain=DOMAIN)
     page = await client.get("/login?lang=en")
     assert "You were signed out because the password of your account was changed." in page.text
+
+
+async def test_registration_explains_a_bad_organisation_request(client, db):
+    email = f"sai-{secrets.token_hex(3)}@example.vn"
+    vast = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    page = await client.get("/register?lang=en")
+    assert "Your organisation is not in the list? Ask for it to be added" in page.text
+    answer = await post_form(
+        client, "/register?lang=en",
+        {"email": email, "display_name": "Đỗ Văn Khoa", "password": PASSWORD,
+         "organisation": str(vast), "orcid": "", "org_name": "Viện Mới",
+         "org_tax_number": "01098", "org_address": "Đà Nẵng"},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert "Enter the tax number: 10 digits, or 13 for a branch" in answer.text
+    assert "Choose an organisation from the list or ask for a new one, not both." in answer.text
+    assert 'value="Viện Mới"' in answer.text
+    assert await db.fetchval("SELECT count(*) FROM account WHERE email = $1", email) == 0
