@@ -31,12 +31,35 @@ def _run(main: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(main())
 
 
-async def migrate() -> None:
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+async def migrate() -> tuple[int, int]:
+    """Apply the migrations not yet applied: (how many now, how many were applied before).
+    Piccolo's own report counts every migration as both "already complete" and "not yet run"
+    on a new database, so it is kept for failures only."""
+    import contextlib
+    import io
 
-    result = await run_forwards("registry")
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
+
+    async def applied() -> int:
+        if not await Migration.table_exists():
+            return 0
+        return await Migration.count().where(Migration.app_name == "registry")
+
+    before = await applied()
+    with contextlib.redirect_stdout(io.StringIO()) as report:
+        result = await run_forwards("registry")
     if not result.success:
-        raise SystemExit(f"migration failed: {result.message}")
+        raise SystemExit(f"{report.getvalue()}\nmigration failed: {result.message}")
+    return await applied() - before, before
+
+
+def describe_migration(now: int, before: int) -> str:
+    if not now:
+        return f"the database is up to date: its {before} migrations were applied earlier"
+    if not before:
+        return f"a new database: all {now} migrations applied"
+    return f"{now} new migrations applied ({before} were applied earlier)"
 
 
 async def load_fixtures(path: Path) -> dict[str, int]:
@@ -133,11 +156,18 @@ async def re_encrypt_totp(settings: Settings) -> int:
     return report.changed
 
 
-async def create_user(email: str, name: str, roles: list[str], password: str) -> int:
+#: Role names create-user takes: the site's own, and "manager" for a fund manager.
+CLI_ROLES = {"admin": "admin", "reviewer": "reviewer", "manager": "fund_manager"}
+
+
+async def create_user(
+    email: str, name: str, roles: list[str], password: str, fund: str = ""
+) -> int:
     from registry.domain.accounts import Role
     from registry.services import accounts
 
-    return await accounts.create_user(email, password, name, [Role(role) for role in roles])
+    chosen = [Role(CLI_ROLES[role]) for role in roles]
+    return await accounts.create_user(email, password, name, chosen, fund_code=fund)
 
 
 def read_new_password() -> str:
@@ -263,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--email", required=True)
     user.add_argument("--name", default="")
     user.add_argument(
-        "--role", action="append", default=[], choices=["admin", "reviewer"], dest="roles"
+        "--role", action="append", default=[], choices=sorted(CLI_ROLES), dest="roles"
     )
+    user.add_argument("--fund", default="", metavar="CODE", help="the fund a manager manages")
     totp = commands.add_parser("totp", help="second-factor keys at rest")
     totp_commands = totp.add_subparsers(dest="totp_command", required=True)
     totp_commands.add_parser(
@@ -298,8 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "worker":
             _run(lambda: run_worker(settings, stop_with_parent=args.stop_with_parent))
         elif args.command == "migrate":
-            _run(migrate)
-            print("migrations applied")
+            print(describe_migration(*_run(migrate)))
             # Seeds stored before they were encrypted: the key lives outside the database, so
             # a migration cannot do it.
             _run(lambda: re_encrypt_totp(settings))
@@ -334,7 +364,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         elif args.command == "create-user":
             password = read_new_password()
-            account_id = _run(lambda: create_user(args.email, args.name, args.roles, password))
+            if "manager" in args.roles and not args.fund:
+                parser.error("--role manager needs --fund CODE (the fund's code, e.g. nafosted)")
+            account_id = _run(
+                lambda: create_user(args.email, args.name, args.roles, password, args.fund)
+            )
             roles = ", ".join(args.roles) or "no roles"
             print(f"account {account_id} created for {args.email} ({roles})")
             print("at the first sign-in its owner chooses a new password", end="")

@@ -574,7 +574,7 @@ async def publish_call_through_forms(  # type: ignore[no-untyped-def]
     published = await post_form(
         client,
         f"/manage/calls/{call_id}/publish",
-        {"row_version": hidden_value(board.text, "row_version")},
+        {"row_version": hidden_value(board.text, "row_version"), "confirm": "yes"},
     )
     assert published.status_code == 303
     client.cookies.clear()

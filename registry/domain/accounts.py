@@ -17,7 +17,7 @@ from pathlib import Path
 import pyotp
 
 from registry.domain.errors import InvalidForm, InvalidInput
-from registry.domain.identifiers import is_valid_orcid
+from registry.domain.identifiers import is_valid_orcid, is_valid_tax_number
 from registry.domain.text import nfc
 
 
@@ -196,6 +196,46 @@ def orcid_problem(orcid: str) -> InvalidInput | None:
             "This ORCID iD is not valid (format 0000-0002-1825-0097).", field="orcid"
         )
     return None
+
+
+ORGANISATION_NAME_MAX = 300
+ADDRESS_MAX = 500
+
+
+def organisation_request_problems(
+    name: str, tax_number: str, address: str
+) -> list[InvalidInput | None]:
+    """What is wrong with a request for a new organisation: the administrator checks the name
+    against the tax number and address, so all three are needed."""
+    return [
+        InvalidInput("Enter the organisation's full name.", field="org_name")
+        if not name
+        else InvalidInput(
+            "Use at most %(count)s characters.", field="org_name", count=ORGANISATION_NAME_MAX
+        )
+        if len(name) > ORGANISATION_NAME_MAX
+        else None,
+        None
+        if is_valid_tax_number(tax_number)
+        else InvalidInput(
+            "Enter the tax number: 10 digits, or 13 for a branch (0101234567-001).",
+            field="org_tax_number",
+        ),
+        InvalidInput("Enter the organisation's address.", field="org_address")
+        if not address
+        else InvalidInput(
+            "Use at most %(count)s characters.", field="org_address", count=ADDRESS_MAX
+        )
+        if len(address) > ADDRESS_MAX
+        else None,
+    ]
+
+
+class EndReason(StrEnum):
+    """Why someone else's action ended a person's sessions; the sign-in page says it."""
+
+    ROLE_CHANGED = "role_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a reason, not a password)
 
 
 def raise_problems(*problems: InvalidInput | None) -> None:

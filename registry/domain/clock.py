@@ -22,6 +22,12 @@ from zoneinfo import ZoneInfo
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def vietnam_time(moment: datetime) -> str:
+    """A moment to the second in Vietnam time, as mail states receipts and withdrawals (read
+    in either language): `30/11/2026 17:05:03 (GMT+7)`."""
+    return f"{moment.astimezone(VIETNAM):%d/%m/%Y %H:%M:%S} (GMT+7)"
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, aware, in UTC."""

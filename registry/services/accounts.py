@@ -8,7 +8,7 @@ the same thing either way, and sign-in checks a dummy hash for unknown addresses
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import timedelta
 
 from registry import database
@@ -17,12 +17,14 @@ from registry.domain.accounts import (
     MAILS_PER_REQUESTER,
     SCOPED,
     Actor,
+    EndReason,
     Origin,
     Role,
     display_name_problem,
     email_problem,
     normalise_email,
     orcid_problem,
+    organisation_request_problems,
     password_problem,
     raise_problems,
     token_digest,
@@ -32,7 +34,7 @@ from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.reviews import KEYWORDS_MAX
 from registry.domain.text import clean
 from registry.i18n import N_
-from registry.services import audit, mail, mail_quota, passwords, queue, sessions
+from registry.services import audit, mail, mail_quota, onboarding, passwords, queue, sessions
 from registry.settings import Settings
 
 VERIFY_EMAIL = "verify_email"
@@ -79,6 +81,8 @@ class Registration:
     display_name: str
     organisation_id: int | None = None
     orcid: str = ""
+    #: An organisation the registry does not list yet, for an administrator to check.
+    new_organisation: onboarding.NewOrganisation | None = None
 
 
 async def _may_mail_existing(email: str, origin: Origin) -> bool:
@@ -96,11 +100,19 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
     email = normalise_email(form.email)
     name = clean(form.display_name)
     orcid = form.orcid.strip()
+    new_organisation = form.new_organisation and form.new_organisation.cleaned()
     raise_problems(
         email_problem(email),
         display_name_problem(name),
         password_problem(form.password, email=email),
         orcid_problem(orcid),
+        *(organisation_request_problems(*astuple(new_organisation)) if new_organisation else ()),
+        InvalidInput(
+            "Choose an organisation from the list or ask for a new one, not both.",
+            field="organisation",
+        )
+        if new_organisation and form.organisation_id is not None
+        else None,
     )
     if form.organisation_id is not None:
         known = await database.fetchval(
@@ -145,6 +157,8 @@ async def register(form: Registration, origin: Origin, settings: Settings) -> No
                 account_id,
                 form.organisation_id,
             )
+        if new_organisation:
+            await onboarding.insert_request(account_id, new_organisation, origin)
         link = await _issue_token(account_id, VERIFY_EMAIL, "/verify-email?token=", settings)
         await mail.enqueue(
             email,
@@ -261,7 +275,7 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
             account_id,
             password_hash,
         )
-        await sessions.end_all(account_id)
+        await sessions.end_all(account_id, EndReason.PASSWORD_CHANGED)
         await database.execute(  # the account's waits at every address end
             "DELETE FROM login_throttle WHERE key LIKE 'account:' || $1::text || '@%'",
             str(account_id),
@@ -277,14 +291,25 @@ async def reset_password(token: str, new_password: str, origin: Origin) -> None:
 # Administration -------------------------------------------------------------------------------
 
 
-async def create_user(email: str, password: str, display_name: str, roles: list[Role]) -> int:
-    """Bootstrap from the command line: a verified account with `roles` (unscoped ones only).
-    Whoever typed the password may not be the person: they choose their own at the first
-    sign-in (`choose_first_password`), before anything else."""
+async def create_user(
+    email: str, password: str, display_name: str, roles: list[Role], *, fund_code: str = ""
+) -> int:
+    """Bootstrap from the command line: a verified account with `roles`; a fund manager's role
+    names its fund by code (applicants ask to join an organisation on the site). Whoever typed
+    the password may not be the person: they choose their own at the first sign-in
+    (`choose_first_password`), before anything else."""
     email = normalise_email(email)
     raise_problems(email_problem(email), password_problem(password, email=email))
+    fund_id = None
     for role in roles:
-        if role in SCOPED:
+        if role == Role.FUND_MANAGER:
+            fund_id = await database.fetchval("SELECT id FROM fund WHERE code = $1", fund_code)
+            if fund_id is None:
+                raise InvalidInput(
+                    "A fund manager needs the code of an existing fund (--fund CODE).",
+                    field="fund",
+                )
+        elif role in SCOPED:
             raise InvalidInput(
                 "The role %(role)s needs an organisation or fund; grant it on the site.",
                 role=role.value,
@@ -303,15 +328,16 @@ async def create_user(email: str, password: str, display_name: str, roles: list[
             raise Conflict("An account with this e-mail address already exists.")
         for role in roles:
             await database.fetchval(
-                "INSERT INTO account_role (account, role) VALUES ($1, $2) RETURNING id",
+                "INSERT INTO account_role (account, role, fund) VALUES ($1, $2, $3) RETURNING id",
                 account_id,
                 role.value,
+                fund_id if role == Role.FUND_MANAGER else None,
             )
         await audit.record(
             "account.created",
             f"account:{account_id}",
             actor="system:cli",
-            after={"roles": sorted(r.value for r in roles)},
+            after={"roles": sorted(r.value for r in roles), "fund": fund_id},
         )
     return account_id
 
@@ -452,7 +478,7 @@ async def change_password(
             actor.account_id,
             password_hash,
         )
-        ended = await sessions.end_all_but(actor.account_id, token)
+        ended = await sessions.end_all_but(actor.account_id, token, EndReason.PASSWORD_CHANGED)
         await mail.enqueue(
             account["email"],
             account["language"],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from registry import database
-from registry.domain.accounts import SCOPED, Actor, Origin, Role
+from registry.domain.accounts import SCOPED, Actor, EndReason, Origin, Role
 from registry.domain.errors import Conflict, InvalidInput, NotFound
 from registry.domain.permissions import (
     Target,
@@ -19,7 +19,8 @@ from registry.domain.permissions import (
     may_see_fund_managers,
     may_see_members,
 )
-from registry.services import audit, scopes, sessions
+from registry.i18n import N_
+from registry.services import audit, mail, scopes, sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +42,18 @@ class Person:
     disabled: bool
     totp_enrolled: bool
     created_at: datetime
+    #: Memberships and new organisations the person asked for, not yet decided.
+    waiting: int
     grants: tuple[GrantRow, ...] = ()
 
 
 _PERSON = (
     "SELECT a.id, a.email, a.display_name, o.name_vi AS organisation_name, "
     "a.email_verified_at IS NOT NULL AS verified, a.disabled_at IS NOT NULL AS disabled, "
-    "a.totp_enrolled_at IS NOT NULL AS totp_enrolled, a.created_at "
+    "a.totp_enrolled_at IS NOT NULL AS totp_enrolled, a.created_at, "
+    "(SELECT count(*) FROM account_role w WHERE w.account = a.id AND w.pending) + "
+    "(SELECT count(*) FROM organisation_request r WHERE r.account = a.id "
+    "AND r.state = 'pending') AS waiting "
     "FROM account a LEFT JOIN organisation o ON o.id = a.organisation "
 )
 
@@ -69,7 +75,11 @@ async def _grants(account_id: int) -> tuple[GrantRow, ...]:
 
 async def list_people(actor: Actor) -> list[Person]:
     scopes.require(may_manage_people, actor)
-    rows = await database.fetch(_PERSON + "ORDER BY a.created_at DESC, a.id DESC LIMIT 500")
+    # Whoever waits for a decision first: an administrator's work list.
+    rows = await database.fetch(
+        f"SELECT * FROM ({_PERSON}) p ORDER BY p.waiting > 0 DESC, p.created_at DESC, p.id DESC "
+        "LIMIT 500"
+    )
     return [_person(row) for row in rows]
 
 
@@ -91,10 +101,10 @@ async def _scope_exists(role: Role, scope_id: int | None) -> bool:
     return bool(await database.fetchval(f"SELECT 1 FROM {table} WHERE id = $1", scope_id))
 
 
-async def _privileges_changed(account_id: int) -> None:
+async def privileges_changed(account_id: int) -> None:
     # A role change ends the person's sessions: they sign in again under the new rights
     # (and a fresh session id), with the second factor if the new role needs one.
-    await sessions.end_all(account_id)
+    await sessions.end_all(account_id, EndReason.ROLE_CHANGED)
 
 
 async def grant(
@@ -118,7 +128,7 @@ async def grant(
         )
         if grant_id is None:
             raise Conflict("This person already has this role.")
-        await _privileges_changed(account_id)
+        await privileges_changed(account_id)
         await audit.record(
             "role.granted",
             f"account:{account_id}",
@@ -132,8 +142,35 @@ async def _change_grant(account_id: int, grant_id: int, sql: str) -> dict:
     row = await database.fetchrow(sql, grant_id, account_id)
     if row is None:
         raise NotFound()
-    await _privileges_changed(account_id)
+    await privileges_changed(account_id)
     return {"role": row["role"], "scope": row["scope_id"]}
+
+
+async def _tell_about_membership(account_id: int, organisation_id: int, confirmed: bool) -> None:
+    """Mail the applicant the decision on the membership they asked for, in their language."""
+    row = await database.fetchrow(
+        "SELECT a.email, a.language, o.name_vi FROM account a, organisation o "
+        "WHERE a.id = $1 AND o.id = $2",
+        account_id,
+        organisation_id,
+    )
+    if confirmed:
+        subject = N_("Your membership was confirmed")
+        body = N_(
+            "An administrator confirmed that you work for %(organisation)s: you can now draft "
+            "and submit proposals for it. Sign in again to use your new role: %(link)s"
+        )
+    else:
+        subject = N_("Your membership was not confirmed")
+        body = N_(
+            "An administrator did not confirm that you work for %(organisation)s. If this is "
+            "a mistake, ask your organisation to contact the registry's administrators, or "
+            "ask again from your account page: %(link)s"
+        )
+    await mail.enqueue(
+        row["email"], row["language"] or "vi", subject, body,
+        {"organisation": row["name_vi"], "link": mail.page_link("/account")},
+    )  # fmt: skip
 
 
 async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
@@ -146,6 +183,8 @@ async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Or
             "WHERE id = $1 AND account = $2 AND pending "
             "RETURNING role, coalesce(organisation, fund) AS scope_id",
         )
+        if summary["role"] == Role.APPLICANT:
+            await _tell_about_membership(account_id, summary["scope"], confirmed=True)
         await audit.record(
             "role.confirmed",
             f"account:{account_id}",
@@ -155,17 +194,47 @@ async def confirm_grant(actor: Actor, account_id: int, grant_id: int, origin: Or
         )
 
 
+#: Held while a change may leave the registry without an administrator: such changes happen
+#: one after the other, each counting the administrators that the ones before it left.
+_ADMINS_LOCK = 5_710_001
+
+
+async def _keep_an_administrator(account_id: int) -> None:
+    """Refuse a change that leaves no active administrator but `account_id`'s (whose admin role
+    or account is going): two administrators removing each other at the same moment must not
+    both succeed, or nobody could ever manage people again."""
+    await database.fetchval("SELECT pg_advisory_xact_lock($1)", _ADMINS_LOCK)
+    active = await database.fetch(
+        "SELECT DISTINCT g.account FROM account_role g JOIN account a ON a.id = g.account "
+        "WHERE g.role = 'admin' AND NOT g.pending AND a.disabled_at IS NULL",
+    )
+    accounts = {row["account"] for row in active}
+    if account_id in accounts and not accounts - {account_id}:
+        raise Conflict(
+            "This is the last administrator: give another person the administrator role first."
+        )
+
+
 async def revoke(actor: Actor, account_id: int, grant_id: int, origin: Origin) -> None:
     scopes.require(may_manage_people, actor)
     if account_id == actor.account_id:
         raise Conflict("You cannot remove your own roles; ask another administrator.")
     async with database.transaction():
+        held = await database.fetchrow(
+            "SELECT role, pending FROM account_role WHERE id = $1 AND account = $2",
+            grant_id,
+            account_id,
+        )
+        if held is not None and held["role"] == Role.ADMIN and not held["pending"]:
+            await _keep_an_administrator(account_id)
         summary = await _change_grant(
             account_id,
             grant_id,
             "DELETE FROM account_role WHERE id = $1 AND account = $2 "
             "RETURNING role, coalesce(organisation, fund) AS scope_id",
         )
+        if held["pending"] and summary["role"] == Role.APPLICANT:  # a request refused
+            await _tell_about_membership(account_id, summary["scope"], confirmed=False)
         await audit.record(
             "role.revoked",
             f"account:{account_id}",
@@ -181,6 +250,8 @@ async def set_disabled(actor: Actor, account_id: int, disabled: bool, origin: Or
     if account_id == actor.account_id:
         raise Conflict("You cannot disable your own account.")
     async with database.transaction():
+        if disabled:
+            await _keep_an_administrator(account_id)
         changed = await database.fetchval(
             "UPDATE account SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) "
             "END WHERE id = $1 RETURNING id",

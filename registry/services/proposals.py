@@ -18,6 +18,7 @@ from typing import Any
 from registry import database
 from registry.domain.accounts import Actor, Origin
 from registry.domain.catalogue import Localized
+from registry.domain.clock import vietnam_time
 from registry.domain.errors import Conflict, InvalidInput, NotFound, StaleEdit
 from registry.domain.permissions import Target, may_write_proposal
 from registry.domain.proposals import (
@@ -29,7 +30,7 @@ from registry.domain.proposals import (
     proposal_reference,
 )
 from registry.i18n import N_
-from registry.services import audit, clock, scopes
+from registry.services import audit, clock, mail, scopes
 from registry.services.calls import Call, published_call
 from registry.services.queries import proposals as sql
 
@@ -252,6 +253,23 @@ async def withdraw(actor: Actor, proposal_id: int, origin: Origin) -> None:
         if proposal.status != Status.SUBMITTED:
             raise Conflict("Only a submitted proposal can be withdrawn.")
         await database.execute(sql.WITHDRAW, proposal_id, at)
+        await mail.enqueue(  # a withdrawal nobody meant must not go unnoticed until the deadline
+            actor.email,
+            await database.fetchval(sql.ACCOUNT_LANGUAGE, actor.account_id) or "vi",
+            N_("Proposal withdrawn: %(reference)s"),
+            N_(
+                'Your proposal "%(title)s" (%(reference)s) to the call "%(call)s" was withdrawn '
+                "at %(local_time)s, Vietnam time: it will not be reviewed. You can submit it "
+                "again until the call closes, at %(link)s"
+            ),
+            {
+                "title": proposal.draft.title_vi,
+                "reference": proposal.reference,
+                "call": proposal.call.spec.title_vi,
+                "local_time": vietnam_time(at),
+                "link": mail.page_link(f"/proposals/{proposal_id}"),
+            },
+        )
         await audit.record(
             "proposal.withdrawn",
             f"proposal:{proposal_id}",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from registry import database
 from registry.domain.accounts import (
     ABSOLUTE_LIFETIME,
     Actor,
+    EndReason,
     Grant,
     Origin,
     Role,
@@ -135,12 +137,27 @@ async def end(token: str) -> None:
     )
 
 
-async def end_all(account_id: int) -> int:
-    """End every session of an account (disabled, password changed); returns how many."""
+async def end_all(account_id: int, reason: EndReason | None = None) -> int:
+    """End every session of an account (disabled, password changed); returns how many. With a
+    `reason`, the sign-in page those browsers land on says why (`ended_reason`)."""
     rows = await database.fetch(
-        "DELETE FROM web_session WHERE account = $1 RETURNING id", account_id
+        "DELETE FROM web_session WHERE account = $1 RETURNING id, digest", account_id
     )
+    await _note_ended(rows, reason)
     return len(rows)
+
+
+async def _note_ended(rows: list[Any], reason: EndReason | None) -> None:
+    if reason is not None and rows:
+        await database.execute(sql.NOTE_ENDED, [row["digest"] for row in rows], str(reason))
+
+
+async def ended_reason(token: str) -> EndReason | None:
+    """Why the session of this (dead) cookie was ended by someone else's action, if it was."""
+    if not token or len(token) > 100:
+        return None
+    reason = await database.fetchval(sql.ENDED_REASON, token_digest(token), ABSOLUTE_LIFETIME)
+    return EndReason(reason) if reason in set(EndReason) else None
 
 
 # One's own sessions ----------------------------------------------------------------------------
@@ -196,14 +213,15 @@ async def end_others(actor: Actor, token: str, origin: Origin) -> int:
     return ended
 
 
-async def end_all_but(account_id: int, token: str) -> int:
+async def end_all_but(account_id: int, token: str, reason: EndReason | None = None) -> int:
     """End every session of the account but `token`'s, in the caller's transaction; returns
-    how many (password change)."""
+    how many (password change). With a `reason`, as `end_all`."""
     rows = await database.fetch(
         sql.END_ALL_BUT,
         account_id,
         token_digest(token),
     )
+    await _note_ended(rows, reason)
     return len(rows)
 
 
@@ -229,4 +247,5 @@ async def purge_expired() -> Purged:
         ended = await database.fetch(sql.PURGE_SESSIONS, ABSOLUTE_LIFETIME)
         tokens = await database.fetch(sql.PURGE_TOKENS)
         throttles = await database.fetch(sql.PURGE_THROTTLES, THROTTLE_FORGOTTEN_AFTER)
+        await database.fetch(sql.PURGE_ENDED, ABSOLUTE_LIFETIME)  # their cookies are dead too
     return Purged(len(ended), len(tokens), len(throttles))

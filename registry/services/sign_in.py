@@ -31,7 +31,7 @@ from registry.domain.accounts import (
 from registry.domain.audit import ANONYMOUS
 from registry.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from registry.i18n import N_
-from registry.services import audit, clock, passwords, sessions, totp_seeds
+from registry.services import audit, clock, mail, passwords, sessions, totp_seeds
 from registry.settings import Settings
 
 # Sign-in --------------------------------------------------------------------------------------
@@ -171,11 +171,14 @@ async def sign_out(token: str, actor: Actor, origin: Origin) -> None:
 # Second factor --------------------------------------------------------------------------------
 
 
-async def begin_totp(actor: Actor, token: str, settings: Settings) -> str:
-    """The secret to enrol in an authenticator app, confirmed by `confirm_totp`. A new one for
-    each session, kept on the session (encrypted) until confirmed: whoever sees it in one
-    session (say, someone else who knew the password) can never pass with it later."""
-    if actor.totp_enrolled:
+async def begin_totp(
+    actor: Actor, token: str, settings: Settings, *, replacing: bool = False
+) -> str:
+    """The secret to enrol in an authenticator app, confirmed by `confirm_totp` (or, to
+    replace the one enrolled, `replace_totp`). A new one for each session, kept on the session
+    (encrypted) until confirmed: whoever sees it in one session (say, someone else who knew
+    the password) can never pass with it later."""
+    if actor.totp_enrolled and not replacing:
         raise Conflict("A second factor is already set up for this account.")
     # The same secret for the whole session: the person may have scanned it in another tab.
     sealed = await sessions.offer_totp(token, totp_seeds.seal(settings, new_totp_secret()))
@@ -207,19 +210,8 @@ async def confirm_totp(
                 "6-digit code.",
                 field="code",
             )
-        codes = new_recovery_codes()
-        async with database.connection() as conn:
-            await conn.execute(
-                "UPDATE account SET totp_secret = $3, totp_enrolled_at = now(), "
-                "totp_last_step = $2 WHERE id = $1",
-                actor.account_id,
-                step,
-                offered,
-            )
-            await conn.executemany(
-                "INSERT INTO recovery_code (account, digest) VALUES ($1, $2)",
-                [(actor.account_id, token_digest(normalise_recovery_code(c))) for c in codes],
-            )
+        await _enrol(actor.account_id, offered, step)
+        codes = await _issue_recovery_codes(actor.account_id)
         new_token = await sessions.start(
             actor.account_id,
             second_factor_done=True,
@@ -227,6 +219,126 @@ async def confirm_totp(
             replacing=token,
         )
         await audit.record("totp.enrolled", actor.ref, actor=actor, origin=origin)
+    return new_token, codes
+
+
+async def _enrol(account_id: int, sealed_seed: str, step: int) -> None:
+    await database.fetchval(
+        "UPDATE account SET totp_secret = $3, totp_enrolled_at = now(), totp_last_step = $2 "
+        "WHERE id = $1 RETURNING id",
+        account_id,
+        step,
+        sealed_seed,
+    )
+
+
+async def _issue_recovery_codes(account_id: int) -> list[str]:
+    """Ten new recovery codes, shown once; the account's earlier ones stop working."""
+    codes = new_recovery_codes()
+    async with database.connection() as conn:
+        await conn.execute("DELETE FROM recovery_code WHERE account = $1", account_id)
+        await conn.executemany(
+            "INSERT INTO recovery_code (account, digest) VALUES ($1, $2)",
+            [(account_id, token_digest(normalise_recovery_code(c))) for c in codes],
+        )
+    return codes
+
+
+async def _require_password(actor: Actor, password: str) -> None:
+    """The current password, asked again before the second factor changes: a session left
+    open on someone's desk must not be enough to take over the account's factor."""
+    stored = await database.fetchval(
+        "SELECT password_hash FROM account WHERE id = $1", actor.account_id
+    )
+    if not await passwords.verify_password(stored, password[:1024]):
+        raise InvalidInput("The current password is not right.", field="current_password")
+
+
+async def _tell_owner(
+    actor: Actor, subject: str, body: str, origin: Origin, settings: Settings
+) -> None:
+    language = await database.fetchval(
+        "SELECT language FROM account WHERE id = $1", actor.account_id
+    )
+    await mail.enqueue(
+        actor.email,
+        language or "vi",
+        subject,
+        body,
+        {"address": origin.client_address or "?", "url": settings.public_url},
+    )
+
+
+async def renew_recovery_codes(
+    actor: Actor, password: str, origin: Origin, settings: Settings
+) -> list[str]:
+    """New recovery codes for a signed-in person who gives their password; the old ones stop
+    working. The owner is told by mail."""
+    if not actor.totp_enrolled:
+        raise Conflict("Set up a second factor first.")
+    await _require_password(actor, password)
+    async with database.transaction():
+        codes = await _issue_recovery_codes(actor.account_id)
+        await _tell_owner(
+            actor,
+            N_("New Registry recovery codes"),
+            N_(
+                "New recovery codes were made for your Registry account from the account page "
+                "(address %(address)s); the earlier ones no longer work. If this was not you, "
+                "reset your password at once at %(url)s/password-reset and tell an administrator."
+            ),
+            origin,
+            settings,
+        )
+        await audit.record("totp.recovery_codes_renewed", actor.ref, actor=actor, origin=origin)
+    return codes
+
+
+async def replace_totp(
+    actor: Actor, password: str, code: str, token: str, origin: Origin, settings: Settings
+) -> tuple[str, list[str]]:
+    """Move the second factor to a new authenticator app (a new phone): the password, then a
+    code from the new app for the secret this session was shown (`begin_totp`). The old app
+    and recovery codes stop working, every other session ends, this one is replaced (new id)
+    and the owner is told by mail. Returns the new session and the new recovery codes."""
+    if not actor.totp_enrolled:
+        raise Conflict("Set up a second factor first.")
+    await _require_password(actor, password)
+    async with database.transaction():
+        offered = await sessions.offered_totp(token, actor.account_id)
+        if offered is None:
+            raise Conflict("Open the set-up page again: it shows the key to scan.")
+        step = totp_step(totp_seeds.unseal(settings, offered), code, clock.now(), None)
+        if step is None:
+            raise InvalidInput(
+                "This code is not right. Check the time on your phone and type the newest "
+                "6-digit code.",
+                field="code",
+            )
+        await _enrol(actor.account_id, offered, step)
+        codes = await _issue_recovery_codes(actor.account_id)
+        ended = await sessions.end_all_but(actor.account_id, token)
+        new_token = await sessions.start(
+            actor.account_id,
+            second_factor_done=True,
+            client_address=origin.client_address,
+            replacing=token,
+        )
+        await _tell_owner(
+            actor,
+            N_("Your Registry second factor was replaced"),
+            N_(
+                "The authenticator app of your Registry account was replaced from the account "
+                "page (address %(address)s), new recovery codes were made and every other "
+                "sign-in was ended. If this was not you, reset your password at once at "
+                "%(url)s/password-reset and tell an administrator."
+            ),
+            origin,
+            settings,
+        )
+        await audit.record(
+            "totp.replaced", actor.ref, actor=actor, origin=origin, after={"sessions_ended": ended}
+        )
     return new_token, codes
 
 

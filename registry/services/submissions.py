@@ -18,6 +18,7 @@ from typing import Any
 from registry import database
 from registry.domain.accounts import Actor, Origin
 from registry.domain.catalogue import Localized
+from registry.domain.clock import vietnam_time
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound
 from registry.domain.proposals import Draft, blocking, content_digest, receipt_number
 from registry.i18n import N_
@@ -43,6 +44,10 @@ class Receipt:
     received_at: datetime
     content_sha256: str
     files: tuple[dict[str, Any], ...]
+
+    @property
+    def verification_path(self) -> str:
+        return verification_path(self.receipt_no, self.content_sha256)
 
 
 def _content(proposal: Proposal) -> dict[str, Any]:
@@ -170,27 +175,73 @@ async def flag_duplicates(version_id: int) -> None:
         await conn.execute(sql.FLAG_PROJECT_DUPLICATES, version_id)
 
 
+def receipt_path(proposal_id: int, number: int) -> str:
+    return f"/proposals/{proposal_id}/receipts/{number}"
+
+
+def verification_path(receipt_no: str, content_sha256: str) -> str:
+    """Where anyone holding a receipt checks it: the number and the content hash together,
+    so the receipt itself is the key (`check_receipt`)."""
+    return f"/verify/receipts/{receipt_no}?sha256={content_sha256}"
+
+
 async def _mail_receipt(
     actor: Actor, proposal: Proposal, receipt_no: str, received_at: datetime, digest: str
 ) -> None:
     language = await database.fetchval(sql.ACCOUNT_LANGUAGE, actor.account_id)
+    number = proposal.submitted_version + 1
     await mail.enqueue(
         actor.email,
         language or "vi",
         N_("Proposal received: %(receipt_no)s"),
         N_(
-            'Your proposal "%(title)s" to the call "%(call)s" was received on '
-            "%(received_at)s (UTC).\n\nReceipt number: %(receipt_no)s\nSHA-256 of the "
-            "submitted content: %(digest)s\n\nYou can resubmit until the call closes; only "
-            "the latest version is reviewed. The receipt is in your proposal's history."
+            'Your proposal "%(title)s" to the call "%(call)s" was received at %(local_time)s, '
+            "Vietnam time (%(received_at)s UTC).\n\nReceipt number: %(receipt_no)s\nSHA-256 "
+            "of the submitted content: %(digest)s\n\nThe receipt, to read or download as PDF: "
+            "%(link)s\n\nYou can resubmit until the call closes; only the latest version is "
+            "reviewed."
         ),
         {
             "title": proposal.draft.title_vi,
             "call": proposal.call.spec.title_vi,
+            "local_time": vietnam_time(received_at),
             "received_at": received_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
             "receipt_no": receipt_no,
             "digest": digest,
+            "link": mail.page_link(receipt_path(proposal.id, number)),
         },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptCheck:
+    """What the public check of a receipt confirms: nothing a receipt does not already say
+    but the proposal's title, team and files."""
+
+    receipt_no: str
+    version: int
+    received_at: datetime
+    content_sha256: str
+    call_title: Localized
+    fund_name: Localized
+
+
+async def check_receipt(receipt_no: str, content_sha256: str) -> ReceiptCheck | None:
+    """The submission a receipt records, when its number and content hash both match one;
+    else None. Public: only who holds the receipt knows its hash."""
+    digest = content_sha256.strip().lower()
+    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        return None
+    row = await database.fetchrow(sql.RECEIPT_CHECK, receipt_no.strip()[:40], digest)
+    if row is None:
+        return None
+    return ReceiptCheck(
+        receipt_no=row["receipt_no"],
+        version=row["number"],
+        received_at=row["received_at"],
+        content_sha256=row["content_sha256"],
+        call_title=Localized(row["title_vi"], row["title_en"] or None),
+        fund_name=Localized(row["fund_name_vi"], row["fund_name_en"] or None),
     )
 
 

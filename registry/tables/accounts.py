@@ -62,6 +62,37 @@ class AccountRole(Table, tablename="account_role"):
     granted_at = Timestamptz(default=TimestamptzNow())
 
 
+class OrganisationRequest(Table, tablename="organisation_request"):
+    """An applicant's request for an organisation the registry does not list yet. An
+    administrator checks it (tax number, address) and approves it, which creates the
+    organisation (confirmed) and the applicant's membership, or rejects it with a reason."""
+
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, index=True)
+    #: As the applicant typed them (NFC); the organisation is created from them on approval.
+    name = Text()
+    #: VN-TIN: 10 digits, or 13 for a branch (domain.accounts.tax_number_problem).
+    tax_number = Varchar(length=14)
+    address = Text()
+    #: pending, approved or rejected.
+    state = Varchar(length=10, default="pending")
+    organisation = ForeignKey(references=Organisation, null=True, on_delete=OnDelete.set_null)
+    #: Why it was rejected, told to the applicant.
+    reason = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+
+
+class EndedSession(Table, tablename="ended_session"):
+    """Sessions ended by someone else's action (a role change, a password changed elsewhere),
+    kept by digest until they would have expired anyway, so the sign-in page the browser lands
+    on can say why it was signed out."""
+
+    digest = Varchar(length=64, unique=True)
+    #: domain.accounts.EndReason.
+    reason = Varchar(length=20)
+    ended_at = Timestamptz(default=TimestamptzNow())
+
+
 class RecoveryCode(Table, tablename="recovery_code"):
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, index=True)
     digest = Varchar(length=64)

@@ -31,6 +31,8 @@ GuardType = Callable[[ASGIConnection, BaseRouteHandler], None]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Pages whose answers depend on who asks or carry form tokens: never stored by caches.
 RECEIVED_AT = "registry.received_at"
+#: Why the request's session was ended by someone else (services.sessions.ended_reason).
+SESSION_ENDED = "registry.session_ended"
 PRIVATE_PREFIXES = (
     "/login", "/logout", "/register", "/verify-email", "/password-reset", "/account",
     "/admin", "/manage", "/organisations", "/dev", "/proposals", "/review",
@@ -72,6 +74,9 @@ def session_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
             actor = await sessions.load(token) if token else None
             scope["user"] = actor
             scope["auth"] = token if actor else None
+            if token and actor is None:  # a dead cookie: the sign-in page says why, if known
+                reason = await sessions.ended_reason(token)
+                scope.setdefault("state", {})[SESSION_ENDED] = reason  # type: ignore[typeddict-item]
             await app(scope, receive, send)
 
         return middleware
@@ -90,6 +95,10 @@ def arrival_stamp(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def session_ended(connection: ASGIConnection) -> str | None:
+    return connection.scope.get("state", {}).get(SESSION_ENDED)  # type: ignore[union-attr]
 
 
 def received_at(connection: ASGIConnection) -> datetime:

@@ -5,7 +5,7 @@ from pathlib import Path
 from litestar.static_files import create_static_files_router
 
 from registry.web.controllers.account import AccountController
-from registry.web.controllers.api import CatalogueApi
+from registry.web.controllers.api import CallsApi, CatalogueApi, VerifyApi
 from registry.web.controllers.assignments import AssignmentsController
 from registry.web.controllers.audit import AuditApi, AuditController
 from registry.web.controllers.calls import CallsController, ManageCallsController, fund_calls
@@ -31,6 +31,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 ROUTE_HANDLERS = [
     CatalogueController,
     CatalogueApi,
+    CallsApi,
+    VerifyApi,
     OpenDataApi,
     OpenDataController,
     AuditController,

@@ -138,6 +138,9 @@ def open_call(driver: WebDriver, base_url: str, fund_id: int, title: str) -> int
     assert title in element(driver, "main h1").text
 
     submit(driver, f"form[action='/manage/calls/{call_id}/publish']")
+    # Publishing cannot be undone: a page asks first, and only its danger button publishes.
+    assert element(driver, "main h1").text.startswith(("Công bố", "Publish"))
+    submit(driver, f"form[action='/manage/calls/{call_id}/publish']:has(button.danger)")
     wait_for_path(driver, f"/manage/calls/{call_id}")
     assert not driver.find_elements(By.CSS_SELECTOR, "form[action$='/publish']")
     element(driver, f"main a[href='/calls/{call_id}']")  # the public page is linked now
@@ -248,6 +251,7 @@ def test_a_manager_opens_a_call_and_an_applicant_submits_resubmits_and_withdraws
         # Withdraw: the status says so and the history keeps both versions.
         browser.get(f"{live_server}{proposal}")
         submit(browser, f"form[action='{proposal}/withdraw']")
+        submit(browser, f"form[action='{proposal}/withdraw']:has(input[name=confirm])")
         wait_for_path(browser, proposal)
         assert element(browser, "main h1 .status-withdrawn")
         history = browser.find_elements(By.CSS_SELECTOR, "#submit table tbody tr")

@@ -152,7 +152,7 @@ async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person,
         client, f"{proposal_url}/submit", {"submit_key": hidden_value(page.text, "submit_key")}
     )
     assert resubmitted.headers["location"] == f"{proposal_url}/receipts/2"
-    withdrawn = await post_form(client, f"{proposal_url}/withdraw")
+    withdrawn = await post_form(client, f"{proposal_url}/withdraw", {"confirm": "yes"})
     assert withdrawn.status_code == 303
     page = await client.get(proposal_url)
     assert "status-withdrawn" in page.text

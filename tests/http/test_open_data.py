@@ -283,3 +283,18 @@ async def test_the_monitoring_page_marks_demo_data_and_has_a_json_twin(client, d
     vietnamese = await client.get("/monitoring?lang=vi")
     assert "Theo dõi Nghị quyết 57" in vietnamese.text
     assert "mức 3% tổng chi ngân sách" in vietnamese.text
+
+
+async def test_the_results_have_a_json_twin_after_approval(client, decided):  # type: ignore[no-untyped-def]
+    pending = await decided(approve=False)
+    assert (await client.get(f"/api/v1/calls/{pending['call_id']}/results")).status_code == 404
+    call = await decided(approve=True)
+    answer = await client.get(f"/api/v1/calls/{call['call_id']}/results")
+    assert answer.status_code == 200
+    results = answer.json()
+    assert results["call_id"] == call["call_id"]
+    assert sorted(p["amount_vnd"] for p in results["projects"]) == [800_000_000, BILLION]
+    listed = (await client.get(f"/api/v1/calls/{call['call_id']}")).json()
+    assert listed["results_url"] == f"/api/v1/calls/{call['call_id']}/results"
+    for secret in _secrets(call):
+        assert secret not in answer.text

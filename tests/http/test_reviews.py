@@ -197,9 +197,9 @@ def error_at(page: str, name: str, message: str, **params: object) -> bool:
 #: Where links lead out of the reviewer's area: followed once, not crawled further (catalogue
 #: pages are the same for everyone). Never followed: signing out.
 NEVER = ("/logout", "/static/")
-#: The relation picker on the account page lists every organisation in the registry, by design;
-#: it says nothing about who applied to what.
-RELATION_PICKER = re.compile(r'<select id="f-relation_organisation".*?</select>', re.S)
+#: The relation picker and the "ask to join" picker on the account page list every organisation
+#: in the registry, by design; they say nothing about who applied to what.
+RELATION_PICKER = re.compile(r'<select id="f-(?:relation_)?organisation".*?</select>', re.S)
 
 
 @dataclass

@@ -565,7 +565,12 @@ async def test_junk_input_never_causes_a_server_error(
     manager = await make_person(("fund_manager", "nafosted"), totp=True)
     applicant = await make_person(("applicant", "vast"))
     ids = await _call_and_proposal(client, db, manager, applicant, storage_from(settings))
-    ids |= {"account_id": throwaway.id, "grant_id": grant}
+    request = await db.fetchval(
+        "INSERT INTO organisation_request (account, name, tax_number, address) "
+        "VALUES ($1, 'Viện Thử', '0101234567', 'Hà Nội') RETURNING id",
+        throwaway.id,
+    )  # the throwaway's request for a new organisation, for the decision forms' parsers
+    ids |= {"account_id": throwaway.id, "grant_id": grant, "request_id": request}
     # The reviewer's junk reaches the review form's parsers: their assignment is accepted.
     reviewer = await make_person(("reviewer", None), totp=True)
     await make_assignment(db, ids["proposal_id"], reviewer.id)
@@ -726,6 +731,7 @@ async def test_junk_query_parameters_never_cause_a_server_error(client, make_per
         "number": 1,
         "sha256": "0" * 64,
         "code": "ZZZZZZZZZZ",  # a verification code nothing has
+        "receipt_no": "NAFOSTED-2026-000001-V1",
     }
     paths, huge_ids = _get_paths(client.app, ids)
     assert {"/search", "/projects", "/api/v1/search", "/api/v1/projects", "/audit"} <= set(paths)

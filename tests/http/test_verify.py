@@ -167,3 +167,17 @@ async def test_uploads_must_be_pdfs_and_carry_the_csrf_token(client, issued) -> 
     # (Without a file: Litestar's CSRF check leaves a refused upload's temporary file open.)
     without_token = await client.post("/verify", data={"file": "x"})
     assert without_token.status_code == 403
+
+
+async def test_the_verify_page_has_a_json_twin(client, issued) -> None:  # type: ignore[no-untyped-def]
+    new, old = issued["new"], issued["old"]
+    answer = (await client.get(f"/api/v1/verify/{new.verification_code.lower()}")).json()
+    assert answer["verification_code"] == new.verification_code
+    assert answer["issued_by"] == issued["fund"]
+    assert answer["sha256"] == new.sha256
+    assert answer["signature_valid"] is True
+    assert answer["replaces"] == old.verification_code
+    assert answer["pdf_url"] == f"/verify/{new.verification_code}/pdf"
+    replaced = (await client.get(f"/api/v1/verify/{old.verification_code}")).json()
+    assert replaced["replaced_by"] == new.verification_code
+    assert (await client.get("/api/v1/verify/ZZZZZZZZZZ")).status_code == 404

@@ -92,6 +92,13 @@ VERSION_CONTENT = "SELECT content FROM proposal_version WHERE proposal = $1 AND 
 
 ACCOUNT_LANGUAGE = "SELECT language FROM account WHERE id = $1"
 
+RECEIPT_CHECK = """
+    SELECT v.receipt_no, v.number, v.received_at, v.content_sha256, c.title_vi, c.title_en,
+           f.name_vi AS fund_name_vi, f.name_en AS fund_name_en
+    FROM proposal_version v JOIN proposal p ON p.id = v.proposal
+    JOIN call c ON c.id = p.call JOIN fund f ON f.id = c.fund
+    WHERE v.receipt_no = $1 AND v.content_sha256 = $2"""
+
 #: The trigram GiST index the bounded check walks nearest first (migration
 #: …2026_12_03t09_00…); a signature of 256 bytes, since fingerprints are a title and an abstract
 #: (about 1,500 characters) and the default 12 bytes would match nearly every row.

@@ -17,7 +17,18 @@ END_OWN_SESSION = """
     DELETE FROM web_session WHERE id = $1 AND account = $2 AND digest <> $3 RETURNING id"""
 
 END_ALL_BUT = """
-    DELETE FROM web_session WHERE account = $1 AND digest <> $2 RETURNING id"""
+    DELETE FROM web_session WHERE account = $1 AND digest <> $2 RETURNING id, digest"""
+
+#: ($1 digests, $2 reason) Sessions someone else's action ended: why, for the sign-in page.
+NOTE_ENDED = """
+    INSERT INTO ended_session (digest, reason) SELECT unnest($1::text[]), $2
+    ON CONFLICT (digest) DO UPDATE SET reason = excluded.reason, ended_at = now()"""
+
+#: ($1 digest, $2 absolute lifetime) Why this session ended, while the cookie could be alive.
+ENDED_REASON = """
+    SELECT reason FROM ended_session WHERE digest = $1 AND ended_at > now() - $2::interval"""
+
+PURGE_ENDED = "DELETE FROM ended_session WHERE ended_at <= now() - $1::interval RETURNING id"
 
 PURGE_SESSIONS = """
     DELETE FROM web_session

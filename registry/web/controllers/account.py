@@ -13,7 +13,7 @@ from litestar.response import Redirect, Response, Template
 from registry.domain.accounts import Actor, Role, totp_uri
 from registry.domain.errors import InvalidForm, InvalidInput, RegistryError
 from registry.i18n import N_
-from registry.services import accounts, catalogue, reviewers, sessions, sign_in
+from registry.services import accounts, catalogue, onboarding, reviewers, sessions, sign_in
 from registry.services.accounts import Registration
 from registry.settings import Settings
 from registry.web import forms
@@ -24,6 +24,7 @@ from registry.web.auth import (
     password_given,
     second_factor_path,
     session_cookie,
+    session_ended,
     signed_in,
 )
 from registry.web.qr import qr_svg_data_uri
@@ -36,6 +37,14 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     return "/account"
+
+
+#: The fields of a request for an organisation the registry does not list.
+NEW_ORGANISATION = ("org_name", "org_tax_number", "org_address")
+
+
+def _new_organisation(values: dict[str, str]) -> onboarding.NewOrganisation:
+    return onboarding.NewOrganisation(*(values[name] for name in NEW_ORGANISATION))
 
 
 def onward(actor: Actor, next_path: str) -> str:
@@ -53,7 +62,7 @@ class AccountController(Controller):
     @post("/register", opt=PUBLIC)
     async def register(self, request: Request, settings: NamedDependency[Settings]) -> Template:
         values = await forms.read_fields(
-            request, "email", "display_name", "password", "organisation", "orcid"
+            request, "email", "display_name", "password", "organisation", "orcid", *NEW_ORGANISATION
         )
         try:
             organisation_id = forms.chosen_id(
@@ -61,6 +70,7 @@ class AccountController(Controller):
                 field="organisation",
                 message="Choose an organisation from the list.",
             )
+            new_organisation = _new_organisation(values)
             await accounts.register(
                 Registration(
                     email=values["email"],
@@ -68,6 +78,7 @@ class AccountController(Controller):
                     display_name=values["display_name"],
                     organisation_id=organisation_id,
                     orcid=values["orcid"],
+                    new_organisation=new_organisation if new_organisation.given else None,
                 ),
                 origin_of(request),
                 settings,
@@ -102,7 +113,9 @@ class AccountController(Controller):
     @get("/login", opt=PUBLIC, name="login")
     async def login_page(self, request: Request) -> Template:
         next_path = safe_next(request.query_params.get("next"))
-        return forms.form_page("account/login.html", values={"next": next_path})
+        return forms.form_page(
+            "account/login.html", values={"next": next_path}, ended=session_ended(request)
+        )
 
     @post("/login", opt=PUBLIC)
     async def login(self, request: Request, settings: NamedDependency[Settings]) -> Response[Any]:
@@ -200,7 +213,6 @@ class AccountController(Controller):
                 "orcid": mine.orcid,
                 "keywords": mine.keywords or "",
             } | values
-        reviewer = actor.has(Role.REVIEWER)
         return forms.form_page(
             "account/account.html",
             values=values,
@@ -209,8 +221,9 @@ class AccountController(Controller):
             expertise=expertise,
             technologies=await catalogue.list_technologies(),
             # Reviewers declare organisations and people they must never review.
-            relations=await reviewers.relations(actor) if reviewer else (),
-            organisations=await catalogue.organisation_choices() if reviewer else (),
+            relations=await reviewers.relations(actor) if actor.has(Role.REVIEWER) else (),
+            organisations=await catalogue.organisation_choices(),
+            waiting=await onboarding.waiting(actor),
         )
 
     @post("/account", guards=[signed_in])
@@ -239,6 +252,34 @@ class AccountController(Controller):
         except (InvalidInput, InvalidForm) as error:
             return await self._account_page(actor, values, expertise, error)
         return Redirect("/account", status_code=303)
+
+    # Joining an organisation ------------------------------------------------------------------
+
+    @post("/account/organisation", guards=[signed_in])
+    async def ask_to_join(self, request: Request) -> Template | Redirect:
+        actor = guarded_actor(request)
+        values = await forms.read_fields(request, "organisation")
+        message = N_("Choose an organisation from the list.")
+        try:
+            chosen = forms.chosen_id(values["organisation"], field="organisation", message=message)
+            if chosen is None:
+                raise InvalidInput(message, field="organisation")
+            await onboarding.ask_to_join(actor, chosen, origin_of(request))
+        except forms.FORM_PROBLEMS as error:
+            return await self._account_page(actor, values, error=error)
+        return Redirect("/account#organisation", status_code=303)
+
+    @post("/account/organisation-request", guards=[signed_in])
+    async def request_organisation(self, request: Request) -> Template | Redirect:
+        actor = guarded_actor(request)
+        values = await forms.read_fields(request, *NEW_ORGANISATION)
+        try:
+            await onboarding.request_organisation(
+                actor, _new_organisation(values), origin_of(request)
+            )
+        except forms.FORM_PROBLEMS as error:
+            return await self._account_page(actor, values, error=error)
+        return Redirect("/account#organisation", status_code=303)
 
     # A reviewer's declared relations ----------------------------------------------------------
 
@@ -319,16 +360,24 @@ class AccountController(Controller):
         return await self._enrol_form(request, settings)
 
     async def _enrol_form(
-        self, request: Request, settings: Settings, error: RegistryError | None = None
+        self,
+        request: Request,
+        settings: Settings,
+        error: RegistryError | None = None,
+        *,
+        replacing: bool = False,
     ) -> Template:
         actor = guarded_actor(request)
-        secret = await sign_in.begin_totp(actor, request.scope["auth"], settings)
+        secret = await sign_in.begin_totp(
+            actor, request.scope["auth"], settings, replacing=replacing
+        )
         uri = totp_uri(secret, actor.email)
         return forms.form_page(
             "account/second_factor.html",
             error=error,
             secret=secret,
             qr=qr_svg_data_uri(uri),
+            replacing=replacing,
         )
 
     @post("/account/second-factor", guards=[password_given])
@@ -350,6 +399,51 @@ class AccountController(Controller):
             codes=codes,
             cookies=[session_cookie(settings, token)],
         )
+
+    @get("/account/second-factor/replace", guards=[signed_in])
+    async def replace_factor_page(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        if not guarded_actor(request).totp_enrolled:
+            return Redirect("/account/second-factor", status_code=303)
+        return await self._enrol_form(request, settings, replacing=True)
+
+    @post("/account/second-factor/replace", guards=[signed_in])
+    async def replace_factor(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template:
+        values = await forms.read_fields(request, "current_password", "code")
+        try:
+            token, codes = await sign_in.replace_totp(
+                guarded_actor(request),
+                values["current_password"],
+                values["code"],
+                request.scope["auth"],
+                origin_of(request),
+                settings,
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return await self._enrol_form(request, settings, error, replacing=True)
+        return forms.form_page(
+            "account/recovery_codes.html", codes=codes, cookies=[session_cookie(settings, token)]
+        )
+
+    @get("/account/recovery-codes", guards=[signed_in])
+    async def recovery_codes_page(self) -> Template:
+        return forms.form_page("account/new_recovery_codes.html")
+
+    @post("/account/recovery-codes", guards=[signed_in])
+    async def renew_recovery_codes(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Template:
+        values = await forms.read_fields(request, "current_password")
+        try:
+            codes = await sign_in.renew_recovery_codes(
+                guarded_actor(request), values["current_password"], origin_of(request), settings
+            )
+        except (InvalidInput, InvalidForm) as error:
+            return forms.form_page("account/new_recovery_codes.html", error=error)
+        return forms.form_page("account/recovery_codes.html", codes=codes)
 
     # One's sessions and password ---------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from litestar import Controller, Request, get
@@ -9,10 +11,23 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from registry.domain import catalogue as c
+from registry.domain.calls import CallSpec
+from registry.domain.documents import normalise_code
+from registry.domain.errors import NotFound
 from registry.domain.search import Results
-from registry.services import catalogue, search
+from registry.services import (
+    calls,
+    catalogue,
+    documents,
+    open_data,
+    search,
+    signing,
+    submissions,
+)
+from registry.services.storage import read_all, storage_from
 from registry.settings import Settings
 from registry.web import forms
+from registry.web.auth import received_at
 from registry.web.schema import WholeNumber
 
 
@@ -112,3 +127,121 @@ class CatalogueApi(Controller):
     async def project(self, request: Request, project_id: FromPath[int]) -> c.Project:
         forms.page_params(request.query_params)
         return await catalogue.get_project(forms.item_id(project_id))
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCall:
+    """A published call as its public page shows it: the fund, the terms and criteria of its
+    latest frozen version, and its state when the request arrived."""
+
+    id: int
+    fund_id: int
+    fund_code: str
+    fund_name: c.Localized
+    title: c.Localized
+    #: upcoming, open or closed, by the server's clock when the request arrived.
+    state: str
+    published_at: datetime | None
+    criteria_version: int
+    terms: CallSpec
+    #: The page of its approved results, once there is one.
+    results_url: str | None
+
+
+def _public_call(call: calls.Call, at: datetime, with_results: frozenset[int]) -> PublicCall:
+    return PublicCall(
+        id=call.id,
+        fund_id=call.fund_id,
+        fund_code=call.fund_code,
+        fund_name=call.fund_name,
+        title=call.title,
+        state=call.state(at),
+        published_at=call.published_at,
+        criteria_version=call.criteria_version,
+        terms=call.spec,
+        results_url=f"/api/v1/calls/{call.id}/results" if call.id in with_results else None,
+    )
+
+
+class CallsApi(Controller):
+    """The twins of /calls and /calls/{id}; the results are OpenDataApi's."""
+
+    path = "/api/v1/calls"
+    opt: ClassVar[dict[str, object]] = {"public": True}
+    tags: ClassVar[list[str]] = ["calls"]
+
+    @get("/", summary="Published calls for proposals, closing soonest first, then closed ones")
+    async def call_list(self, request: Request) -> tuple[PublicCall, ...]:
+        forms.page_params(request.query_params)
+        found = await calls.published_calls()
+        with_results = await open_data.calls_with_results([call.id for call in found])
+        return tuple(_public_call(call, received_at(request), with_results) for call in found)
+
+    @get("/{call_id:int}", summary="A published call: terms, budget and scoring criteria")
+    async def call(self, request: Request, call_id: FromPath[int]) -> PublicCall:
+        forms.page_params(request.query_params)
+        call = await calls.published_call(forms.item_id(call_id))
+        with_results = await open_data.calls_with_results([call.id])
+        return _public_call(call, received_at(request), with_results)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDocument:
+    """What /verify/{code} says of a decision the registry issued."""
+
+    verification_code: str
+    kind: str
+    number: str
+    issued_by: str
+    issued_at: datetime
+    subject: str
+    sha256: str
+    #: The embedded signature is intact, trusted and covers the whole file.
+    signature_valid: bool
+    signer: str
+    replaces: str | None
+    replaced_by: str | None
+    pdf_url: str
+
+
+class VerifyApi(Controller):
+    path = "/api/v1/verify"
+    opt: ClassVar[dict[str, object]] = {"public": True}
+    tags: ClassVar[list[str]] = ["verify"]
+
+    @get("/receipts/{receipt_no:str}", summary="Whether the registry issued this receipt")
+    async def receipt(
+        self, receipt_no: FromPath[str], sha256: FromQuery[str] = ""
+    ) -> submissions.ReceiptCheck:
+        """The submission a proposal's receipt records, when both its number and the SHA-256
+        of the submitted content (printed on the receipt) match; 404 otherwise."""
+        found = await submissions.check_receipt(receipt_no, sha256[:100])
+        if found is None:
+            raise NotFound()
+        return found
+
+    @get("/{code:str}", summary="Whether the registry issued the decision with this code")
+    async def by_code(
+        self, code: FromPath[str], settings: NamedDependency[Settings]
+    ) -> VerifiedDocument:
+        """404 when no decision has this code (as printed on the document, dashes optional)."""
+        code = code[:40]
+        document = await documents.by_code(code) if normalise_code(code) else None
+        if document is None:
+            raise NotFound()
+        pdf = await read_all(await storage_from(settings).open(document.sha256))
+        validity = await signing.validate(settings, pdf)
+        return VerifiedDocument(
+            verification_code=document.verification_code,
+            kind=str(document.kind),
+            number=document.number_label,
+            issued_by=document.fund_name,
+            issued_at=document.issued_at,
+            subject=document.subject,
+            sha256=document.sha256,
+            signature_valid=validity.valid,
+            signer=validity.signer,
+            replaces=document.replaces_code,
+            replaced_by=document.replaced_by_code,
+            pdf_url=f"/verify/{document.verification_code}/pdf",
+        )

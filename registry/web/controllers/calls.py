@@ -17,17 +17,18 @@ from registry.domain.errors import RegistryError
 from registry.domain.permissions import Target, may_manage_call
 from registry.domain.proposals import AttachmentKind, BudgetCategory
 from registry.domain.scoring import CALL_TIE_BREAKS, PRESETS
-from registry.formatting import local_datetime, proposal_status_name
+from registry.formatting import local_datetime, localized, proposal_status_name
 from registry.services import call_dashboard, calls, open_data, proposals, scopes
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import current_actor, guarded_actor, has_role, origin_of, received_at
+from registry.web.confirmation import confirmation_page, confirmed
 from registry.web.controllers.account import PUBLIC
 from registry.web.controllers.decisions import MEDIA_TYPES
 from registry.web.controllers.proposals import stored_pdf
 from registry.web.forms.calls import criteria_form_fields, spec_form_fields, spec_from_form
 from registry.web.forms.dashboard import selection_params
-from registry.web.i18n import N_, current_language, translate
+from registry.web.i18n import N_, current_language, gettext_, translate
 
 PRESET_NAMES = {
     "horizon_ria": "Horizon Europe RIA",
@@ -224,10 +225,25 @@ class ManageCallsController(Controller):
         return Redirect(f"/manage/calls/{call.id}", status_code=303)
 
     @post("/manage/calls/{call_id:int}/publish")
-    async def publish(self, request: Request, call_id: FromPath[int]) -> Redirect:
+    async def publish(self, request: Request, call_id: FromPath[int]) -> Template | Redirect:
         actor = guarded_actor(request)
         call = await calls.managed_call(actor, forms.item_id(call_id))
         values, _ = await forms.read_form(request)
+        if not confirmed(values):
+            return confirmation_page(
+                action=f"/manage/calls/{call.id}/publish",
+                title=translate(
+                    N_("Publish the call %(title)s?"), {"title": localized(call.title)}
+                ),
+                explanation=gettext_(
+                    "Everyone will see the call and its criteria, and the criteria are frozen "
+                    "as version 1. A published call cannot be unpublished."
+                ),
+                button=gettext_("Publish the call"),
+                back=f"/manage/calls/{call.id}",
+                values=values,
+                keep=("row_version",),
+            )
         await calls.publish_call(actor, call.id, forms.row_version(values), origin_of(request))
         return Redirect(f"/manage/calls/{call_id}", status_code=303)
 

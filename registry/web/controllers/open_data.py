@@ -62,6 +62,16 @@ class OpenDataApi(Controller):
         forms.page_params(request.query_params)
         return await monitoring.monitoring()
 
+    @get("/calls/{call_id:int}/results", summary="A call's approved results (aggregates only)")
+    async def call_results_json(
+        self, request: Request, call_id: FromPath[int]
+    ) -> open_data.CallResults:
+        """The figures of /calls/{id}/results: counts, budget used, score distributions per
+        criterion (aggregates only, none below the minimum group size) and the funded
+        projects; 404 until the call's outcomes are approved."""
+        forms.page_params(request.query_params)
+        return await open_data.call_results(forms.item_id(call_id))
+
 
 class OpenDataController(Controller):
     opt: ClassVar[dict[str, object]] = {"public": True}

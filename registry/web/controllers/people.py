@@ -12,11 +12,15 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registry.domain.accounts import Role
-from registry.domain.errors import Conflict, InvalidInput
-from registry.services import catalogue, mail, people
+from registry.domain.catalogue import OrganisationKind
+from registry.domain.errors import Conflict, InvalidInput, NotFound
+from registry.formatting import role_name
+from registry.services import catalogue, mail, onboarding, people
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import development_only, guarded_actor, has_role, origin_of, signed_in
+from registry.web.confirmation import confirmation_page, confirmed
+from registry.web.i18n import N_, gettext_, translate
 
 
 class PeopleAdminController(Controller):
@@ -33,11 +37,14 @@ class PeopleAdminController(Controller):
     async def _person_page(
         self, request: Request, account_id: int, error: Exception | None = None
     ) -> Template:
-        person = await people.get_person(guarded_actor(request), account_id)
+        actor = guarded_actor(request)
+        person = await people.get_person(actor, account_id)
         return forms.form_page(
             "admin/person.html",
             error=error,  # type: ignore[arg-type]
             person=person,
+            requests=await onboarding.requests_of(actor, account_id),
+            kinds=list(OrganisationKind),
             roles=list(Role),
             organisations=await catalogue.organisation_choices(),
             funds=await catalogue.list_funds(),
@@ -82,22 +89,86 @@ class PeopleAdminController(Controller):
     async def revoke(
         self, request: Request, account_id: FromPath[int], grant_id: FromPath[int]
     ) -> Template | Redirect:
+        account_id, grant_id = forms.item_id(account_id), forms.item_id(grant_id)
+        actor = guarded_actor(request)
+        if not confirmed(await forms.read_fields(request, "confirm")):
+            person = await people.get_person(actor, account_id)
+            grant = next((g for g in person.grants if g.id == grant_id), None)
+            if grant is None:
+                raise NotFound()
+            role = role_name(grant.role) + (f": {grant.scope_name}" if grant.scope_name else "")
+            return confirmation_page(
+                action=f"/admin/people/{account_id}/roles/{grant_id}/revoke",
+                title=translate(
+                    N_("Remove the role %(role)s from %(name)s?"),
+                    {"role": role, "name": person.display_name},
+                ),
+                explanation=gettext_(
+                    "Their sessions end at once and they sign in again with the roles left. "
+                    "To give the role back, grant it again."
+                ),
+                button=gettext_("Remove the role"),
+                back=f"/admin/people/{account_id}",
+            )
         try:
-            await people.revoke(
-                guarded_actor(request), forms.item_id(account_id), forms.item_id(grant_id),
-                origin_of(request),
-            )  # fmt: skip
+            await people.revoke(actor, account_id, grant_id, origin_of(request))
         except Conflict as error:
             return await self._person_page(request, account_id, error)
         return Redirect(f"/admin/people/{account_id}", status_code=303)
 
     @post("/{account_id:int}/disable")
     async def disable(self, request: Request, account_id: FromPath[int]) -> Template | Redirect:
-        try:
-            await people.set_disabled(
-                guarded_actor(request), forms.item_id(account_id), True, origin_of(request)
+        account_id = forms.item_id(account_id)
+        actor = guarded_actor(request)
+        if not confirmed(await forms.read_fields(request, "confirm")):
+            person = await people.get_person(actor, account_id)
+            return confirmation_page(
+                action=f"/admin/people/{account_id}/disable",
+                title=translate(
+                    N_("Disable the account of %(name)s?"), {"name": person.display_name}
+                ),
+                explanation=gettext_(
+                    "Every session of the account ends at once and nobody can sign in to it "
+                    "until an administrator enables it again."
+                ),
+                button=gettext_("Disable the account"),
+                back=f"/admin/people/{account_id}",
             )
+        try:
+            await people.set_disabled(actor, account_id, True, origin_of(request))
         except Conflict as error:
+            return await self._person_page(request, account_id, error)
+        return Redirect(f"/admin/people/{account_id}", status_code=303)
+
+    @post("/{account_id:int}/organisation-requests/{request_id:int}/approve")
+    async def approve_organisation(
+        self, request: Request, account_id: FromPath[int], request_id: FromPath[int]
+    ) -> Template | Redirect:
+        account_id = forms.item_id(account_id)
+        values = await forms.read_fields(request, "kind")
+        try:
+            if values["kind"] not in set(OrganisationKind):
+                raise InvalidInput("Choose what kind of organisation it is.", field="kind")
+            await onboarding.approve(
+                guarded_actor(request), account_id, forms.item_id(request_id),
+                OrganisationKind(values["kind"]), origin_of(request),
+            )  # fmt: skip
+        except (InvalidInput, Conflict) as error:
+            return await self._person_page(request, account_id, error)
+        return Redirect(f"/admin/people/{account_id}", status_code=303)
+
+    @post("/{account_id:int}/organisation-requests/{request_id:int}/reject")
+    async def reject_organisation(
+        self, request: Request, account_id: FromPath[int], request_id: FromPath[int]
+    ) -> Template | Redirect:
+        account_id = forms.item_id(account_id)
+        values = await forms.read_fields(request, "reason")
+        try:
+            await onboarding.reject(
+                guarded_actor(request), account_id, forms.item_id(request_id),
+                values["reason"], origin_of(request),
+            )  # fmt: skip
+        except (InvalidInput, Conflict) as error:
             return await self._person_page(request, account_id, error)
         return Redirect(f"/admin/people/{account_id}", status_code=303)
 

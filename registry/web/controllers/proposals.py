@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from registry import documents
+from registry.documents.qr import qr_data_uri
 from registry.domain.accounts import Role
 from registry.domain.errors import (
     InvalidInput,
@@ -38,9 +39,10 @@ from registry.services.storage import storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import guarded_actor, has_role, origin_of, received_at
+from registry.web.confirmation import confirmation_page, confirmed
 from registry.web.errors import is_autosave, status_of
 from registry.web.forms.proposals import draft_from_form, form_fields
-from registry.web.i18n import current_language, translate
+from registry.web.i18n import N_, current_language, gettext_, translate
 
 #: Spare empty rows the plain form offers below the filled ones.
 SPARE_ROWS = 2
@@ -273,29 +275,60 @@ class ProposalsController(Controller):
         return Redirect(f"/proposals/{proposal_id}/receipts/{receipt.version}", status_code=303)
 
     @post("/proposals/{proposal_id:int}/withdraw")
-    async def withdraw(self, request: Request, proposal_id: FromPath[int]) -> Redirect:
+    async def withdraw(self, request: Request, proposal_id: FromPath[int]) -> Template | Redirect:
         proposal_id = forms.item_id(proposal_id)
-        await proposals.withdraw(guarded_actor(request), proposal_id, origin_of(request))
+        actor = guarded_actor(request)
+        if not confirmed(await forms.read_fields(request, "confirm")):
+            proposal = await proposals.get(actor, proposal_id)
+            return confirmation_page(
+                action=f"/proposals/{proposal_id}/withdraw",
+                title=translate(
+                    N_("Withdraw the proposal %(title)s?"), {"title": proposal.draft.title_vi}
+                ),
+                explanation=gettext_(
+                    "A withdrawn proposal is not reviewed. You can submit it again while the "
+                    "call is open."
+                ),
+                button=gettext_("Withdraw the proposal"),
+                back=f"/proposals/{proposal_id}",
+            )
+        await proposals.withdraw(actor, proposal_id, origin_of(request))
         return Redirect(f"/proposals/{proposal_id}", status_code=303)
 
     @get("/proposals/{proposal_id:int}/receipts/{number:int}", name="receipt")
     async def receipt(
-        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        number: FromPath[int],
+        settings: NamedDependency[Settings],
     ) -> Template:
         receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
-        return Template("proposals/receipt.html", context={"receipt": receipt})
+        verify_url = settings.public_url + receipt.verification_path
+        return Template(
+            "proposals/receipt.html", context={"receipt": receipt, "verify_url": verify_url}
+        )
 
     @get("/proposals/{proposal_id:int}/receipts/{number:int}/pdf")
     async def receipt_pdf(
-        self, request: Request, proposal_id: FromPath[int], number: FromPath[int]
+        self,
+        request: Request,
+        proposal_id: FromPath[int],
+        number: FromPath[int],
+        settings: NamedDependency[Settings],
     ) -> Response:
         receipt = await submissions.receipt(
             guarded_actor(request), forms.item_id(proposal_id), forms.item_id(number)
         )
+        verify_url = settings.public_url + receipt.verification_path
         pdf = await documents.render(
-            "proposals/receipt_pdf.html", language=current_language(), receipt=receipt
+            "proposals/receipt_pdf.html",
+            language=current_language(),
+            receipt=receipt,
+            verify_url=verify_url,
+            qr=qr_data_uri(verify_url),
         )
         return Response(
             pdf,

@@ -21,7 +21,7 @@ from litestar.response import Stream, Template
 from registry.domain.documents import normalise_code
 from registry.domain.errors import NotFound
 from registry.i18n import N_
-from registry.services import documents, signing
+from registry.services import documents, signing, submissions
 from registry.services.storage import read_all, sha256_of, storage_from
 from registry.settings import Settings
 from registry.web.controllers.proposals import stored_pdf
@@ -86,6 +86,17 @@ class VerifyController(Controller):
             raise NotFound()
         filename = f"{document.verification_code}.pdf"
         return await stored_pdf(settings, document.sha256, filename)
+
+    @get("/verify/receipts/{receipt_no:str}", name="verify-receipt")
+    async def receipt(self, request: Request, receipt_no: FromPath[str]) -> Template:
+        """A proposal's receipt, checked by its number and content SHA-256 (`?sha256=`, the
+        receipt's QR code carries both): genuine or not, and what it records."""
+        digest = request.query_params.get("sha256", "")[:100]
+        found = await submissions.check_receipt(receipt_no, digest)
+        return Template(
+            "verify/receipt.html",
+            context={"check": found, "receipt_no": receipt_no[:40], "sha256": digest},
+        )
 
     @post("/verify", request_max_body_size=UPLOAD_BODY_MAX, status_code=200)
     async def upload(self, request: Request, settings: NamedDependency[Settings]) -> Template:
