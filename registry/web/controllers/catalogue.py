@@ -9,9 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from registry.services import catalogue, search
+from registry.services import calls, catalogue, search
 from registry.settings import Settings
 from registry.web import forms
+from registry.web.auth import received_at
 from registry.web.charts import funding_chart
 
 PUBLIC = {"public": True}
@@ -28,10 +29,13 @@ class CatalogueController(Controller):
     async def overview(self, request: Request) -> Template:
         forms.page_params(request.query_params)
         overview = await catalogue.overview()
+        now = received_at(request)
         return _page(
             "catalogue/overview.html",
             overview=overview,
             chart=funding_chart(overview.by_technology),
+            open_calls=[c for c in await calls.published_calls() if c.state(now) != "closed"],
+            now=now,
         )
 
     @get("/technologies", name="technologies")
@@ -82,7 +86,8 @@ class CatalogueController(Controller):
     async def fund(self, request: Request, fund_id: FromPath[int]) -> Template:
         forms.page_params(request.query_params)
         item = await catalogue.get_fund(forms.item_id(fund_id))
-        return _page("catalogue/fund.html", fund=item)
+        published = await calls.published_calls(fund_id=item.id)
+        return _page("catalogue/fund.html", fund=item, calls=published, now=received_at(request))
 
     @get("/zones", name="zones")
     async def zones(self, request: Request) -> Template:
