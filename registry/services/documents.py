@@ -277,7 +277,12 @@ async def _issue(
         await database.execute(sql.ISSUE_TIMEOUT)
         fund = await database.fetchrow(sql.FUND, subject.fund_id)
         await database.execute(sql.ENSURE_COUNTER, subject.fund_id, year)
-        last = await database.fetchval(sql.LOCK_COUNTER, subject.fund_id, year)
+        # The pool's own client-side bound on a query (DATABASE_QUERY_TIMEOUT_MS) is a web
+        # query's: it would give up on this wait while other issues render.
+        async with database.connection() as conn:
+            last = await conn.fetchval(
+                sql.LOCK_COUNTER, subject.fund_id, year, timeout=sql.ISSUE_WAIT_SECONDS
+            )
         # Under the counter's lock, so a concurrent issue of the same outcome has committed.
         live = await _live(subject)
         if replaces is None and live is not None:
