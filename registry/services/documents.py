@@ -276,13 +276,13 @@ async def _issue(
     async with database.transaction():
         await database.execute(sql.ISSUE_TIMEOUT)
         fund = await database.fetchrow(sql.FUND, subject.fund_id)
-        await database.execute(sql.ENSURE_COUNTER, subject.fund_id, year)
-        # The pool's own client-side bound on a query (DATABASE_QUERY_TIMEOUT_MS) is a web
-        # query's: it would give up on this wait while other issues render.
+        # Both wait while another issue of the fund renders (a counter it made and has not
+        # committed, the row it holds): longer than the pool's client-side bound on a query
+        # (DATABASE_QUERY_TIMEOUT_MS), a web query's, which would give up first.
+        wait = sql.ISSUE_WAIT_SECONDS
         async with database.connection() as conn:
-            last = await conn.fetchval(
-                sql.LOCK_COUNTER, subject.fund_id, year, timeout=sql.ISSUE_WAIT_SECONDS
-            )
+            await conn.execute(sql.ENSURE_COUNTER, subject.fund_id, year, timeout=wait)
+            last = await conn.fetchval(sql.LOCK_COUNTER, subject.fund_id, year, timeout=wait)
         # Under the counter's lock, so a concurrent issue of the same outcome has committed.
         live = await _live(subject)
         if replaces is None and live is not None:
