@@ -37,6 +37,7 @@ bench: install  # every benchmark runs even when one misses a target; fails if a
 	$(BIN)/python bench/review.py || status=1; \
 	$(BIN)/python bench/assignment.py || status=1; \
 	$(BIN)/python bench/documents.py || status=1; \
+	$(BIN)/python bench/issuing.py || status=1; \
 	exit $$status
 
 bench-deadline: install

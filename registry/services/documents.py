@@ -44,8 +44,6 @@ from registry.settings import Settings
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The audit trail's actor when a batch job issues (no person at the keyboard).
 SYSTEM = "system:documents"
-#: How long an issue waits for its fund's counter (sql.ISSUE_TIMEOUT, the database's own bound).
-LOCK_WAIT_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,12 +276,13 @@ async def _issue(
     async with database.transaction():
         await database.execute(sql.ISSUE_TIMEOUT)
         fund = await database.fetchrow(sql.FUND, subject.fund_id)
-        await database.execute(sql.ENSURE_COUNTER, subject.fund_id, year)
+        # Both wait while another issue of the fund renders (a counter it made and has not
+        # committed, the row it holds): longer than the pool's client-side bound on a query
+        # (DATABASE_QUERY_TIMEOUT_MS), a web query's, which would give up first.
+        wait = sql.ISSUE_WAIT_SECONDS
         async with database.connection() as conn:
-            # Beyond the app's per-query bound: the fund's other issues render and sign first.
-            last = await conn.fetchval(
-                sql.LOCK_COUNTER, subject.fund_id, year, timeout=LOCK_WAIT_SECONDS
-            )
+            await conn.execute(sql.ENSURE_COUNTER, subject.fund_id, year, timeout=wait)
+            last = await conn.fetchval(sql.LOCK_COUNTER, subject.fund_id, year, timeout=wait)
         # Under the counter's lock, so a concurrent issue of the same outcome has committed.
         live = await _live(subject)
         if replaces is None and live is not None:

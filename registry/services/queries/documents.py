@@ -2,7 +2,8 @@
 
 #: Issuing holds the fund's counter row while it renders and signs (the number is printed on
 #: the PDF): other issues for the fund wait their turn here, longer than a web query may.
-ISSUE_TIMEOUT = "SET LOCAL statement_timeout = '120s'"
+ISSUE_WAIT_SECONDS = 120
+ISSUE_TIMEOUT = f"SET LOCAL statement_timeout = '{ISSUE_WAIT_SECONDS}s'"
 
 #: An approved outcome and what its documents name: the proposal as submitted, its
 #: organisation, the call and the issuing fund.
