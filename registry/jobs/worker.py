@@ -5,7 +5,7 @@ from __future__ import annotations
 from procrastinate import App, PsycopgConnector
 
 from registry import database
-from registry.jobs import accounts, mail, proposals, reviews, storage, upkeep
+from registry.jobs import accounts, imports, mail, proposals, reviews, storage, upkeep
 from registry.jobs.context import SETTINGS
 from registry.settings import Settings
 
@@ -17,6 +17,7 @@ app.add_tasks_from(upkeep.tasks, namespace="upkeep")
 app.add_tasks_from(proposals.tasks, namespace="proposals")
 app.add_tasks_from(storage.tasks, namespace="storage")
 app.add_tasks_from(reviews.tasks, namespace="reviews")
+app.add_tasks_from(imports.tasks, namespace="imports")
 
 #: Seconds a stopping worker lets running jobs finish before it abandons them (they are then
 #: retried as stalled jobs).

@@ -19,7 +19,8 @@ import asyncpg
 DELIVER_MAIL = "mail:deliver"
 PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
 FLAG_DUPLICATES = "proposals:flag_duplicates"
-TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES})
+IMPORT_PROJECTS = "imports:run_project_import"
+TASK_NAMES = frozenset({DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES, IMPORT_PROJECTS})
 MAIL_QUEUE = "mail"
 #: Work after an action that nobody waits for (near-duplicate flags after a submission).
 BACKGROUND_QUEUE = "background"
