@@ -473,11 +473,15 @@ async def _write(
         done = 0
         for start in range(0, len(created), BATCH):
             batch = created[start : start + BATCH]
-            first = await conn.fetchval("SELECT nextval(pg_get_serial_sequence('project', 'id'))")
-            ids = range(first, first + len(batch))
-            await conn.execute(
-                "SELECT setval(pg_get_serial_sequence('project', 'id'), $1)", ids[-1]
-            )
+            # nextval only: the web's role may use the sequence but not set it.
+            ids = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT nextval(pg_get_serial_sequence('project', 'id'))"
+                    " FROM generate_series(1, $1)",
+                    len(batch),
+                )
+            ]
             await conn.copy_records_to_table(
                 "project",
                 columns=_PROJECT_COLUMNS,
@@ -487,7 +491,8 @@ async def _write(
                 ],
             )
             await _technologies_and_keys(conn, list(zip(ids, batch, strict=True)), new=True)
-            await search.index_projects(ids[0], ids[-1])
+            for low, high in _ranges(sorted(ids)):
+                await search.index_projects(low, high)
             done += len(batch)
             await progress(done)
         for start in range(0, len(changed), BATCH):

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from registry.documents.spreadsheets import Sheet, to_csv, to_xlsx
 from registry.domain.accounts import Role
-from registry.domain.errors import InvalidInput, NotFound
+from registry.domain.errors import InvalidInput
 from registry.services import project_import
 from registry.services.storage import storage_from
 from registry.settings import Settings
@@ -41,6 +41,11 @@ def _download(body: bytes, name: str) -> Response[bytes]:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _template() -> Sheet:
+    header, rows = project_import.template(current_language())
+    return Sheet("projects", header, rows)
 
 
 class ProjectImportController(Controller):
@@ -91,15 +96,13 @@ class ProjectImportController(Controller):
                 await upload.close()
         return Redirect(f"/admin/imports/{import_id}", status_code=303)
 
-    @get("/template.{extension:str}")
-    async def template(self, extension: FromPath[str]) -> Response[bytes]:
-        header, rows = project_import.template(current_language())
-        sheet = Sheet("projects", header, rows)
-        if extension == "csv":
-            return _download(to_csv(sheet), "projects-template.csv")
-        if extension == "xlsx":
-            return _download(to_xlsx([sheet]), "projects-template.xlsx")
-        raise NotFound()
+    @get("/template.csv")
+    async def template_csv(self) -> Response[bytes]:
+        return _download(to_csv(_template()), "projects-template.csv")
+
+    @get("/template.xlsx")
+    async def template_xlsx(self) -> Response[bytes]:
+        return _download(to_xlsx([_template()]), "projects-template.xlsx")
 
     @get("/{import_id:int}", name="import")
     async def run(self, request: Request, import_id: FromPath[int]) -> Template:
