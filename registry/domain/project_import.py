@@ -282,8 +282,7 @@ def guess_kind(name: str) -> OrganisationKind:
     return OrganisationKind.RESEARCH_INSTITUTE
 
 
-def _text(cells: Mapping[str, object], key: str) -> str:
-    value = cells.get(key)
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -294,6 +293,10 @@ def _text(cells: Mapping[str, object], key: str) -> str:
 def read_row(line: int, cells: Mapping[str, object]) -> tuple[ProjectRow | None, list[Problem]]:
     """One data row (field key -> cell) as a ProjectRow, or every problem it has."""
     problems: list[Problem] = []
+    texts = {key: _cell_text(value) for key, value in cells.items()}  # each cell cleaned once
+
+    def _text(_: object, key: str) -> str:
+        return texts.get(key, "")
 
     def problem(column: str, message: str, **params: object) -> None:
         problems.append(Problem(line, column, message, params))

@@ -36,7 +36,7 @@ from registry.domain.public_record import fold_slug
 from registry.domain.text import clean, collation_key
 from registry.i18n import translate_in
 from registry.services import audit, queue, scopes, search
-from registry.services.storage import Storage, sha256_of
+from registry.services.storage import Storage, read_all, sha256_of
 
 #: An upload larger than this is refused before it is read (100,000 rows with abstracts
 #: fit in about a third of it).
@@ -733,9 +733,7 @@ async def run_queued(import_id: int, store: Storage) -> None:
     )
     if row is None:
         return
-    chunks = []
-    async for chunk in (await store.open(row["sha256"])).chunks:
-        chunks.append(chunk)
+    data = await read_all(await store.open(row["sha256"]))
 
     async def progress(done: int, total: int) -> None:
         await _outside_transaction(
@@ -749,7 +747,7 @@ async def run_queued(import_id: int, store: Storage) -> None:
 
     try:
         outcome = await import_projects(
-            b"".join(chunks),
+            data,
             row["filename"],
             actor=f"account:{row['created_by']}",
             fund_id=row["fund"],
