@@ -70,7 +70,6 @@ async def import_projects(
     no row was refused."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from registry.documents.spreadsheets import Sheet, to_csv
     from registry.services import project_import
 
     data = path.read_bytes()  # noqa: ASYNC240 (one file, CLI)
@@ -97,6 +96,9 @@ async def import_projects(
         if len(rows) > 50:
             print(f"  ... and {len(rows) - 50:,} more", file=sys.stderr)
         if report:
+            # Here only: registry.documents brings WeasyPrint, seconds to import.
+            from registry.documents.spreadsheets import Sheet, to_csv
+
             report.write_bytes(to_csv(Sheet("refused", header, rows)))  # noqa: ASYNC240
         print(f"{len(rows):,} problems in {outcome.rows:,} rows: nothing was imported")
         return False

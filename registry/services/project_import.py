@@ -44,6 +44,9 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 200_000
 #: Rows written (and indexed) per statement: each stays well under the pool's query timeout.
 BATCH = 5_000
+#: Projects indexed per call of search.index_projects, which runs under the pool's client-side
+#: query timeout (DATABASE_QUERY_TIMEOUT_MS) in a worker: small enough to stay far below it.
+INDEX_SPAN = 1_000
 #: The whole import is one transaction, far longer than a web query may take.
 WRITE_TIMEOUT = "SET LOCAL statement_timeout = '30min'"
 STATEMENT_SECONDS = 1800.0
@@ -458,18 +461,20 @@ async def _write(
                 sorted({p.organisation for p in created + changed}),
             )
         }
-        for o in new_organisations:
-            organisations[o.code] = await conn.fetchval(
-                "INSERT INTO organisation (code, name_vi, kind, province, tax_number, sort_key,"
-                " is_demo, verified_at) VALUES ($1, $2, $3, $4, $5, $6, false, NULL)"
-                " RETURNING id",
-                o.code,
-                o.name,
-                o.kind,
-                o.province,
-                o.tax_number,
-                collation_key(o.name),
-            )
+        for r in await conn.fetch(
+            "INSERT INTO organisation (code, name_vi, kind, province, tax_number, sort_key,"
+            " is_demo, verified_at)"
+            " SELECT *, false, NULL FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+            " $5::text[], $6::text[]) RETURNING code, id",
+            [o.code for o in new_organisations],
+            [o.name for o in new_organisations],
+            [o.kind for o in new_organisations],
+            [o.province for o in new_organisations],
+            [o.tax_number for o in new_organisations],
+            [collation_key(o.name) for o in new_organisations],
+            timeout=STATEMENT_SECONDS,
+        ):
+            organisations[r["code"]] = r["id"]
         done = 0
         for start in range(0, len(created), BATCH):
             batch = created[start : start + BATCH]
@@ -491,7 +496,7 @@ async def _write(
                 ],
             )
             await _technologies_and_keys(conn, list(zip(ids, batch, strict=True)), new=True)
-            for low, high in _ranges(sorted(ids)):
+            for low, high in _ranges(sorted(ids), INDEX_SPAN):
                 await search.index_projects(low, high)
             done += len(batch)
             await progress(done)
@@ -521,7 +526,7 @@ async def _write(
                 [i for i, _ in pairs],
             )
             await _technologies_and_keys(conn, pairs, new=False)
-            for low, high in _ranges(sorted(i for i, _ in pairs)):
+            for low, high in _ranges(sorted(i for i, _ in pairs), INDEX_SPAN):
                 await search.index_projects(low, high)
             done += len(batch)
             await progress(done)
@@ -551,7 +556,7 @@ async def _technologies_and_keys(conn: Any, pairs: list[tuple[int, _Planned]], *
         )
 
 
-def _ranges(ids: list[int], span: int = BATCH) -> Iterator[tuple[int, int]]:
+def _ranges(ids: list[int], span: int) -> Iterator[tuple[int, int]]:
     """Sorted ids as [low, high] ranges covering at most `span` ids each (index_projects
     takes ranges; ids between the updated ones are re-indexed too, which changes nothing)."""
     start = 0
