@@ -108,9 +108,11 @@ def _xlsx_rows(data: bytes) -> list[list[Any]]:
         raise InvalidInput(NOT_A_TABLE, field="file") from None
 
 
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[Any]]]:
+def read_table(
+    data: bytes, filename: str, language: str = "en"
+) -> tuple[list[str], list[list[Any]]]:
     """The header and the rows of the file's first sheet; refuses anything else, a file
-    too large, and a header without the required columns."""
+    too large, and a header without the required columns (named in `language`)."""
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput(
             "The file is larger than %(limit)s MB.", field="file", limit=MAX_FILE_BYTES >> 20
@@ -134,7 +136,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[Any]]]:
         raise InvalidInput(
             "The file has no column for: %(columns)s. Start from the template.",
             field="file",
-            columns=", ".join(labels[key] for key in missing),
+            columns=", ".join(translate_in(language, labels[key]) for key in missing),
         )
     return header, body
 
@@ -656,7 +658,7 @@ async def start(
     if fund_id is None and not rules.may_import_projects(actor, Target()):
         raise InvalidInput("Choose the fund these projects belong to.", field="fund")
     name = clean(PurePath(filename.replace("\\", "/")).name)[:200] or "projects.csv"
-    read_table(data, name)  # refused here, before anything is stored
+    read_table(data, name, origin.language)  # refused here, before anything is stored
     sha256 = await store.put(data)
     async with database.transaction(), database.connection() as conn:
         if fund_id is not None and not await conn.fetchval(

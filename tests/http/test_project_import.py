@@ -138,6 +138,8 @@ async def test_an_upload_that_is_not_a_table_is_refused_at_once(client, make_per
     missing = await _upload(client, "x.csv", headers_only, CSV, "/admin/imports?lang=en")
     assert missing.status_code == 400
     assert "The file has no column for: External id" in missing.text
+    in_vietnamese = await _upload(client, "x.csv", headers_only, CSV, "/admin/imports?lang=vi")
+    assert "Tệp thiếu cột: Mã dự án gốc" in in_vietnamese.text
 
 
 async def test_the_template_has_the_columns_in_the_readers_language(client, make_person):  # type: ignore[no-untyped-def]
