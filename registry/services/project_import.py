@@ -329,21 +329,23 @@ async def import_projects(
     positions, _ = rules.map_header(header, ALIASES)
     total = len(body) * (1 if dry_run else 2)
     names = await _names()
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for number, raw in enumerate(body):
-        rows.append((number + 2, _cells(positions, raw)))  # line 1 is the header
     planned: list[_Planned] = []
     new_organisations: dict[str, _NewOrganisation] = {}
     problems: list[Problem] = []
     seen: dict[tuple[int, str], int] = {}
-    for start in range(0, len(rows), BATCH):
-        # Checked in batches only to report progress; lookups are shared across them.
-        part, new, found = _plan(rows[start : start + BATCH], names, fund_id, seen)
+    for start in range(0, len(body), BATCH):
+        # In batches to report progress (and hold one batch's cells at a time); lookups and
+        # the external ids seen are shared across them. Line 1 is the header.
+        rows = [
+            (start + offset + 2, _cells(positions, raw))
+            for offset, raw in enumerate(body[start : start + BATCH])
+        ]
+        part, new, found = _plan(rows, names, fund_id, seen)
         planned += part
         new_organisations.update(new)
         problems += found
         if progress:
-            await progress(min(start + BATCH, len(rows)), total)
+            await progress(min(start + BATCH, len(body)), total)
     if problems:
         return Outcome(rows=len(body), refused=tuple(problems), dry_run=dry_run)
     created = [p for p in planned if p.project_id is None]
