@@ -20,7 +20,7 @@ CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _upload(client, name: str, data: bytes, kind: str, url="/admin/imports", **fields: str):  # type: ignore[no-untyped-def]
+async def _upload(client, name: str, data: bytes, kind: str, url="/manage/imports", **fields: str):  # type: ignore[no-untyped-def]
     return await client.post(
         url,
         data={"_csrf_token": await csrf_token(client), **fields},
@@ -31,7 +31,7 @@ async def _upload(client, name: str, data: bytes, kind: str, url="/admin/imports
 def _import_path(answer) -> str:  # type: ignore[no-untyped-def]
     assert answer.status_code == 303, answer.text
     path = answer.headers["location"]
-    assert re.fullmatch(r"/admin/imports/\d+", path)
+    assert re.fullmatch(r"/manage/imports/\d+", path)
     return path
 
 
@@ -40,7 +40,7 @@ async def test_an_administrator_imports_a_csv_and_the_projects_are_published(
 ):  # type: ignore[no-untyped-def]
     admin = await make_person(("admin", None), totp=True)
     await sign_in(client, admin)
-    form = await client.get("/admin/imports")
+    form = await client.get("/manage/imports")
     assert "Nhập dự án đã tài trợ" in form.text
     assert 'enctype="multipart/form-data"' in form.text
     word = files.token()
@@ -70,7 +70,7 @@ async def test_a_manager_checks_an_xlsx_for_their_fund_then_imports_it(
 ):  # type: ignore[no-untyped-def]
     manager = await make_person(("fund_manager", "nafosted"), totp=True)
     await sign_in(client, manager)
-    form = await client.get("/admin/imports")
+    form = await client.get("/manage/imports")
     fund = re.search(r'<option value="(\d+)">[^<]*\(nafosted\)', form.text)
     assert fund, form.text
     assert "Mỗi dòng ghi quỹ của nó" not in form.text  # managers import for their fund
@@ -100,7 +100,7 @@ async def test_a_manager_checks_an_xlsx_for_their_fund_then_imports_it(
     client.cookies.clear()
     await sign_in(client, other)
     assert (await client.get(path)).status_code == 404
-    assert path not in (await client.get("/admin/imports")).text
+    assert path not in (await client.get("/manage/imports")).text
 
 
 async def test_a_bad_file_imports_nothing_and_its_report_names_the_row(
@@ -135,28 +135,28 @@ async def test_an_upload_that_is_not_a_table_is_refused_at_once(client, make_per
     assert answer.status_code == 400
     assert "Hãy tải lên tệp CSV (mã UTF-8) hoặc bảng tính XLSX" in answer.text
     headers_only = b"Title,Amount\r\nA,1\r\n"
-    missing = await _upload(client, "x.csv", headers_only, CSV, "/admin/imports?lang=en")
+    missing = await _upload(client, "x.csv", headers_only, CSV, "/manage/imports?lang=en")
     assert missing.status_code == 400
     assert "The file has no column for: External id" in missing.text
-    in_vietnamese = await _upload(client, "x.csv", headers_only, CSV, "/admin/imports?lang=vi")
+    in_vietnamese = await _upload(client, "x.csv", headers_only, CSV, "/manage/imports?lang=vi")
     assert "Tệp thiếu cột: Mã dự án gốc" in in_vietnamese.text
 
 
 async def test_the_template_has_the_columns_in_the_readers_language(client, make_person):  # type: ignore[no-untyped-def]
     admin = await make_person(("admin", None), totp=True)
     await sign_in(client, admin)
-    answer = await client.get("/admin/imports/template.xlsx")
+    answer = await client.get("/manage/imports/template.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
     header = [cell.value for cell in sheet[1]]
     assert header[0] == "Mã dự án gốc"
     assert "Kinh phí (VND)" in header
-    english = await client.get("/admin/imports/template.csv", params={"lang": "en"})
+    english = await client.get("/manage/imports/template.csv", params={"lang": "en"})
     assert english.content.decode("utf-8-sig").startswith("External id,Title (Vietnamese),")
 
 
 async def test_only_administrators_and_managers_reach_the_pages(client, make_person):  # type: ignore[no-untyped-def]
     applicant = await make_person(("applicant", "vast"))
     await sign_in(client, applicant)
-    assert (await client.get("/admin/imports")).status_code == 403
+    assert (await client.get("/manage/imports")).status_code == 403
     client.cookies.clear()
-    assert (await client.get("/admin/imports/template.csv")).status_code in (302, 303, 401)
+    assert (await client.get("/manage/imports/template.csv")).status_code in (302, 303, 401)

@@ -49,7 +49,7 @@ def _template() -> Sheet:
 
 
 class ProjectImportController(Controller):
-    path = "/admin/imports"
+    path = "/manage/imports"
     guards: ClassVar = [has_role(Role.ADMIN, Role.FUND_MANAGER)]
 
     async def _upload_page(self, request: Request, error: InvalidInput | None = None) -> Template:
@@ -94,7 +94,7 @@ class ProjectImportController(Controller):
         finally:
             if isinstance(upload, UploadFile):
                 await upload.close()
-        return Redirect(f"/admin/imports/{import_id}", status_code=303)
+        return Redirect(f"/manage/imports/{import_id}", status_code=303)
 
     @get("/template.csv")
     async def template_csv(self) -> Response[bytes]:
@@ -129,4 +129,4 @@ class ProjectImportController(Controller):
         new_id = await project_import.again(
             guarded_actor(request), forms.item_id(import_id), origin_of(request)
         )
-        return Redirect(f"/admin/imports/{new_id}", status_code=303)
+        return Redirect(f"/manage/imports/{new_id}", status_code=303)
