@@ -40,6 +40,7 @@ async def test_an_administrator_imports_a_csv_and_the_projects_are_published(
 ):  # type: ignore[no-untyped-def]
     admin = await make_person(("admin", None), totp=True)
     await sign_in(client, admin)
+    assert 'href="/manage/imports"' in (await client.get("/account")).text
     form = await client.get("/manage/imports")
     assert "Nhập dự án đã tài trợ" in form.text
     assert 'enctype="multipart/form-data"' in form.text
