@@ -365,13 +365,13 @@ async def import_projects(
     )
     if dry_run:
         return outcome
+
+    async def written(done: int) -> None:
+        if progress:
+            await progress(len(body) + done, total)
+
     async with database.transaction():
-        await _write(
-            created,
-            changed,
-            list(new_organisations.values()),
-            lambda done: progress(len(body) + done, total) if progress else _nothing(),
-        )
+        await _write(created, changed, list(new_organisations.values()), written)
         await _audit(outcome, filename, data, fund_id, actor, origin)
     if progress:
         await progress(total, total)
@@ -404,10 +404,6 @@ async def _audit(
             "organisations_created": outcome.organisations_created,
         },
     )
-
-
-async def _nothing() -> None:
-    return None
 
 
 _PROJECT_COLUMNS = [
