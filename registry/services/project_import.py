@@ -371,6 +371,15 @@ async def import_projects(
             await progress(len(body) + done, total)
 
     async with database.transaction():
+        # One import writes at a time; one that ran meanwhile may have created these rows.
+        await database.execute("SELECT pg_advisory_xact_lock(hashtext('project_import'))")
+        if created and await database.fetchval(
+            "SELECT EXISTS (SELECT FROM imported_project k JOIN unnest($1::int[], $2::text[])"
+            " AS n(fund, external_id) USING (fund, external_id))",
+            [p.fund_id for p in created],
+            [p.row.external_id for p in created],
+        ):
+            raise Conflict("Another import wrote some of these projects meanwhile: run it again.")
         await _write(created, changed, list(new_organisations.values()), written)
         await _audit(outcome, filename, data, fund_id, actor, origin)
     if progress:
@@ -759,7 +768,7 @@ async def run_queued(import_id: int, store: Storage) -> None:
             dry_run=row["dry_run"],
             progress=progress,
         )
-    except InvalidInput as error:  # the file itself (checked at upload, so rare)
+    except (InvalidInput, Conflict) as error:  # the file itself (checked at upload), a race
         outcome = Outcome(rows=0, refused=(Problem(1, "", error.message, error.params),))
     await database.execute(
         "UPDATE project_import SET state = $2, rows_done = rows_total, created = $3,"

@@ -5,6 +5,8 @@ a dry run writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from registry import cli
@@ -153,3 +155,19 @@ async def test_a_file_without_the_required_columns_is_refused_before_anything():
     assert "External id" in refused.value.params["columns"]
     with pytest.raises(project_import.InvalidInput):
         project_import.read_table(b"%PDF-1.7 not a table", "x.xlsx")
+
+
+async def test_two_imports_of_the_same_new_rows_at_once_create_them_once(db):  # type: ignore[no-untyped-def]
+    word = files.token()
+    data = files.as_csv(files.rows(word, 3))
+
+    results = await asyncio.gather(
+        project_import.import_projects(data, "a.csv", actor="system:t"),
+        project_import.import_projects(data, "a.csv", actor="system:t"),
+        return_exceptions=True,
+    )
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    # Both read the registry before either wrote: the second to write finds the rows taken.
+    assert [type(r).__name__ for r in refused] == ["Conflict"]
+    assert len(await _projects(db, word)) == 3
