@@ -1,4 +1,4 @@
-"""The `registry` command: serve, worker, migrate, load-fixtures, demo, check, audit,
+"""The `registry` command: serve, worker, migrate, load-fixtures, demo, import, check, audit,
 create-user, totp, storage, stop-embedded, translations."""
 
 from __future__ import annotations
@@ -83,6 +83,55 @@ async def load_demo(projects: int, *, if_empty: bool, vocabulary: Path) -> int:
 
     data = json.loads(vocabulary.read_text(encoding="utf-8"))  # noqa: ASYNC240 (CLI)
     return await demo.replace_demo_projects(projects, data, progress=progress)
+
+
+async def import_projects(
+    path: Path, *, fund: str | None, dry_run: bool, report: Path | None, language: str
+) -> bool:
+    """Import (or with `dry_run` check) a CSV or XLSX file of historic projects, with a
+    progress bar; the refused rows are printed and, with `report`, written as CSV. True when
+    no row was refused."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from registry.services import project_import
+
+    data = path.read_bytes()  # noqa: ASYNC240 (one file, CLI)
+    fund_id = await project_import.fund_id(fund) if fund else None
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:  # fmt: skip
+        task = bar.add_task("checking rows", total=None)
+
+        async def progress(done: int, total: int) -> None:
+            checked = total if dry_run else total // 2  # a real import checks, then writes
+            step = "checking rows" if done <= checked else "writing projects"
+            bar.update(task, completed=done, total=total, description=step)
+
+        outcome = await project_import.import_projects(
+            data, path.name, actor="system:cli", fund_id=fund_id, dry_run=dry_run,
+            progress=progress, refresh=True,
+        )  # fmt: skip
+    if outcome.refused:
+        header, rows = project_import.report(outcome.refused, language)
+        for line, column, problem in rows[:50]:
+            print(f"  row {line}: {column + ': ' if column else ''}{problem}", file=sys.stderr)
+        if len(rows) > 50:
+            print(f"  ... and {len(rows) - 50:,} more", file=sys.stderr)
+        if report:
+            # Here only: registry.documents brings WeasyPrint, seconds to import.
+            from registry.documents.spreadsheets import Sheet, to_csv
+
+            report.write_bytes(to_csv(Sheet("refused", header, rows)))  # noqa: ASYNC240
+        print(f"{len(rows):,} problems in {outcome.rows:,} rows: nothing was imported")
+        return False
+    verb = "would be" if dry_run else "were"
+    print(
+        f"{outcome.rows:,} rows: {outcome.created:,} projects {verb} created, "
+        f"{outcome.updated:,} updated, {outcome.unchanged:,} unchanged; "
+        f"{outcome.organisations_created:,} new organisations {verb} created for review"
+    )
+    return True
 
 
 async def check(settings: Settings) -> LoginCheck:
@@ -274,6 +323,24 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--projects", type=int, default=2000, metavar="N")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when any project exists")
     demo.add_argument("--vocabulary", type=Path, default=FIXTURES / "demo_vocabulary.json")
+    importing = commands.add_parser("import", help="import data from spreadsheets")
+    import_commands = importing.add_subparsers(dest="import_command", required=True)
+    import_projects_command = import_commands.add_parser(
+        "projects",
+        help="import historic funded projects from a CSV or XLSX file (the upload page's "
+        "template): all rows or none; importing again changes only edited rows",
+    )
+    import_projects_command.add_argument("path", type=Path, metavar="FILE")
+    import_projects_command.add_argument(
+        "--dry-run", action="store_true", help="check every row and count; write nothing"
+    )
+    import_projects_command.add_argument(
+        "--fund", metavar="CODE", help="every row belongs to this fund (else each names its own)"
+    )
+    import_projects_command.add_argument(
+        "--report", type=Path, metavar="CSV", help="write the refused rows and why to this file"
+    )
+    import_projects_command.add_argument("--lang", choices=["vi", "en"], default="en")
     check_command = commands.add_parser(
         "check",
         help="check the configuration, that the database answers, and that the application's "
@@ -345,6 +412,15 @@ def main(argv: list[str] | None = None) -> int:
                 lambda: load_demo(args.projects, if_empty=args.if_empty, vocabulary=args.vocabulary)
             )
             print(f"{loaded:,} demo projects loaded" if loaded else "demo data left as it was")
+        elif args.command == "import" and args.import_command == "projects":
+            ok = _run(
+                lambda: import_projects(
+                    args.path, fund=args.fund, dry_run=args.dry_run, report=args.report,
+                    language=args.lang,
+                )
+            )  # fmt: skip
+            if not ok:
+                return 1
         elif args.command == "check":
             login = _run(lambda: check(settings))
             where = "DATABASE_URL" if settings.database_url else "embedded server"

@@ -17,6 +17,7 @@ APP_CONFIG = AppConfig(
             "registry.tables.proposals",
             "registry.tables.reviews",
             "registry.tables.documents",
+            "registry.tables.imports",
         ],
         exclude_imported=True,
     ),

@@ -9,6 +9,7 @@ from registry.jobs import (
     accounts,
     catalogue,
     documents,
+    imports,
     mail,
     proposals,
     render_pool,
@@ -29,6 +30,7 @@ app.add_tasks_from(storage.tasks, namespace="storage")
 app.add_tasks_from(reviews.tasks, namespace="reviews")
 app.add_tasks_from(documents.tasks, namespace="documents")
 app.add_tasks_from(catalogue.tasks, namespace="catalogue")
+app.add_tasks_from(imports.tasks, namespace="imports")
 
 #: Seconds a stopping worker lets running jobs finish before it abandons them (they are then
 #: retried as stalled jobs).

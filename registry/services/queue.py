@@ -19,10 +19,18 @@ import asyncpg
 DELIVER_MAIL = "mail:deliver"
 PASSWORD_RESET = "accounts:password_reset"  # noqa: S105 (a task name, not a secret)
 FLAG_DUPLICATES = "proposals:flag_duplicates"
+IMPORT_PROJECTS = "imports:run_project_import"
 ISSUE_DOCUMENT = "documents:issue"
 REFRESH_TOTALS = "catalogue:refresh_totals"
 TASK_NAMES = frozenset(
-    {DELIVER_MAIL, PASSWORD_RESET, FLAG_DUPLICATES, ISSUE_DOCUMENT, REFRESH_TOTALS}
+    {
+        DELIVER_MAIL,
+        PASSWORD_RESET,
+        FLAG_DUPLICATES,
+        ISSUE_DOCUMENT,
+        REFRESH_TOTALS,
+        IMPORT_PROJECTS,
+    }
 )
 MAIL_QUEUE = "mail"
 #: Work after an action that nobody waits for (near-duplicate flags after a submission).

@@ -12,6 +12,7 @@ from registry.web.controllers.calls import CallsController, ManageCallsControlle
 from registry.web.controllers.catalogue import CatalogueController
 from registry.web.controllers.decisions import DecisionController, ExportController
 from registry.web.controllers.health import healthz, readyz
+from registry.web.controllers.imports import ProjectImportController
 from registry.web.controllers.issuing import IssuingController
 from registry.web.controllers.mail_admin import MailAdminController
 from registry.web.controllers.open_data import OpenDataApi, OpenDataController
@@ -42,6 +43,7 @@ ROUTE_HANDLERS = [
     AccountController,
     PeopleAdminController,
     MailAdminController,
+    ProjectImportController,
     organisation_members,
     managed_fund,
     dev_outbox,

@@ -114,6 +114,16 @@ def applicant(actor: Actor, params: Params) -> str | int:
     return ALLOW if actor.organisation == params["organisation_id"] else 404
 
 
+def importer(actor: Actor, params: Params) -> str | int:
+    # has_role(ADMIN, FUND_MANAGER); an import names its fund (or none: administrators only),
+    # and another fund's is a 404 for its managers.
+    if not actor.admin and actor.fund is None:
+        return 403
+    if "import_id" not in params:
+        return ALLOW
+    return ALLOW if actor.admin or actor.fund == params["fund_id"] else 404
+
+
 def reviewer(actor: Actor, params: Params) -> str | int:
     # has_role(REVIEWER): administrators are refused too. A proposal is reachable only on
     # one's own assignment, and the matrix's reviewer has none: a 404.
@@ -234,6 +244,8 @@ EXPECTED: list[tuple[frozenset[str], str, Rule, bool | int]] = [
         False,
     ),
     (frozenset({"GET", "POST"}), "/admin/*", admin_only, False),
+    # Importing historic projects: administrators, and managers for their own fund.
+    (frozenset({"GET", "POST"}), "/manage/imports*", importer, False),
     # development_only: even with debug=True (the test app) the outbox opens only from this
     # machine with the token printed at start (test_dev_outbox.py); the matrix calls from
     # elsewhere without it, so it is a 404 for everyone, signed in or not, admins included.
@@ -295,6 +307,8 @@ class World:
     proposal_organisation: dict[int, int]  # proposal id -> its organisation
     proposal_fund: dict[int, int]  # proposal id -> its call's fund
     attachment: dict[int, tuple[int, str]]  # proposal id -> (its attachment's id, sha256)
+    imports: dict[str, int]  # a finished project import of fund X / fund Y
+    import_fund: dict[int, int]  # import id -> its fund
     #: Text that identifies a proposal (submitted title, reference, unsubmitted draft title),
     #: and who may see it: an allowed page must not contain anyone else's.
     markers: list[tuple[str, Callable[[Actor], bool]]]
@@ -355,6 +369,17 @@ async def build_world(  # type: ignore[no-untyped-def]
             )
             if grant is not None:
                 grants[person.id] = grant
+        imports = {
+            key: await conn.fetchval(
+                "INSERT INTO project_import (created_by, fund, filename, sha256, dry_run,"
+                " language, state, rows_total, rows_done, created, updated, unchanged,"
+                " organisations_created, problems, created_at)"
+                " VALUES ($1, $2, $3, repeat('0', 64), false, 'vi', 'done', 2, 2, 1, 0, 0, 0,"
+                " '[]', now()) RETURNING id",
+                people["admin"].id, funds[code], f"du-an-{key}.csv",
+            )
+            for key, code in (("X", "nafosted"), ("Y", "natif"))
+        }  # fmt: skip
     finally:
         await conn.close()
     assert all(orgs.values())
@@ -423,6 +448,8 @@ async def build_world(  # type: ignore[no-untyped-def]
         proposal_organisation=proposal_organisation,
         proposal_fund=proposal_fund,
         attachment=attachment,
+        imports=imports,
+        import_fund={imports["X"]: fund["X"], imports["Y"]: fund["Y"]},
         markers=markers,
         undelivered_mail=await undelivered_mail(database_url),
     )
@@ -443,6 +470,7 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         "decision_id",
         "mail_id",
         "request_id",
+        "import_id",
     }
     unknown = sorted(set(names) - known)
     if unknown:
@@ -460,6 +488,8 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
         choices["account_id"] = list(targets.values())
     if "call_id" in names:
         choices["call_id"] = list(world.calls.values())
+    if "import_id" in names:
+        choices["import_id"] = list(world.imports.values())
     if "proposal_id" in names:
         # Members' POSTs withdraw and delete files: they get proposals of their own to do it to.
         # Managers' (an empty consensus form) change nothing, and need a submitted proposal.
@@ -472,6 +502,8 @@ def parameter_sets(method: str, path: str, names: list[str], world: World) -> li
     for params in sets:
         if "grant_id" in names:
             params["grant_id"] = world.grants[int(params["account_id"])]
+        if "import_id" in params:  # the import's fund, for the rules
+            params["fund_id"] = world.import_fund[int(params["import_id"])]
         if "call_id" in params:  # the call's fund, for the rules
             params["fund_id"] = world.call_fund[int(params["call_id"])]
         if "proposal_id" in params:  # the proposal's organisation, fund and its own file

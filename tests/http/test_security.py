@@ -515,6 +515,7 @@ async def _call_and_proposal(client, db, manager, applicant, store) -> dict[str,
         "attachment_id": attachment_id,
         "decision_id": 1,  # none is proposed: approving or withdrawing answers 409
         "mail_id": 1,
+        "import_id": 1,  # a project import: another fund's or none, a 404
     }
 
 
