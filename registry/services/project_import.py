@@ -382,6 +382,10 @@ async def import_projects(
             raise Conflict("Another import wrote some of these projects meanwhile: run it again.")
         await _write(created, changed, list(new_organisations.values()), written)
         await _audit(outcome, filename, data, fund_id, actor, origin)
+        if (created or changed) and not refresh:
+            # The web's role may not refresh the funding totals itself: a job recounts them.
+            async with database.connection() as conn:
+                await queue.defer(conn, queue.BACKGROUND_QUEUE, queue.REFRESH_TOTALS)
     if progress:
         await progress(total, total)
     if refresh and (created or changed):
