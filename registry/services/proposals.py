@@ -231,13 +231,12 @@ async def save_draft(
             sums.own_vnd,
             list(draft.technologies),
         )
-        before, after = proposal.draft.to_json(), draft.to_json()
         await audit.record(
             "proposal.draft_saved",
             f"proposal:{proposal_id}",
             actor=actor,
             origin=origin,
-            after={"changed": sorted(k for k in after if after[k] != before[k])},
+            after={"changed": sorted(draft.changes_from(proposal.draft))},
         )
     return replace(proposal, draft=draft, row_version=new_version)
 

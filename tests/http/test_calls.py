@@ -33,7 +33,7 @@ async def test_a_published_call_shows_its_criteria_and_budget(client, make_perso
     text = page.text
     assert "Đặt hàng nghiên cứu bán dẫn 2027" in text
     assert "Tác động" in text
-    assert "×1.5" in text
+    assert "×1,5" in text  # the Vietnamese decimal comma (×1.5 in English)
     assert "20.000.000.000" in text
     assert "(GMT+7)" in text
     assert "UTC" in text
