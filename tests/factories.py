@@ -580,6 +580,20 @@ async def publish_call_through_forms(  # type: ignore[no-untyped-def]
     return call_id, fund
 
 
+async def started_proposal(client: AsyncTestClient, make_person, db) -> str:  # type: ignore[no-untyped-def]
+    """Through the pages: a manager publishes a call, then a VAST applicant (left signed in)
+    starts a proposal to it; the proposal's editor URL."""
+    call_id, _ = await publish_call_through_forms(client, make_person, db)
+    applicant = await make_person(("applicant", "vast"))
+    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    await sign_in(client, applicant, next_path=f"/calls/{call_id}")
+    started = await post_form(
+        client, f"/calls/{call_id}/proposals", {"organisation": str(organisation)}
+    )
+    assert started.status_code == 303, started.text
+    return started.headers["location"]
+
+
 def proposal_form(editor_page: str, title: str) -> dict[str, str]:
     """The editor's fields filled in as a complete draft (all but the PDF), from the page as
     it stands (its row_version and first technology)."""

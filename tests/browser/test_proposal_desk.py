@@ -60,8 +60,15 @@ async def call_id(live_server: str, make_person, database_url: str) -> int:  # t
 
 
 @pytest.fixture
-async def vast(database_url: str) -> int:
-    return await organisation_id(database_url, "vast")
+async def new_proposal(applicant: Person, call_id: int, database_url: str) -> str:
+    """An empty draft of the applicant's organisation (VAST) to the call; its editor's path."""
+    vast = await organisation_id(database_url, "vast")
+    return f"/proposals/{await proposals.start(service_actor(applicant), call_id, vast, ORIGIN)}"
+
+
+def open_editor(driver: WebDriver, base_url: str, applicant: Person, path: str) -> None:
+    sign_in_browser(driver, base_url, applicant)
+    driver.get(f"{base_url}{path}")
 
 
 def live_parts(driver: WebDriver) -> dict[str, str]:
@@ -107,15 +114,12 @@ async def test_the_checklist_totals_and_submit_follow_each_autosave_exactly_as_a
     browser: WebDriver,
     live_server: str,
     applicant: Person,
-    call_id: int,
-    vast: int,
+    new_proposal: str,
     server_log: Path,
 ):
-    proposal_id = await proposals.start(service_actor(applicant), call_id, vast, ORIGIN)
-    path = f"/proposals/{proposal_id}"
+    path = new_proposal
     with explained_by(server_log):
-        sign_in_browser(browser, live_server, applicant)
-        browser.get(f"{live_server}{path}")
+        open_editor(browser, live_server, applicant, path)
 
         # An empty draft: Submit is disabled, looks it (not the red of a usable button), and
         # says next to it which lines hold it back.
@@ -189,17 +193,15 @@ async def test_edits_after_submitting_say_they_are_a_draft_what_changed_and_offe
     live_server: str,
     applicant: Person,
     call_id: int,
-    vast: int,
+    database_url: str,
     server_log: Path,
 ):
-    member = service_actor(applicant)
+    vast = await organisation_id(database_url, "vast")
     draft = complete_draft(tuple(await technology_ids()))
-    proposal_id = await submitted_draft(member, call_id, vast, draft)
-    path = f"/proposals/{proposal_id}"
+    path = f"/proposals/{await submitted_draft(service_actor(applicant), call_id, vast, draft)}"
     new_title = "Mô hình ngôn ngữ tiếng Việt cho y tế"
     with explained_by(server_log):
-        sign_in_browser(browser, live_server, applicant)
-        browser.get(f"{live_server}{path}")
+        open_editor(browser, live_server, applicant, path)
         assert element(browser, "main h1 .status-submitted")
         assert element(browser, "#unsubmitted").text.strip() == ""
 
@@ -234,14 +236,11 @@ async def test_text_areas_use_the_same_font_as_inputs(
     browser: WebDriver,
     live_server: str,
     applicant: Person,
-    call_id: int,
-    vast: int,
+    new_proposal: str,
     server_log: Path,
 ):
-    proposal_id = await proposals.start(service_actor(applicant), call_id, vast, ORIGIN)
     with explained_by(server_log):
-        sign_in_browser(browser, live_server, applicant)
-        browser.get(f"{live_server}/proposals/{proposal_id}")
+        open_editor(browser, live_server, applicant, new_proposal)
         fonts = browser.execute_script(
             "const font = css => getComputedStyle(document.querySelector(css)).fontFamily;"
             "return [font('#f-abstract_vi'), font('#f-title_vi')];"
@@ -254,18 +253,15 @@ async def test_a_refused_upload_opens_on_an_error_summary_linking_to_the_field(
     browser: WebDriver,
     live_server: str,
     applicant: Person,
-    call_id: int,
-    vast: int,
+    new_proposal: str,
     server_log: Path,
     tmp_path: Path,
 ):
-    proposal_id = await proposals.start(service_actor(applicant), call_id, vast, ORIGIN)
-    path = f"/proposals/{proposal_id}"
+    path = new_proposal
     not_a_pdf = tmp_path / "thuyet-minh.pdf"
     not_a_pdf.write_bytes(b"MZ\x90\x00 not a pdf at all")
     with explained_by(server_log):
-        sign_in_browser(browser, live_server, applicant)
-        browser.get(f"{live_server}{path}")
+        open_editor(browser, live_server, applicant, path)
         Select(element(browser, "#f-kind")).select_by_value("description")
         element(browser, "#f-file").send_keys(str(not_a_pdf))
         follow(browser, element(browser, f"form[action='{path}/attachments'] button"))

@@ -9,27 +9,9 @@ import re
 
 import pytest
 
-from tests.factories import (
-    hidden_value,
-    post_form,
-    proposal_form,
-    publish_call_through_forms,
-    sign_in,
-)
+from tests.factories import hidden_value, post_form, proposal_form, started_proposal
 
 pytestmark = [pytest.mark.http]
-
-
-async def _editor(client, make_person, db) -> str:  # type: ignore[no-untyped-def]
-    """A new proposal of a VAST applicant (signed in) to the published call; its URL."""
-    call_id, _ = await publish_call_through_forms(client, make_person, db)
-    applicant = await make_person(("applicant", "vast"))
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-    await sign_in(client, applicant, next_path=f"/calls/{call_id}")
-    started = await post_form(
-        client, f"/calls/{call_id}/proposals", {"organisation": str(organisation)}
-    )
-    return started.headers["location"]
 
 
 def value_of(page: str, name: str) -> str:
@@ -39,7 +21,7 @@ def value_of(page: str, name: str) -> str:
 async def test_amounts_come_back_as_the_reader_writes_them_and_read_back_the_same(
     client, make_person, db
 ):
-    proposal_url = await _editor(client, make_person, db)
+    proposal_url = await started_proposal(client, make_person, db)
     fields = proposal_form((await client.get(proposal_url)).text, "Chip nhận dạng tiếng nói")
     fields["budget-personnel-requested"] = "2000000000"
     saved = await post_form(client, proposal_url, fields)
@@ -69,7 +51,7 @@ async def test_amounts_come_back_as_the_reader_writes_them_and_read_back_the_sam
 
 
 async def test_autosave_answers_the_live_parts_as_the_page_renders_them(client, make_person, db):
-    proposal_url = await _editor(client, make_person, db)
+    proposal_url = await started_proposal(client, make_person, db)
     fields = proposal_form((await client.get(proposal_url)).text, "Chip nhận dạng tiếng nói")
     answer = await post_form(client, proposal_url, fields, headers={"X-Autosave": "1"})
     assert answer.status_code == 200, answer.text
@@ -87,7 +69,7 @@ async def test_autosave_answers_the_live_parts_as_the_page_renders_them(client, 
 async def test_a_refused_submission_opens_on_a_summary_linking_each_problem(
     client, make_person, db
 ):
-    proposal_url = await _editor(client, make_person, db)
+    proposal_url = await started_proposal(client, make_person, db)
     page = (await client.get(proposal_url)).text
     refused = await post_form(
         client,

@@ -131,7 +131,9 @@ async def _live_state(proposal: proposals.Proposal, now: datetime) -> dict[str, 
     }
 
 
-def _live_regions(request: Request, proposal: proposals.Proposal, state: dict[str, Any]) -> dict:
+def _live_regions(
+    request: Request, proposal: proposals.Proposal, state: dict[str, Any]
+) -> dict[str, str]:
     """The live parts rendered again by the page's own macros, by the id of their element:
     autosave swaps them in, so the page always says what a reload would."""
     live = request.app.template_engine.engine.get_template("proposals/_live.html").module
