@@ -9,13 +9,22 @@ import re
 
 import pytest
 
-from tests.factories import hidden_value, post_form, proposal_form, started_proposal
+from tests.factories import (
+    draft_call,
+    hidden_value,
+    on_app_loop,
+    post_form,
+    proposal_form,
+    service_actor,
+    sign_in,
+    started_proposal,
+)
 
 pytestmark = [pytest.mark.http]
 
 
 def value_of(page: str, name: str) -> str:
-    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+    return re.search(rf'name="{name}"[^>]*? value="([^"]*)"', page).group(1)
 
 
 async def test_amounts_come_back_as_the_reader_writes_them_and_read_back_the_same(
@@ -105,3 +114,16 @@ async def test_a_refused_submission_opens_on_a_summary_linking_each_problem(
     assert links == ["f-title_vi", "technologies", "budget", "attachments"]
     for link in links:
         assert f'id="{link}"' in blocked.text
+
+
+async def test_the_call_form_gives_amounts_back_grouped_as_typed(client, make_person, db):
+    manager = await make_person(("fund_manager", "nafosted"), totp=True)
+    fund = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    call_id = await on_app_loop(client, draft_call, service_actor(manager), fund)
+    await sign_in(client, manager, next_path=f"/manage/calls/{call_id}/edit")
+    vietnamese = (await client.get(f"/manage/calls/{call_id}/edit")).text
+    assert value_of(vietnamese, "budget_vnd") == "10.000.000.000"
+    assert value_of(vietnamese, "max_request_vnd") == "3.000.000.000"
+    english = (await client.get(f"/manage/calls/{call_id}/edit?lang=en")).text
+    assert value_of(english, "budget_vnd") == "10,000,000,000"
+    assert "Total budget (VND)" in english
