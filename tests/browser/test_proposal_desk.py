@@ -216,7 +216,10 @@ async def test_edits_after_submitting_say_they_are_a_draft_what_changed_and_offe
         notice = element(browser, "#unsubmitted").text
         assert vi("Changes not submitted yet.") in notice
         changed = notice.split(vi("Changed since version %(n)s:", n=1), 1)[1]
-        assert changed.strip().splitlines()[0] == f"{vi('Title (Vietnamese)')}, {vi('Budget')}."
+        assert changed.strip().startswith(f"{vi('Title (Vietnamese)')}, {vi('Budget')}.")
+        # The submitted version is a click away, to compare.
+        link = element(browser, "#unsubmitted a[href$='/versions/1']")
+        assert link.text == vi("See version %(n)s as submitted", n=1)
         after = reload_matches(browser, path)
         assert vi("Changes not submitted yet.") in after["#unsubmitted"]
 
