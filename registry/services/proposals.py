@@ -101,6 +101,8 @@ class ProposalSummary:
     status: Status
     submitted_version: int
     updated_at: datetime
+    #: The draft has changes not submitted since the last submitted version.
+    unsubmitted: bool = False
 
 
 async def applicant_organisations(actor: Actor) -> tuple[tuple[int, Localized], ...]:
@@ -196,6 +198,7 @@ async def mine(actor: Actor) -> tuple[ProposalSummary, ...]:
             status=Status(r["status"]),
             submitted_version=r["submitted_version"],
             updated_at=r["updated_at"],
+            unsubmitted=r["unsubmitted"],
         )
         for r in rows
     )

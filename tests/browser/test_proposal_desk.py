@@ -222,11 +222,17 @@ async def test_edits_after_submitting_say_they_are_a_draft_what_changed_and_offe
         assert link.text == vi("See version %(n)s as submitted", n=1)
         after = reload_matches(browser, path)
         assert vi("Changes not submitted yet.") in after["#unsubmitted"]
+        # The list of proposals says so too.
+        browser.get(f"{live_server}/proposals")
+        assert vi("Changes not submitted yet.") in proposal_row(browser, path)
+        browser.get(f"{live_server}{path}")
 
         # The notice's own button submits them: version 2, with the new title.
         follow(browser, element(browser, "#unsubmitted button[type=submit]"))
         wait_for_path(browser, f"{path}/receipts/2")
         assert new_title in element(browser, "main dl.facts").text
+        browser.get(f"{live_server}/proposals")
+        assert vi("Changes not submitted yet.") not in proposal_row(browser, path)
         browser.get(f"{live_server}{path}")
         assert element(browser, "#unsubmitted").text.strip() == ""
         assert (
@@ -280,6 +286,11 @@ async def test_a_refused_upload_opens_on_an_error_summary_linking_to_the_field(
         link.click()
         assert in_view(browser, "#f-file")
         assert re.search(r"#f-file$", browser.current_url)
+
+
+def proposal_row(driver: WebDriver, path: str) -> str:
+    link = element(driver, f"main table a[href='{path}']")
+    return link.find_element(By.XPATH, "./ancestor::tr").text
 
 
 def in_view(driver: WebDriver, css: str) -> bool:
