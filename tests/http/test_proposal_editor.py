@@ -127,3 +127,16 @@ async def test_the_call_form_gives_amounts_back_grouped_as_typed(client, make_pe
     english = (await client.get(f"/manage/calls/{call_id}/edit?lang=en")).text
     assert value_of(english, "budget_vnd") == "10,000,000,000"
     assert "Total budget (VND)" in english
+
+
+async def test_the_conflict_page_lists_only_real_differences(client, make_person, db):
+    proposal_url = await started_proposal(client, make_person, db)
+    fields = proposal_form((await client.get(proposal_url)).text, "Chip nhận dạng tiếng nói")
+    assert (await post_form(client, proposal_url, fields)).status_code == 200
+    # A second tab, opened before that save: the same amount written without dots, and
+    # another title.
+    stale = {**fields, "title_vi": "Tiêu đề khác", "budget-personnel-requested": "1000000000"}
+    conflict = await post_form(client, proposal_url, stale)
+    assert conflict.status_code == 409
+    compared = re.findall(r"<tr><td><code>([^<]+)</code>", conflict.text)
+    assert compared == ["title_vi"]

@@ -359,6 +359,10 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
     """Both versions side by side: keep the saved one, or save mine over it on purpose."""
     proposal = await proposals.get(guarded_actor(request), proposal_id)
     saved = form_fields(proposal.draft)
+    try:  # compared as the editor writes them: 2000000000 and 2.000.000.000 are one amount
+        written = form_fields(draft_from_form(mine, mine.get("technologies", [])))
+    except forms.FORM_PROBLEMS:
+        written = mine
     names = sorted(
         {
             n
@@ -375,7 +379,7 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
             "rows": [
                 (name, mine.get(name, ""), saved.get(name, ""))
                 for name in names
-                if mine.get(name, "") != saved.get(name, "")
+                if written.get(name, "") != saved.get(name, "")
             ],
             "technologies": mine.get("technologies", []),
         },
