@@ -1,9 +1,9 @@
 // Saves a draft while it is typed (the proposal editor, the review form: the form with
 // id="draft" and data-autosave="on"): each change is posted (after a short pause) to the same
 // address as the Save button, with "X-Autosave: 1" so the server answers JSON (row_version,
-// and the page's parts the save changed, rendered again). The form keeps working without this script, and Submit
-// belongs to the same form: it posts the fields on screen, which the server saves and
-// submits together.
+// and the page's parts the save changed, rendered again by the page's own template). The
+// form keeps working without this script, and Submit belongs to the same form: it posts the
+// fields on screen, which the server saves and submits together.
 //
 // The server refuses a save made from an out-of-date row_version (another tab saved first);
 // then autosave stops and the Save button shows both versions side by side. When the server
