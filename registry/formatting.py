@@ -8,25 +8,71 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
 
 from registry.domain import accounts, calls, proposals, reviews
 from registry.domain.clock import VIETNAM
-from registry.domain.money import format_vnd, format_vnd_compact, group_thousands
+from registry.domain.money import format_vnd
 from registry.i18n import N_, current_language, gettext_
+
+#: Large amounts in charts: (size, Vietnamese unit, English unit), largest first.
+COMPACT_UNITS = (
+    (10**12, "nghìn tỷ", "tn"),
+    (10**9, "tỷ", "bn"),
+    (10**6, "triệu", "m"),
+)
+
+
+def decimal(value: int | Decimal, places: int = 0) -> str:
+    """A number as the reader's language writes it (CLDR data, through Babel): thousands
+    grouped, a decimal comma in Vietnamese and a point in English, rounded half up to at
+    most `places` decimals, trailing zeros dropped. The one rule every figure follows."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    pattern = "#,##0." + "#" * places if places else "#,##0"
+    return format_decimal(
+        rounded, format=pattern, locale=current_language(), decimal_quantization=False
+    )
 
 
 def vnd(amount: int | None) -> str:
+    """`1.234.567 ₫` / `VND 1,234,567`: the domain's rule, which agrees with `decimal`
+    (tests/unit/test_formatting.py checks it)."""
     return "" if amount is None else format_vnd(amount, current_language())
 
 
 def vnd_compact(amount: int | None) -> str:
-    return "" if amount is None else format_vnd_compact(amount, current_language())
+    """Short form for charts, rounded (not cut) to one decimal: `13,2 tỷ ₫` / `VND 13.2 bn`."""
+    if amount is None:
+        return ""
+    vietnamese = current_language() == "vi"
+    for size, vi_unit, en_unit in COMPACT_UNITS:
+        value = Decimal(amount) / size
+        # 0.95 and up rounds to 1 of this unit (`1 bn`, never `1,000 m`).
+        if abs(value) >= Decimal("0.95") and abs(amount) >= COMPACT_UNITS[-1][0]:
+            figure = decimal(value, places=1)
+            return f"{figure} {vi_unit} ₫" if vietnamese else f"VND {figure} {en_unit}"
+    return vnd(amount)
 
 
 def number(value: int | None) -> str:
-    if value is None:
-        return ""
-    return group_thousands(value, "." if current_language() == "vi" else ",")
+    return "" if value is None else decimal(value)
+
+
+def percent(permille: int | None) -> str:
+    """A share kept in thousandths: `12,5%` / `12.5%`."""
+    return "" if permille is None else f"{decimal(Decimal(permille) / 10, places=1)}%"
+
+
+def mark(tenths: int | None) -> str:
+    """A mark kept in tenths, for reading (form values keep domain.scoring.format_mark)."""
+    return "" if tenths is None else decimal(Decimal(tenths) / 10, places=1)
+
+
+def weight(thousandths: int | None) -> str:
+    """A ranking weight kept in thousandths, for reading."""
+    return "" if thousandths is None else decimal(Decimal(thousandths) / 1000, places=3)
 
 
 def date(value: dt.date | dt.datetime | None) -> str:
@@ -93,6 +139,24 @@ budget_category_name = _names(
         "travel": N_("Travel and conferences"),
         "subcontracting": N_("Subcontracting"),
         "other": N_("Other costs"),
+    }
+)
+
+#: A proposal's parts as the editor labels them (Draft.changes_from's names, and "files").
+draft_field_name = _names(
+    {
+        "title_vi": N_("Title (Vietnamese)"),
+        "title_en": N_("Title (English)"),
+        "abstract_vi": N_("Abstract (Vietnamese)"),
+        "abstract_en": N_("Abstract (English)"),
+        "technologies": N_("Strategic technologies"),
+        "pi_name": N_("Principal investigator"),
+        "pi_orcid": N_("ORCID iD of the principal investigator (optional)"),
+        "team": N_("Team"),
+        "budget": N_("Budget"),
+        "duration_months": N_("Duration (months)"),
+        "milestones": N_("Milestones"),
+        "files": N_("Documents (PDF)"),
     }
 )
 

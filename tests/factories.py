@@ -581,6 +581,20 @@ async def publish_call_through_forms(  # type: ignore[no-untyped-def]
     return call_id, fund
 
 
+async def started_proposal(client: AsyncTestClient, make_person, db) -> str:  # type: ignore[no-untyped-def]
+    """Through the pages: a manager publishes a call, then a VAST applicant (left signed in)
+    starts a proposal to it; the proposal's editor URL."""
+    call_id, _ = await publish_call_through_forms(client, make_person, db)
+    applicant = await make_person(("applicant", "vast"))
+    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+    await sign_in(client, applicant, next_path=f"/calls/{call_id}")
+    started = await post_form(
+        client, f"/calls/{call_id}/proposals", {"organisation": str(organisation)}
+    )
+    assert started.status_code == 303, started.text
+    return started.headers["location"]
+
+
 def proposal_form(editor_page: str, title: str) -> dict[str, str]:
     """The editor's fields filled in as a complete draft (all but the PDF), from the page as
     it stands (its row_version and first technology)."""
@@ -672,6 +686,39 @@ def follow(driver: WebDriver, clickable) -> None:  # type: ignore[no-untyped-def
         "the page was not replaced",
     )
     element(driver, "body")
+
+
+def watch_autosave(driver: WebDriver) -> None:
+    """Log, in page order, each edit of the draft form and each autosave status shown. A
+    status stays on screen after later typing, so only a "saved" logged after the last edit
+    says that edit was saved (autosave reports it only when nothing changed meanwhile)."""
+    element(driver, "#autosave-status")
+    driver.execute_script(
+        """
+        const log = window.autosaveLog = [];
+        const form = document.getElementById("draft");
+        const status = document.getElementById("autosave-status");
+        for (const kind of ["input", "change"]) {
+          form.addEventListener(kind, () => log.push({edit: kind}));
+        }
+        new MutationObserver(() => log.push({status: status.textContent.trim()}))
+          .observe(status, {childList: true, characterData: true, subtree: true});
+        """
+    )
+
+
+def wait_until_autosaved(driver: WebDriver) -> None:
+    saved = element(driver, "form#draft").get_attribute("data-msg-saved")
+    assert saved
+    wait(driver).until(
+        lambda d: d.execute_script(
+            "const log = window.autosaveLog;"
+            "return log.some(e => e.edit) && log[log.length - 1].status === arguments[0];",
+            saved,
+        ),
+        "autosave never reported the last edit saved",
+    )
+    assert element(driver, "#autosave-status").text.strip() == saved
 
 
 def submit(driver: WebDriver, form: str) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from registry import formatting, i18n
-from registry.domain.proposals import format_permille
 from registry.domain.scoring import format_mark, format_weight
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -41,9 +40,12 @@ def base_environment() -> Environment:
         role_name=formatting.role_name,
         attachment_kind_name=formatting.attachment_kind_name,
         budget_category_name=formatting.budget_category_name,
+        draft_field_name=formatting.draft_field_name,
         format_mark=format_mark,
         format_weight=format_weight,
-        format_permille=format_permille,
+        format_permille=formatting.percent,
+        shown_mark=formatting.mark,
+        shown_weight=formatting.weight,
         limits=formatting.LIMITS,
     )
     return env

@@ -22,26 +22,6 @@ def format_vnd(amount: int, language: str) -> str:
     return f"VND {group_thousands(amount, ',')}"
 
 
-def format_vnd_compact(amount: int, language: str) -> str:
-    """Short form for charts: `1,5 tỷ ₫` / `VND 1.5 bn`, rounded down to one decimal."""
-    units = (
-        (10**12, "nghìn tỷ", "tn"),
-        (10**9, "tỷ", "bn"),
-        (10**6, "triệu", "m"),
-    )
-    for size, vi_unit, en_unit in units:
-        if abs(amount) >= size:
-            tenths = abs(amount) * 10 // size
-            whole, fraction = divmod(tenths, 10)
-            sign = "-" if amount < 0 else ""
-            if language == "vi":
-                number = f"{group_thousands(whole, '.')}" + (f",{fraction}" if fraction else "")
-                return f"{sign}{number} {vi_unit} ₫"
-            number = f"{group_thousands(whole, ',')}" + (f".{fraction}" if fraction else "")
-            return f"{sign}VND {number} {en_unit}"
-    return format_vnd(amount, language)
-
-
 #: Far above any real grant (a million billion đồng) and far below bigint's range.
 AMOUNT_MAX = 10**15
 

@@ -141,6 +141,11 @@ class Draft:
             "milestones": [{"month": m.month, "text": m.text} for m in self.milestones],
         }
 
+    def changes_from(self, earlier: Draft) -> tuple[str, ...]:
+        """The fields (to_json's keys, in form order) that differ from `earlier`."""
+        before, after = earlier.to_json(), self.to_json()
+        return tuple(name for name in after if after[name] != before[name])
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Draft:
         return cls(
@@ -239,7 +244,7 @@ def checklist(
             "amount",
             rules.min_request_vnd <= sums.requested_vnd <= rules.max_request_vnd,
             "budget",
-            N_("The amount requested must be between %(low)s and %(high)s đồng."),
+            N_("The amount requested must be between %(low)s and %(high)s."),
             {"low": rules.min_request_vnd, "high": rules.max_request_vnd},
         ),
         Check(
@@ -247,7 +252,11 @@ def checklist(
             sums.cofunding_met(rules.cofunding_permille),
             "budget",
             N_("Own funds must be at least %(share)s of the total budget."),
-            {"share": format_permille(rules.cofunding_permille)},
+            # The share written out for messages; the page writes it in its own language.
+            {
+                "share": format_permille(rules.cofunding_permille),
+                "permille": rules.cofunding_permille,
+            },
         ),
         Check(
             "attachments",

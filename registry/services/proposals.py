@@ -102,6 +102,8 @@ class ProposalSummary:
     status: Status
     submitted_version: int
     updated_at: datetime
+    #: The draft has changes not submitted since the last submitted version.
+    unsubmitted: bool = False
 
 
 async def applicant_organisations(actor: Actor) -> tuple[tuple[int, Localized], ...]:
@@ -197,6 +199,7 @@ async def mine(actor: Actor) -> tuple[ProposalSummary, ...]:
             status=Status(r["status"]),
             submitted_version=r["submitted_version"],
             updated_at=r["updated_at"],
+            unsubmitted=r["unsubmitted"],
         )
         for r in rows
     )
@@ -232,13 +235,12 @@ async def save_draft(
             sums.own_vnd,
             list(draft.technologies),
         )
-        before, after = proposal.draft.to_json(), draft.to_json()
         await audit.record(
             "proposal.draft_saved",
             f"proposal:{proposal_id}",
             actor=actor,
             origin=origin,
-            after={"changed": sorted(k for k in after if after[k] != before[k])},
+            after={"changed": sorted(draft.changes_from(proposal.draft))},
         )
     return replace(proposal, draft=draft, row_version=new_version)
 

@@ -295,6 +295,18 @@ async def version_content(actor: Actor, proposal_id: int, number: int) -> Draft:
     return Draft.from_json(json.loads(raw)["proposal"])
 
 
+async def unsubmitted_changes(proposal: Proposal) -> tuple[str, ...]:
+    """What the draft changes from the last submitted version (of a proposal the caller has
+    already read through `proposals.get`): its changed fields, and "files" when the documents
+    differ. Empty when nothing was ever submitted."""
+    if not proposal.submitted_version:
+        return ()
+    raw = await database.fetchval(sql.VERSION_CONTENT, proposal.id, proposal.submitted_version)
+    sent = json.loads(raw)
+    changed = proposal.draft.changes_from(Draft.from_json(sent["proposal"]))
+    return changed + (("files",) if sent["files"] != _content(proposal)["files"] else ())
+
+
 async def save_and_submit(
     actor: Actor,
     proposal_id: int,

@@ -26,8 +26,9 @@ from tests.factories import (
     pdf_file,
     sign_in_browser,
     submit,
-    wait,
     wait_for_path,
+    wait_until_autosaved,
+    watch_autosave,
 )
 
 pytestmark = [pytest.mark.browser]
@@ -74,39 +75,6 @@ def tick(driver: WebDriver, css: str) -> None:
     if not box.is_selected():
         box.click()
     assert box.is_selected()
-
-
-def watch_autosave(driver: WebDriver) -> None:
-    """Log, in page order, each edit of the draft form and each autosave status shown. A
-    status stays on screen after later typing, so only a "saved" logged after the last edit
-    says that edit was saved (autosave reports it only when nothing changed meanwhile)."""
-    element(driver, "#autosave-status")
-    driver.execute_script(
-        """
-        const log = window.autosaveLog = [];
-        const form = document.getElementById("draft");
-        const status = document.getElementById("autosave-status");
-        for (const kind of ["input", "change"]) {
-          form.addEventListener(kind, () => log.push({edit: kind}));
-        }
-        new MutationObserver(() => log.push({status: status.textContent.trim()}))
-          .observe(status, {childList: true, characterData: true, subtree: true});
-        """
-    )
-
-
-def wait_until_autosaved(driver: WebDriver) -> None:
-    saved = element(driver, "form#draft").get_attribute("data-msg-saved")
-    assert saved
-    wait(driver).until(
-        lambda d: d.execute_script(
-            "const log = window.autosaveLog;"
-            "return log.some(e => e.edit) && log[log.length - 1].status === arguments[0];",
-            saved,
-        ),
-        "autosave never reported the last edit saved",
-    )
-    assert element(driver, "#autosave-status").text.strip() == saved
 
 
 def open_call(driver: WebDriver, base_url: str, fund_id: int, title: str) -> int:

@@ -21,6 +21,7 @@ from tests.factories import (
     proposal_form,
     publish_call_through_forms,
     sign_in,
+    started_proposal,
 )
 
 pytestmark = [pytest.mark.http]
@@ -33,7 +34,12 @@ async def test_a_published_call_shows_its_criteria_and_budget(client, make_perso
     text = page.text
     assert "Đặt hàng nghiên cứu bán dẫn 2027" in text
     assert "Tác động" in text
-    assert "×1.5" in text
+    assert "×1,5" in text  # the Vietnamese decimal comma (×1.5 in English)
+    # One decimal sign on the Vietnamese page: no "0.5" beside "0,5".
+    assert not re.search(r"\b\d+\.\d{1,2}\b", text), re.search(r".{60}\b\d+\.\d{1,2}\b.{20}", text)
+    english = (await client.get(f"/calls/{call_id}?lang=en")).text
+    assert "×1.5" in english
+    assert not re.search(r"\b\d+,\d{1,2}\b", english)
     assert "20.000.000.000" in text
     assert "(GMT+7)" in text
     assert "UTC" in text
@@ -81,15 +87,7 @@ async def test_a_draft_call_is_not_public_and_bad_call_input_is_explained(client
 
 
 async def test_an_applicant_submits_resubmits_and_withdraws(client, make_person, db):
-    call_id, _ = await publish_call_through_forms(client, make_person, db)
-    applicant = await make_person(("applicant", "vast"))
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-    await sign_in(client, applicant, next_path=f"/calls/{call_id}")
-    started = await post_form(
-        client, f"/calls/{call_id}/proposals", {"organisation": str(organisation)}
-    )
-    assert started.status_code == 303
-    proposal_url = started.headers["location"]
+    proposal_url = await started_proposal(client, make_person, db)
     page = await client.get(proposal_url)
     assert 'id="submit-button" disabled' in page.text
     fields = proposal_form(page.text, "Chip nhận dạng tiếng nói")

@@ -14,8 +14,7 @@ from tests.factories import (
     pdf_bytes,
     post_form,
     proposal_form,
-    publish_call_through_forms,
-    sign_in,
+    started_proposal,
 )
 
 pytestmark = [pytest.mark.http]
@@ -27,14 +26,7 @@ TYPED = "Chip nhận dạng tiếng nói, gõ sau lần lưu cuối"
 async def _ready_proposal(client, make_person, db) -> tuple[str, dict[str, str]]:
     """A proposal whose checklist is met (fields saved, PDF attached); its URL and the
     editor's fields as the page holds them now."""
-    call_id, _ = await publish_call_through_forms(client, make_person, db)
-    applicant = await make_person(("applicant", "vast"))
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-    await sign_in(client, applicant, next_path=f"/calls/{call_id}")
-    started = await post_form(
-        client, f"/calls/{call_id}/proposals", {"organisation": str(organisation)}
-    )
-    proposal_url = started.headers["location"]
+    proposal_url = await started_proposal(client, make_person, db)
     page = await client.get(proposal_url)
     fields = proposal_form(page.text, TITLE)
     saved = await post_form(client, proposal_url, fields, headers={"X-Autosave": "1"})

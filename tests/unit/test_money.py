@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 
 from registry.domain.errors import InvalidInput
-from registry.domain.money import AMOUNT_MAX, format_vnd, format_vnd_compact, parse_vnd
+from registry.domain.money import AMOUNT_MAX, format_vnd, parse_vnd
 from tests.strategies import amounts
 
 pytestmark = pytest.mark.unit
@@ -30,13 +30,6 @@ def test_amounts_must_be_whole_dong():
         format_vnd(1.5, "vi")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         format_vnd(True, "vi")
-
-
-def test_compact_amounts_round_down_to_one_decimal():
-    assert format_vnd_compact(1_560_000_000, "vi") == "1,5 tỷ ₫"
-    assert format_vnd_compact(1_560_000_000, "en") == "VND 1.5 bn"
-    assert format_vnd_compact(2_000_000_000_000, "vi") == "2 nghìn tỷ ₫"
-    assert format_vnd_compact(950_000, "vi") == "950.000 ₫"
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,22 @@ ORGANISATIONS = """
     ORDER BY sort_key COLLATE "C" """
 
 #: The newest 200 proposals of the given organisations.
+#: `unsubmitted`: the draft or its files differ from the last submitted version (files by
+#: their SHA-256, as submissions.unsubmitted_changes compares them in full).
 SUMMARIES = """
     SELECT p.id, p.call, p.status, p.submitted_version, p.updated_at, p.created_at,
            p.draft->>'title_vi' AS title, c.title_vi AS call_title_vi,
-           c.title_en AS call_title_en, c.closes_at, f.code AS fund_code
+           c.title_en AS call_title_en, c.closes_at, f.code AS fund_code,
+           v.content IS NOT NULL AND (
+               v.content->'proposal' IS DISTINCT FROM p.draft
+               OR (SELECT coalesce(array_agg(a.sha256::text ORDER BY a.sha256), '{}')
+                   FROM attachment a WHERE a.proposal = p.id)
+                  IS DISTINCT FROM
+                  (SELECT coalesce(array_agg(x->>'sha256' ORDER BY x->>'sha256'), '{}')
+                   FROM jsonb_array_elements(v.content->'files') x)
+           ) AS unsubmitted
     FROM proposal p JOIN call c ON c.id = p.call JOIN fund f ON f.id = c.fund
+    LEFT JOIN proposal_version v ON v.proposal = p.id AND v.number = p.submitted_version
     WHERE p.organisation = ANY($1::int[])
     ORDER BY p.updated_at DESC LIMIT 200"""
 

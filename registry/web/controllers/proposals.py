@@ -8,6 +8,7 @@ The services scope every proposal to the actor's organisations: anyone else's is
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from registry.domain.proposals import (
     BudgetCategory,
     Check,
 )
-from registry.formatting import attachment_kind_name, vnd
+from registry.formatting import attachment_kind_name, percent, vnd
 from registry.services import attachments, calls, proposals, submissions
 from registry.services.attachments_check import MAX_ATTACHMENT_BYTES
 from registry.services.storage import storage_from
@@ -59,6 +60,8 @@ def check_message(check: Check) -> str:
         params["kinds"] = ", ".join(attachment_kind_name(k) for k in params["kinds"])
     if check.key == "amount":
         params = {name: vnd(value) for name, value in params.items()}
+    if "permille" in params:
+        params["share"] = percent(params["permille"])
     return translate(check.message, params)
 
 
@@ -100,16 +103,13 @@ async def _editor(
     if values is None:
         fields["technologies"] = [str(t) for t in proposal.draft.technologies]
         fields["row_version"] = str(proposal.row_version)
-    checks = proposal.checks(now)
     return forms.form_page(
         "proposals/edit.html",
         values=fields,
         error=error,
         proposal=proposal,
         now=now,
-        editable=proposal.editable(now),
-        checks=[(check, check_message(check)) for check in checks],
-        ready=all(check.ok for check in checks),
+        **await _live_state(proposal, now),
         submit_key=str(uuid.uuid4()),
         team_rows=range(min(len(proposal.draft.team) + SPARE_ROWS, TEAM_ROWS_MAX)),
         milestone_rows=range(min(len(proposal.draft.milestones) + SPARE_ROWS, MILESTONE_ROWS_MAX)),
@@ -118,6 +118,35 @@ async def _editor(
         technologies=await _technology_names(),
         saved=saved,
     )
+
+
+async def _live_state(proposal: proposals.Proposal, now: datetime) -> dict[str, Any]:
+    """What the editor's live parts (templates/proposals/_live.html) are drawn from."""
+    checks = [(check, check_message(check)) for check in proposal.checks(now)]
+    blocked = [(check, message) for check, message in checks if not check.ok]
+    return {
+        "checks": checks,
+        "blocked": blocked,
+        "ready": not blocked,
+        "editable": proposal.editable(now),
+        "changes": await submissions.unsubmitted_changes(proposal),
+    }
+
+
+def _live_regions(
+    request: Request, proposal: proposals.Proposal, state: dict[str, Any]
+) -> dict[str, str]:
+    """The live parts rendered again by the page's own macros, by the id of their element:
+    autosave swaps them in, so the page always says what a reload would."""
+    live = request.app.template_engine.engine.get_template("proposals/_live.html").module
+    return {
+        "checklist": str(live.checklist(state["checks"])),
+        "budget-totals": str(live.budget_totals(proposal.draft.totals)),
+        "submit-blocked": str(live.submit_blocked(state["blocked"])),
+        "unsubmitted": str(
+            live.unsubmitted(proposal, state["changes"], state["ready"], state["editable"])
+        ),
+    }
 
 
 async def _technology_names() -> dict[int, Any]:
@@ -178,15 +207,13 @@ class ProposalsController(Controller):
                 return _json_error(error)
             return await _editor(request, proposal_id, values=values | lists, error=error)
         if is_autosave(request):
-            checks = saved.checks(received_at(request))
+            state = await _live_state(saved, received_at(request))
             return Response(
                 {
                     "row_version": saved.row_version,
-                    "checks": [
-                        {"key": c.key, "ok": c.ok, "message": "" if c.ok else check_message(c)}
-                        for c in checks
-                    ],
-                    "ready": all(c.ok for c in checks),
+                    "checks": [{"key": c.key, "ok": c.ok} for c, _ in state["checks"]],
+                    "ready": state["ready"],
+                    "regions": _live_regions(request, saved, state),
                 },
                 status_code=200,
             )
@@ -365,6 +392,10 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
     """Both versions side by side: keep the saved one, or save mine over it on purpose."""
     proposal = await proposals.get(guarded_actor(request), proposal_id)
     saved = form_fields(proposal.draft)
+    try:  # compared as the editor writes them: 2000000000 and 2.000.000.000 are one amount
+        written = form_fields(draft_from_form(mine, mine.get("technologies", [])))
+    except forms.FORM_PROBLEMS:
+        written = mine
     names = sorted(
         {
             n
@@ -381,7 +412,7 @@ async def _conflict_page(request: Request, proposal_id: int, mine: dict[str, Any
             "rows": [
                 (name, mine.get(name, ""), saved.get(name, ""))
                 for name in names
-                if mine.get(name, "") != saved.get(name, "")
+                if written.get(name, "") != saved.get(name, "")
             ],
             "technologies": mine.get("technologies", []),
         },

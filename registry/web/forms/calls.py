@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from registry import formatting
 from registry.domain.calls import (
     AGGREGATIONS,
     CRITERIA_ROWS_MAX,
@@ -271,9 +272,10 @@ def spec_form_fields(spec: CallSpec) -> dict[str, str]:
         "description_en": spec.description_en,
         "opens_at": spec.opens_at.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M"),
         "closes_at": spec.closes_at.astimezone(VIETNAM).strftime("%Y-%m-%dT%H:%M"),
-        "budget_vnd": str(spec.budget_vnd),
-        "min_request_vnd": str(spec.min_request_vnd),
-        "max_request_vnd": str(spec.max_request_vnd),
+        # Amounts grouped as the reader writes them (parse_vnd reads either grouping back).
+        "budget_vnd": formatting.number(spec.budget_vnd),
+        "min_request_vnd": formatting.number(spec.min_request_vnd),
+        "max_request_vnd": formatting.number(spec.max_request_vnd),
         "cofunding_percent": _decimal(spec.cofunding_permille, 10),
         "reviewers_per_proposal": str(spec.reviewers_per_proposal),
         "blind_review": "on" if spec.blind_review else "",

@@ -28,6 +28,7 @@ from registry.domain.proposals import (
 )
 from registry.domain.search import MAX_ID
 from registry.domain.text import clean_limited, whole_number
+from registry.formatting import number
 
 
 def parse_whole(value: str, *, field: str, low: int, high: int, message: str) -> int | None:
@@ -161,8 +162,9 @@ def form_fields(draft: Draft) -> dict[str, str]:
             f"team-{row}-role": member.role,
         }
     for line in draft.budget:
-        values[f"budget-{line.category}-requested"] = str(line.requested_vnd or "")
-        values[f"budget-{line.category}-own"] = str(line.own_vnd or "")
+        # Grouped as the reader writes amounts (and parse_vnd reads back): 2.000.000.000.
+        values[f"budget-{line.category}-requested"] = number(line.requested_vnd or None)
+        values[f"budget-{line.category}-own"] = number(line.own_vnd or None)
     for row, milestone in enumerate(draft.milestones):
         values[f"milestone-{row}-month"] = str(milestone.month)
         values[f"milestone-{row}-text"] = milestone.text

@@ -1,9 +1,9 @@
 // Saves a draft while it is typed (the proposal editor, the review form: the form with
 // id="draft" and data-autosave="on"): each change is posted (after a short pause) to the same
 // address as the Save button, with "X-Autosave: 1" so the server answers JSON (row_version,
-// and the proposal's checklist). The form keeps working without this script, and Submit
-// belongs to the same form: it posts the fields on screen, which the server saves and
-// submits together.
+// and the page's parts the save changed, rendered again by the page's own template). The
+// form keeps working without this script, and Submit belongs to the same form: it posts the
+// fields on screen, which the server saves and submits together.
 //
 // The server refuses a save made from an out-of-date row_version (another tab saved first);
 // then autosave stops and the Save button shows both versions side by side. When the server
@@ -31,16 +31,15 @@
     status.dataset.state = key;
   }
 
-  function updateChecklist(checks, ready) {
-    checks.forEach(function (check) {
-      var item = document.querySelector('#checklist li[data-key="' + check.key + '"]');
-      if (!item) return;
-      item.className = check.ok ? "ok" : "blocked";
-      if (!check.ok) item.querySelector(".message").textContent = check.message;
+  // The server renders the parts of the page a save changes (checklist, totals, why Submit
+  // is disabled) with the page's own template: swapped in whole, they say what a reload would.
+  function showSaved(answer) {
+    var regions = answer.regions || {};
+    Object.keys(regions).forEach(function (id) {
+      var region = document.getElementById(id);
+      if (region) region.innerHTML = regions[id];
     });
-    if (submitButton) submitButton.disabled = !ready;
-    var blocked = document.getElementById("submit-blocked");
-    if (blocked) blocked.hidden = ready;
+    if (submitButton && "ready" in answer) submitButton.disabled = !answer.ready;
   }
 
   function retryLater(messageKey, response) {
@@ -88,7 +87,7 @@
       }
       return response.json().then(function (answer) {
         form.elements.row_version.value = answer.row_version;
-        if (answer.checks) updateChecklist(answer.checks, answer.ready);
+        showSaved(answer);
         if (!dirty) say("msgSaved");
         else if (!timer) schedule(300);  // typed while a retry was under way
       });
@@ -123,6 +122,8 @@
       saving.then(function () {
         if (timer) clearTimeout(timer);
         leaving = true;
+        // The save may have swapped the region the clicked button was in.
+        if (submitter && !submitter.isConnected) submitter = submitButton;
         form.requestSubmit(submitter);
       });
       return;

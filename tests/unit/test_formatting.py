@@ -1,0 +1,81 @@
+"""One way to write numbers per language (registry.formatting, through Babel's CLDR data):
+amounts read back exactly as they are shown, the domain's money rule agrees with it, and
+charts round rather than cut."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registry import formatting
+from registry.domain.money import AMOUNT_MAX, format_vnd, parse_vnd
+from registry.i18n import speaking
+from tests.strategies import amounts
+
+pytestmark = pytest.mark.unit
+
+LANGUAGES = st.sampled_from(["vi", "en"])
+
+
+@given(st.integers(min_value=0, max_value=AMOUNT_MAX), LANGUAGES)
+def test_an_amount_shown_in_a_form_reads_back_as_the_same_amount(amount, language):
+    with speaking(language):
+        shown = formatting.number(amount)
+    assert parse_vnd(shown, field="budget") == amount
+
+
+@given(amounts, LANGUAGES)
+def test_money_is_written_with_the_languages_own_number_rule(amount, language):
+    with speaking(language):
+        figure = formatting.decimal(amount)
+        expected = f"{figure} ₫" if language == "vi" else f"VND {figure}"
+        assert formatting.vnd(amount) == format_vnd(amount, language) == expected
+
+
+@given(st.integers(min_value=10**6, max_value=AMOUNT_MAX), LANGUAGES)
+def test_compact_amounts_are_rounded_to_the_nearest_tenth(amount, language):
+    with speaking(language):
+        shown = formatting.vnd_compact(amount)
+    figure, unit = shown.removeprefix("VND ").removesuffix(" ₫").split(" ", 1)
+    if language == "vi":
+        value = Decimal(figure.replace(".", "").replace(",", "."))
+    else:
+        value = Decimal(figure.replace(",", ""))
+    size = next(s for s, vi, en in formatting.COMPACT_UNITS if unit in (vi, en))
+    assert abs(value - Decimal(amount) / size) <= Decimal("0.05")
+    assert value >= 1
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "shown"),
+    [
+        ("vi", 13_177_000_000, "13,2 tỷ ₫"),
+        ("en", 13_177_000_000, "VND 13.2 bn"),
+        ("vi", 1_250_000_000, "1,3 tỷ ₫"),
+        ("vi", 2_000_000_000_000, "2 nghìn tỷ ₫"),
+        ("vi", 950_000, "950.000 ₫"),
+        ("en", 999_960_000, "VND 1 bn"),
+        ("vi", 949_000_000, "949 triệu ₫"),
+    ],
+)
+def test_compact_amounts(language, amount, shown):
+    with speaking(language):
+        assert formatting.vnd_compact(amount) == shown
+
+
+def test_shares_marks_and_weights_use_the_languages_decimal_sign():
+    with speaking("vi"):
+        assert (formatting.percent(125), formatting.percent(200)) == ("12,5%", "20%")
+        assert (formatting.mark(5), formatting.mark(30)) == ("0,5", "3")
+        assert formatting.weight(1500) == "1,5"
+        assert formatting.number(2_000_000_000) == "2.000.000.000"
+    with speaking("en"):
+        assert (formatting.percent(125), formatting.mark(5), formatting.weight(1250)) == (
+            "12.5%",
+            "0.5",
+            "1.25",
+        )
+        assert formatting.number(2_000_000_000) == "2,000,000,000"
