@@ -15,9 +15,9 @@ DESCRIPTION = "search_entry.exact, sample tokens"
 FORWARDS = """
 ALTER TABLE search_entry RENAME COLUMN title_exact TO exact;
 -- `exact`: words only; the bonus needs no positions, and they would double the column.
--- One of 64 sample tokens per entry (services.search.SAMPLE): broad queries count a sixteenth
--- of their matches through the same GIN index and scale up. The space keeps the token out of
--- reach of anything typed: the text parser never yields a word with a space.
+-- One of 64 sample tokens per entry (services.search.SAMPLES): broad queries count a sixteenth
+-- (or a quarter) of their matches through the same GIN index and scale up. The space keeps
+-- the token out of reach of anything typed: the text parser never yields a word with a space.
 UPDATE search_entry SET exact = strip(exact),
     search = search || array_to_tsvector(ARRAY['sample ' || object_id % 64]);
 CREATE INDEX search_entry_exact ON search_entry USING gin (exact);

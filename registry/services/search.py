@@ -199,14 +199,20 @@ _BONUSES = (
     (2, f"e.search @@ {_PHRASE}"),
     (1, f"e.search @@ {_TITLE}"),
 )
-#: Entries carry one of 64 sample tokens (`sample N`, N = object_id % 64); four of them are a
-#: sixteenth of the catalogue, through the same GIN index as the words.
-SAMPLE = "'sample 0' | 'sample 1' | 'sample 2' | 'sample 3'"
-_SAMPLE_SQL = "'" + SAMPLE.replace("'", "''") + "'::tsquery"
-SAMPLE_SCALE = 16
-#: Counts are estimated from the sample only when it holds at least this many matches, so the
+#: Entries carry one of 64 sample tokens (`sample N`, N = object_id % 64), matched through the
+#: same GIN index as the words: tokens 0-3 are a sixteenth of the catalogue, 0-15 a quarter.
+SAMPLES = {16: range(4), 4: range(16)}
+#: Counts are estimated from a sample only when it holds at least this many matches, so the
 #: estimate's relative standard error stays near 1/sqrt(2000) = 2.2% (within 5%: 2.2 sigma).
+#: The sixteenth is tried first, then the quarter: counts are exact below about 8,000 matches.
 SAMPLE_MIN = 2000
+
+
+def _sample_query(scale: int) -> str:
+    tokens = " | ".join(f"''sample {n}''" for n in SAMPLES[scale])
+    return f"'{tokens}'::tsquery"
+
+
 _FILTERS = """
       AND ($2::text IS NULL OR e.kind = $2)
       AND ($3::int IS NULL OR e.technology_ids @> ARRAY[$3::int])
@@ -256,23 +262,36 @@ def search_sql(text_kind: str) -> str:
              ORDER BY e.id LIMIT $9)"""
         for rank, conditions in _tiers(text_kind)
     )
-    sample = f"e.search @@ ({_FOLDED} && {_SAMPLE_SQL})" if words else f"e.search @@ {_SAMPLE_SQL}"
+
+    def sample(scale: int) -> str:
+        tokens = _sample_query(scale)
+        return f"e.search @@ ({_FOLDED} && {tokens})" if words else f"e.search @@ {tokens}"
+
+    facets = "e.kind, e.technology_ids, e.province, e.fund_id, e.year"
     return f"""
-WITH sample AS MATERIALIZED (
-    SELECT e.kind, e.technology_ids, e.province, e.fund_id, e.year
-    FROM search_entry e WHERE {sample} {_FILTERS}
+WITH sixteenth AS MATERIALIZED (
+    SELECT {facets} FROM search_entry e WHERE {sample(16)} {_FILTERS}
 ),
-sampled AS MATERIALIZED (SELECT count(*) >= $10 AS is_estimate FROM sample),
+-- Read only when the sixteenth is too small to estimate from (a one-time filter).
+quarter AS MATERIALIZED (
+    SELECT {facets} FROM search_entry e
+    WHERE (SELECT count(*) FROM sixteenth) < $10 AND {sample(4)} {_FILTERS}
+),
+scale AS MATERIALIZED (
+    SELECT CASE WHEN (SELECT count(*) FROM sixteenth) >= $10 THEN 16
+                WHEN (SELECT count(*) FROM quarter) >= $10 THEN 4 ELSE 1 END AS weight
+),
 counted AS (
-    SELECT s.*, {SAMPLE_SCALE} AS weight FROM sample s WHERE (SELECT is_estimate FROM sampled)
+    SELECT s.*, 16 AS weight FROM sixteenth s WHERE (SELECT weight FROM scale) = 16
     UNION ALL
-    SELECT e.kind, e.technology_ids, e.province, e.fund_id, e.year, 1
-    FROM search_entry e
-    WHERE NOT (SELECT is_estimate FROM sampled) AND {match} {_FILTERS}
+    SELECT q.*, 4 FROM quarter q WHERE (SELECT weight FROM scale) = 4
+    UNION ALL
+    SELECT {facets}, 1 FROM search_entry e
+    WHERE (SELECT weight FROM scale) = 1 AND {match} {_FILTERS}
 ),
 page AS (SELECT * FROM ({tiers}) AS tiers LIMIT $9)
 SELECT
-    (SELECT is_estimate FROM sampled) AS is_estimate,
+    (SELECT weight > 1 FROM scale) AS is_estimate,
     (SELECT coalesce(sum(weight), 0) FROM counted) AS total,
     (SELECT coalesce(json_agg(json_build_array(
             e.kind, e.object_id, e.title_vi, e.title_en,
@@ -313,8 +332,9 @@ async def search(
 ) -> Results:
     """Ranked, faceted results for a query (checked and NFC-normalised here).
 
-    Every match is ranked. Counts are exact up to about SAMPLE_MIN * SAMPLE_SCALE matches (or
-    `candidate_cap`, if larger); beyond, they are estimated from the sample and say so.
+    Every match is ranked. Counts are exact up to about 4 * SAMPLE_MIN matches (more if
+    `candidate_cap` asks: a sample must then hold cap / 16); beyond, they are estimated from
+    a sample and say so.
     An empty query with no filters finds nothing; an empty query with filters browses them.
     """
     query = check_query(query)  # NFC and validated whichever caller sent it
@@ -405,7 +425,7 @@ def search_arguments(
         after_rank,
         after_id,
         page_size + 1,
-        max(SAMPLE_MIN, candidate_cap // SAMPLE_SCALE),
+        max(SAMPLE_MIN, candidate_cap // 16),
     )
 
 

@@ -180,7 +180,7 @@ async def test_broad_counts_are_estimates_within_five_percent(bulk):
     # Each facet value within three standard errors of a 1-in-16 sample of its count.
     for province, estimated in json.loads(row["provinces"]):
         true = true_provinces[province]
-        assert abs(estimated - true) <= 3 * math.sqrt(true * search.SAMPLE_SCALE) + 16
+        assert abs(estimated - true) <= 3 * math.sqrt(true * 16) + 16
 
 
 async def test_counts_below_the_sample_threshold_are_exact(bulk):
