@@ -50,6 +50,7 @@ async def database_pool(_: Litestar) -> AsyncIterator[None]:
             "statement_timeout": "3000",
             "synchronize_seqscans": "off",
             "plan_cache_mode": "force_custom_plan",  # as the app (registry/database.py)
+            "jit": "off",
         },
     )
     try:

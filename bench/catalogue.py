@@ -52,6 +52,9 @@ AGREEMENT_QUERIES = (
     "bán dẫn hà nội", "hòa", '"tiết kiệm năng lượng" -đất', "perovskite",
 )  # fmt: skip
 
+#: Session settings of the app's pool (registry/database.py) that change search plans.
+APP_SETTINGS = {"plan_cache_mode": "force_custom_plan", "jit": "off"}
+
 TARGET_SELECTIVE_P95_MS = 100.0
 TARGET_BROAD_P95_MS = 300.0
 TARGET_HTML_RATIO = 0.6
@@ -153,8 +156,7 @@ async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck]
     from registry.services.search import search_arguments, search_sql
 
     cap = Settings.from_env().search_candidate_cap  # SEARCH_CANDIDATE_CAP, as the servers read
-    # As the app's pool: custom plans (registry/database.py).
-    conn = await asyncpg.connect(url, server_settings={"plan_cache_mode": "force_custom_plan"})
+    conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
     try:
         low, high = await conn.fetchrow("SELECT min(id), max(id) FROM project WHERE is_demo")
         total = await conn.fetchval("SELECT count(*) FROM project")
@@ -189,7 +191,7 @@ async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
     from registry.domain.search import PAGE_SIZE, Filters, query_kind
     from registry.services.search import encode_cursor, ranked_sql, search_arguments, search_sql
 
-    conn = await asyncpg.connect(url, server_settings={"plan_cache_mode": "force_custom_plan"})
+    conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
     try:
         results = {}
         for query in queries:

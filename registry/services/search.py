@@ -221,16 +221,16 @@ _FILTERS = """
       AND ($6::int IS NULL OR e.year = $6)"""
 
 
+def _bonuses(text_kind: str) -> list[tuple[int, str]]:
+    # One word is its own phrase: the phrase bonus would split nothing.
+    return [(p, c) for p, c in _BONUSES if p != 2 or text_kind == "many"]
+
+
 def _tiers(text_kind: str) -> list[tuple[int, str]]:
     """(rank, condition) of each tier a match can fall in, best first."""
     if text_kind == "browse":
         return [(0, "true")]
-    bonuses = [
-        (points, condition)
-        for points, condition in _BONUSES
-        # One word is its own phrase: the phrase bonus would split nothing.
-        if points != 2 or text_kind == "many"
-    ]
+    bonuses = _bonuses(text_kind)
     tiers = []
     for chosen in itertools.product((True, False), repeat=len(bonuses)):
         rank = sum(points for (points, _), on in zip(bonuses, chosen, strict=True) if on)
@@ -240,6 +240,13 @@ def _tiers(text_kind: str) -> list[tuple[int, str]]:
         )
         tiers.append((rank, conditions))
     return sorted(tiers, reverse=True)
+
+
+#: A tier is walked in id order when the sample says a page of it lies within this many rows
+#: of the table; otherwise it is read from the GIN index and sorted. PostgreSQL cannot tell:
+#: it multiplies the selectivities of conditions that go together (`dat`, `hiem`, `dat hiem`
+#: as a phrase, both in the title) and takes a tier of 6,000 rows for one of 10.
+WALK_ROWS = 3000
 
 
 @functools.lru_cache(maxsize=64)
@@ -254,20 +261,31 @@ def search_sql(text_kind: str) -> str:
     """
     words = text_kind != "browse"
     match = f"e.search @@ {_FOLDED}" if words else "$1 = ''"  # browsing: no words
-    tiers = " UNION ALL ".join(
-        f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4 and words} AS is_exact
+    rank = " + ".join(f"CASE WHEN {c} THEN {p} ELSE 0 END" for p, c in _bonuses(text_kind)) or "0"
+
+    def tier(rank: int, conditions: str, *, walk: bool) -> str:
+        # Hidden from the planner (registry_opaque), the conditions leave it the id order only.
+        conditions = f"{match} AND {conditions}"
+        where = f"registry_opaque({conditions})" if walk else conditions
+        size = f"(SELECT coalesce(sum(n), 0) FROM tier_sizes WHERE rank = {rank})"
+        walked = f"{size} >= (SELECT n FROM walk_floor)"
+        return f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4 and words} AS is_exact
              FROM search_entry e
-             WHERE {match} AND {conditions} {_FILTERS}
+             WHERE {where} {_FILTERS} AND {"" if walk else "NOT "}{walked}
                AND ($7::float8 IS NULL OR {rank} < $7 OR ({rank} = $7 AND e.id > $8))
              ORDER BY e.id LIMIT $9)"""
+
+    tiers = " UNION ALL ".join(
+        tier(rank, conditions, walk=walk)
         for rank, conditions in _tiers(text_kind)
+        for walk in (True, False)
     )
 
     def sample(scale: int) -> str:
         tokens = _sample_query(scale)
         return f"e.search @@ ({_FOLDED} && {tokens})" if words else f"e.search @@ {tokens}"
 
-    facets = "e.kind, e.technology_ids, e.province, e.fund_id, e.year"
+    facets = f"e.kind, e.technology_ids, e.province, e.fund_id, e.year, {rank} AS rank"
     return f"""
 WITH sixteenth AS MATERIALIZED (
     SELECT {facets} FROM search_entry e WHERE {sample(16)} {_FILTERS}
@@ -288,6 +306,18 @@ counted AS (
     UNION ALL
     SELECT {facets}, 1 FROM search_entry e
     WHERE (SELECT weight FROM scale) = 1 AND {match} {_FILTERS}
+),
+-- Estimated rows in each tier, from the sample (none when counting exactly: small queries
+-- read every tier from the index); a tier this large is walked in id order.
+tier_sizes AS MATERIALIZED (
+    SELECT rank, count(*) * (SELECT weight FROM scale) AS n FROM (
+        SELECT rank FROM sixteenth WHERE (SELECT weight FROM scale) = 16
+        UNION ALL SELECT rank FROM quarter WHERE (SELECT weight FROM scale) = 4) s
+    GROUP BY rank
+),
+walk_floor AS MATERIALIZED (
+    SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
+    WHERE oid = 'search_entry'::regclass
 ),
 page AS (SELECT * FROM ({tiers}) AS tiers LIMIT $9)
 SELECT
