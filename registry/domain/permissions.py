@@ -86,8 +86,8 @@ may_review = is_assigned_reviewer
 may_see_title = may_review | (is_reviewer & call_is_open_review)
 #: See who applied (organisation, team names, ORCIDs, attachment originals): everyone who may
 #: read the proposal except reviewers of a blind call.
-may_see_applicant = (
-    is_member | is_fund_manager | is_admin | (is_assigned_reviewer & call_is_open_review)
+may_see_applicant = is_member | is_fund_manager | is_admin | (
+    is_assigned_reviewer & call_is_open_review
 )
 #: Assign reviewers, see every review, enter consensus, rank, propose and approve outcomes
 #: (approving also needs a second person: services.decisions).

@@ -23,7 +23,9 @@ from registry.domain.scoring import Criteria, criteria_from_json, criteria_to_js
 from registry.services import audit, scopes
 from registry.services.queries import calls as sql
 
-CHANGED_ELSEWHERE = N_("Someone else changed this call while you were editing. Reload to see it.")
+CHANGED_ELSEWHERE = N_(
+    "Someone else changed this call while you were editing. Reload to see it."
+)
 
 
 @dataclass(frozen=True, slots=True)
