@@ -18,8 +18,8 @@ import asyncpg
 from litestar import Litestar, get
 from litestar.exceptions import NotFoundException
 
-from registry.domain.search import PAGE_SIZE, Filters
-from registry.services.search import SEARCH_SQL, search_arguments
+from registry.domain.search import PAGE_SIZE, Filters, query_kind
+from registry.services.search import search_arguments, search_sql
 from registry.settings import Settings
 
 # Copied from registry.services.catalogue.get_project (its _PROJECT_SQL with the abstracts);
@@ -46,7 +46,12 @@ async def database_pool(_: Litestar) -> AsyncIterator[None]:
         os.environ["DATABASE_URL"],
         min_size=10,
         max_size=10,
-        server_settings={"statement_timeout": "3000", "synchronize_seqscans": "off"},
+        server_settings={
+            "statement_timeout": "3000",
+            "synchronize_seqscans": "off",
+            "plan_cache_mode": "force_custom_plan",  # as the app (registry/database.py)
+            "jit": "off",
+        },
     )
     try:
         yield
@@ -62,7 +67,7 @@ def pool() -> asyncpg.Pool:
 @get("/search")
 async def search(q: str = "") -> dict[str, Any]:
     arguments = search_arguments(q, Filters(), None, SETTINGS.search_candidate_cap, PAGE_SIZE)
-    row = await pool().fetchrow(SEARCH_SQL, *arguments)
+    row = await pool().fetchrow(search_sql(query_kind(q)), *arguments)
     return dict(row) if row is not None else {}
 
 

@@ -104,9 +104,9 @@ class Settings:
     #: Any single web query is cancelled after this long, so a burst of expensive searches
     #: cannot pile up behind each other.
     statement_timeout_ms: int = 3000
-    #: Most rows a search ranks and facets; beyond it the count is shown as "more than N".
-    #: 500 keeps a query matching 10% of a million projects near 14 ms of database time on
-    #: 2 cores (2,000: 64 ms; bench/README.md).
+    #: Every match is ranked; counts are exact up to this many matches or about 32,000
+    #: (services.search.SAMPLE_MIN x SAMPLE_SCALE), whichever is larger, and estimated from a
+    #: sample beyond, labelled "about" (bench/README.md).
     search_candidate_cap: int = 500
     #: Signs CSRF tokens. Empty: a random key is kept in `data_dir/secret_key`, shared by every
     #: process that uses the same data folder.

@@ -60,6 +60,11 @@ def generate(
     patterns = vocabulary["title_patterns"]
     sectors = vocabulary["sectors"]
     sentences = vocabulary["abstract_sentences"]
+    # Real abstracts are full of common words whose folded forms collide (đất/đạt/đặt, đa/đà/đã,
+    # năng/nắng/nẵng, hòa/hóa/hoa): without them a benchmark of unaccented or broad queries
+    # measures text no user writes.
+    everyday = vocabulary.get("everyday_sentences", ())
+    tails = vocabulary.get("title_tails", ())
     first_start = dt.date(2019, 1, 1).toordinal()
     last_start = dt.date(2026, 10, 1).toordinal()
     for number in range(first_number, first_number + count):
@@ -76,12 +81,19 @@ def generate(
         starts_on = dt.date.fromordinal(rng.randint(first_start, last_start))
         ends_on = starts_on + dt.timedelta(days=rng.choice((365, 548, 730, 1095, 1461)))
         chosen = rng.sample(sentences, k=3)
+        if everyday:
+            chosen += rng.sample(everyday, k=rng.choice((0, 0, 1, 1, 2)))
+            rng.shuffle(chosen)
         values = {"topic": topic, "sector": sector, "province": organisation["province"]}
         title_vi = _fill(pattern, "vi", **values)
+        title_en = _fill(pattern, "en", **values)
+        if tails and rng.random() < 0.3:
+            tail = rng.choice(tails)
+            title_vi, title_en = title_vi + tail["vi"], title_en + tail["en"]
         yield DemoProject(
             code=f"DEMO-{number:07d}",
             title_vi=title_vi[0].upper() + title_vi[1:],
-            title_en=_fill(pattern, "en", **values),
+            title_en=title_en,
             abstract_vi=" ".join(_fill(s, "vi", **values) for s in chosen),
             abstract_en=" ".join(_fill(s, "en", **values) for s in chosen),
             organisation_code=organisation["code"],

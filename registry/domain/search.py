@@ -48,6 +48,18 @@ def has_words(query: str) -> bool:
     return bool(_WORD.search(query))
 
 
+def query_kind(text: str) -> str:
+    """Which search statement a query needs: no words (browse filters), one word, or several."""
+    words = len(_WORD.findall(text))
+    return "browse" if not words else "one" if words == 1 else "many"
+
+
+def estimate(value: float) -> int:
+    """An estimated count as shown: three significant figures (106,000, not 105,872)."""
+    number = round(value)
+    return round(number, -max(0, len(str(number)) - 3))
+
+
 def highlight_terms(query: str) -> frozenset[str]:
     """Folded words of a query worth marking in results (not negated, not operators)."""
     terms: set[str] = set()
@@ -222,10 +234,10 @@ class Results:
     query: str
     filters: Filters
     hits: tuple[Hit, ...]
-    #: Matches counted, at most the candidate cap.
+    #: Matches counted: exact, or an estimate (see is_estimate).
     total: int
-    #: True when more items matched than were ranked: `total` is then a lower bound.
-    is_capped: bool
+    #: True when `total` and the facet counts are estimated from a sample (about, not exact).
+    is_estimate: bool
     facets: dict[str, tuple[FacetValue, ...]]
     next_cursor: str | None
     terms: frozenset[str]

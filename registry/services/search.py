@@ -1,13 +1,15 @@
 """Search across the catalogue, and keeping its index (search_entry) in step with the tables.
 
 Matching folds case and diacritics (`registry_fold`, unaccent) on a stored tsvector with a GIN
-index; exact-diacritic matches get a ranking bonus; quoted words match as phrases
-(websearch_to_tsquery). At most `candidate_cap` matches are ranked and faceted, so a query that
-matches a tenth of a million projects costs the same as one that matches a few thousand.
+index; words found as typed, diacritics and all (a second vector, `exact`), rank above fold
+collisions; quoted words match as phrases (websearch_to_tsquery). Every match is ranked (see
+search_sql); counts of broad queries are estimated from a sixteenth of the entries.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 from collections.abc import Iterable
 
@@ -22,14 +24,16 @@ from registry.domain.search import (
     check_query,
     decode_cursor,
     encode_cursor,
+    estimate,
     has_words,
     highlight_terms,
+    query_kind,
 )
 from registry.domain.text import fold
 
 _ENTRY_COLUMNS = (
     "kind, object_id, title_vi, title_en, summary_vi, summary_en, technology_ids, province, "
-    "fund_id, year, amount_vnd, is_demo, search, title_exact"
+    "fund_id, year, amount_vnd, is_demo, search, exact"
 )
 #: Turns a source row (see _SOURCES) into a search_entry row: the vectors are computed here, once,
 #: from the title and the searched body, which is not stored.
@@ -38,8 +42,9 @@ SELECT kind, object_id, title_vi, title_en, left(summary_vi, 300), left(summary_
        -- Casts: a bare NULL in a source's select list comes out of the subquery as text.
        technology_ids, province::text, fund_id::int, year::int, amount_vnd::bigint, is_demo,
        setweight(to_tsvector('simple', registry_fold(concat_ws(' ', title_vi, title_en))), 'A')
-       || setweight(to_tsvector('simple', registry_fold(body)), 'B'),
-       to_tsvector('simple', concat_ws(' ', title_vi, title_en))
+       || setweight(to_tsvector('simple', registry_fold(body)), 'B')
+       || array_to_tsvector(ARRAY['sample ' || object_id % 64]),
+       strip(to_tsvector('simple', concat_ws(' ', title_vi, title_en, body)))
 FROM ({source}) AS source(kind, object_id, title_vi, title_en, body, summary_vi, summary_en,
                           technology_ids, province, fund_id, year, amount_vnd, is_demo)
 """
@@ -49,14 +54,14 @@ ON CONFLICT (kind, object_id) DO UPDATE SET
     summary_vi = EXCLUDED.summary_vi, summary_en = EXCLUDED.summary_en,
     technology_ids = EXCLUDED.technology_ids, province = EXCLUDED.province,
     fund_id = EXCLUDED.fund_id, year = EXCLUDED.year, amount_vnd = EXCLUDED.amount_vnd,
-    is_demo = EXCLUDED.is_demo, search = EXCLUDED.search, title_exact = EXCLUDED.title_exact
+    is_demo = EXCLUDED.is_demo, search = EXCLUDED.search, exact = EXCLUDED.exact
 WHERE (search_entry.title_vi, search_entry.title_en, search_entry.summary_vi,
        search_entry.summary_en, search_entry.technology_ids, search_entry.province,
        search_entry.fund_id, search_entry.year, search_entry.amount_vnd, search_entry.is_demo,
-       search_entry.search)
+       search_entry.search, search_entry.exact)
    IS DISTINCT FROM (EXCLUDED.title_vi, EXCLUDED.title_en, EXCLUDED.summary_vi,
        EXCLUDED.summary_en, EXCLUDED.technology_ids, EXCLUDED.province, EXCLUDED.fund_id,
-       EXCLUDED.year, EXCLUDED.amount_vnd, EXCLUDED.is_demo, EXCLUDED.search)
+       EXCLUDED.year, EXCLUDED.amount_vnd, EXCLUDED.is_demo, EXCLUDED.search, EXCLUDED.exact)
 """
 
 #: One SELECT per kind producing search_entry rows; `{where}` narrows projects to a batch.
@@ -140,9 +145,16 @@ async def index_projects(first_id: int, last_id: int) -> None:
 
 
 def _upsert_sql(kind: Kind, *, where: str) -> str:
-    source = _SOURCES[kind].replace("{where}", where)
-    entries = _ENTRY_FROM_SOURCE.replace("{source}", source)
-    return f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) {entries} {_UPSERT_TAIL}"
+    return insert_entries_sql(_SOURCES[kind].replace("{where}", where)) + _UPSERT_TAIL
+
+
+def insert_entries_sql(source: str) -> str:
+    """INSERT of the search_entry rows made from `source`, a SELECT of the columns _SOURCES
+    give (kind, object_id, title_vi, title_en, body, summary_vi, summary_en, technology_ids,
+    province, fund_id, year, amount_vnd, is_demo)."""
+    return f"INSERT INTO search_entry ({_ENTRY_COLUMNS}) " + _ENTRY_FROM_SOURCE.replace(
+        "{source}", source
+    )
 
 
 async def refresh_derived() -> None:
@@ -170,41 +182,147 @@ async def refresh_derived() -> None:
         )
 
 
-SEARCH_SQL = """
-WITH query AS (
-    SELECT websearch_to_tsquery('simple', registry_fold($1)) AS folded,
-           websearch_to_tsquery('simple', lower($1)) AS exact,
-           -- Vietnamese words span syllables: adjacent syllables in query order rank higher.
-           phraseto_tsquery('simple', registry_fold($1)) AS phrase
-),
-candidates AS MATERIALIZED (
-    SELECT e.id, e.kind, e.technology_ids, e.province, e.fund_id, e.year,
-           $1 <> '' AND e.title_exact @@ query.exact AS is_exact,
-           -- float8 throughout: the cursor carries this value and must compare equal to it.
-           -- ts_rank with normalisation 32 stays below 1, so the bonuses make strict tiers:
-           -- a title spelled as typed, diacritics and all, outranks any folded match (+2); the
-           -- words side by side in query order add 1.
-           CASE WHEN $1 = '' THEN 0::float8
-                ELSE ts_rank(e.search, query.folded, 32)::float8
-                     + CASE WHEN e.title_exact @@ query.exact THEN 2 ELSE 0 END
-                     + CASE WHEN e.search @@ query.phrase THEN 1 ELSE 0 END END AS rank
-    FROM search_entry e, query
-    WHERE ($1 = '' OR e.search @@ query.folded)
+#: The query ($1) as folded words, as typed (lowercase, diacritics kept) and as a phrase.
+_FOLDED = "websearch_to_tsquery('simple', registry_fold($1))"
+#: As typed: every word (quotes dropped: `exact` keeps no positions, which halves its size).
+_EXACT = "websearch_to_tsquery('simple', lower(replace($1, '\"', ' ')))"
+_PHRASE = "phraseto_tsquery('simple', registry_fold($1))"
+#: The folded query with every word marked :A (the title's weight): a query the planner can
+#: estimate and the GIN index can answer, where ts_filter() on each row could be neither.
+_TITLE = f"regexp_replace({_FOLDED}::text, '(''(?:[^'']|'''')*'')', '\\1:A', 'g')::tsquery"
+#: The ranking rule, over every match: the sum of these bonuses, then the entry id (older
+#: entries first: catalogue items before projects). Strict tiers: the words found as typed,
+#: diacritics and all, in title or body (4: `Đà Nẵng` above `đa năng`), beat the words side by
+#: side in query order (2), which beat all the words in the title (1).
+_BONUSES = (
+    (4, f"e.exact @@ {_EXACT}"),
+    (2, f"e.search @@ {_PHRASE}"),
+    (1, f"e.search @@ {_TITLE}"),
+)
+#: Entries carry one of 64 sample tokens (`sample N`, N = object_id % 64), matched through the
+#: same GIN index as the words: tokens 0-3 are a sixteenth of the catalogue, 0-15 a quarter.
+SAMPLES = {16: range(4), 4: range(16)}
+#: Counts are estimated from a sample only when it holds at least this many matches, so the
+#: estimate's relative standard error stays near 1/sqrt(2000) = 2.2% (within 5%: 2.2 sigma).
+#: The sixteenth is tried first, then the quarter: counts are exact below about 8,000 matches.
+SAMPLE_MIN = 2000
+
+
+def _sample_query(scale: int) -> str:
+    tokens = " | ".join(f"''sample {n}''" for n in SAMPLES[scale])
+    return f"'{tokens}'::tsquery"
+
+
+_FILTERS = """
       AND ($2::text IS NULL OR e.kind = $2)
       AND ($3::int IS NULL OR e.technology_ids @> ARRAY[$3::int])
       AND ($4::text IS NULL OR e.province = $4)
       AND ($5::int IS NULL OR e.fund_id = $5)
-      AND ($6::int IS NULL OR e.year = $6)
-    LIMIT $7
+      AND ($6::int IS NULL OR e.year = $6)"""
+
+
+def _bonuses(text_kind: str) -> list[tuple[int, str]]:
+    # One word is its own phrase: the phrase bonus would split nothing.
+    return [(p, c) for p, c in _BONUSES if p != 2 or text_kind == "many"]
+
+
+def _tiers(text_kind: str) -> list[tuple[int, str]]:
+    """(rank, condition) of each tier a match can fall in, best first."""
+    if text_kind == "browse":
+        return [(0, "true")]
+    bonuses = _bonuses(text_kind)
+    tiers = []
+    for chosen in itertools.product((True, False), repeat=len(bonuses)):
+        rank = sum(points for (points, _), on in zip(bonuses, chosen, strict=True) if on)
+        conditions = " AND ".join(
+            condition if on else f"NOT ({condition})"
+            for (_, condition), on in zip(bonuses, chosen, strict=True)
+        )
+        tiers.append((rank, conditions))
+    return sorted(tiers, reverse=True)
+
+
+#: A tier is walked in id order when the sample says a page of it lies within this many rows
+#: of the table; otherwise it is read from the GIN index and sorted. PostgreSQL cannot tell:
+#: it multiplies the selectivities of conditions that go together (`dat`, `hiem`, `dat hiem`
+#: as a phrase, both in the title) and takes a tier of 6,000 rows for one of 10.
+WALK_ROWS = 3000
+
+
+@functools.lru_cache(maxsize=64)
+def search_sql(text_kind: str) -> str:
+    """The statement for a query of `text_kind` (see _query_kind): one page of hits ranked over
+    every match, and the counts (exact, or from the sample when it is large enough).
+
+    The page is a UNION ALL of one LIMITed subquery per tier, best tier first, each in id order:
+    the Limit above stops pulling as soon as a page is full, so lower tiers are never read when
+    the better ones fill it, and PostgreSQL picks for each tier between walking ids and a
+    bitmap of the GIN index by how common its words are (custom plans: database.py).
+    """
+    words = text_kind != "browse"
+    match = f"e.search @@ {_FOLDED}" if words else "$1 = ''"  # browsing: no words
+    rank = " + ".join(f"CASE WHEN {c} THEN {p} ELSE 0 END" for p, c in _bonuses(text_kind)) or "0"
+
+    def tier(rank: int, conditions: str, *, walk: bool) -> str:
+        # Hidden from the planner (registry_opaque), the conditions leave it the id order only.
+        conditions = f"{match} AND {conditions}"
+        where = f"registry_opaque({conditions})" if walk else conditions
+        size = f"(SELECT coalesce(sum(n), 0) FROM tier_sizes WHERE rank = {rank})"
+        walked = f"{size} >= (SELECT n FROM walk_floor)"
+        return f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4 and words} AS is_exact
+             FROM search_entry e
+             WHERE {where} {_FILTERS} AND {"" if walk else "NOT "}{walked}
+               AND ($7::float8 IS NULL OR {rank} < $7 OR ({rank} = $7 AND e.id > $8))
+             ORDER BY e.id LIMIT $9)"""
+
+    tiers = " UNION ALL ".join(
+        tier(rank, conditions, walk=walk)
+        for rank, conditions in _tiers(text_kind)
+        for walk in (True, False)
+    )
+
+    def sample(scale: int) -> str:
+        tokens = _sample_query(scale)
+        return f"e.search @@ ({_FOLDED} && {tokens})" if words else f"e.search @@ {tokens}"
+
+    facets = f"e.kind, e.technology_ids, e.province, e.fund_id, e.year, {rank} AS rank"
+    return f"""
+WITH sixteenth AS MATERIALIZED (
+    SELECT {facets} FROM search_entry e WHERE {sample(16)} {_FILTERS}
 ),
-page AS (
-    SELECT c.id, c.rank, c.is_exact FROM candidates c
-    WHERE $8::float8 IS NULL OR c.rank < $8 OR (c.rank = $8 AND c.id > $9)
-    ORDER BY c.rank DESC, c.id
-    LIMIT $10
-)
+-- Read only when the sixteenth is too small to estimate from (a one-time filter).
+quarter AS MATERIALIZED (
+    SELECT {facets} FROM search_entry e
+    WHERE (SELECT count(*) FROM sixteenth) < $10 AND {sample(4)} {_FILTERS}
+),
+scale AS MATERIALIZED (
+    SELECT CASE WHEN (SELECT count(*) FROM sixteenth) >= $10 THEN 16
+                WHEN (SELECT count(*) FROM quarter) >= $10 THEN 4 ELSE 1 END AS weight
+),
+counted AS (
+    SELECT s.*, 16 AS weight FROM sixteenth s WHERE (SELECT weight FROM scale) = 16
+    UNION ALL
+    SELECT q.*, 4 FROM quarter q WHERE (SELECT weight FROM scale) = 4
+    UNION ALL
+    SELECT {facets}, 1 FROM search_entry e
+    WHERE (SELECT weight FROM scale) = 1 AND {match} {_FILTERS}
+),
+-- Estimated rows in each tier, from the sample (none when counting exactly: small queries
+-- read every tier from the index); a tier this large is walked in id order.
+tier_sizes AS MATERIALIZED (
+    SELECT rank, count(*) * (SELECT weight FROM scale) AS n FROM (
+        SELECT rank FROM sixteenth WHERE (SELECT weight FROM scale) = 16
+        UNION ALL SELECT rank FROM quarter WHERE (SELECT weight FROM scale) = 4) s
+    GROUP BY rank
+),
+walk_floor AS MATERIALIZED (
+    SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
+    WHERE oid = 'search_entry'::regclass
+),
+page AS (SELECT * FROM ({tiers}) AS tiers LIMIT $9)
 SELECT
-    (SELECT count(*) FROM candidates) AS total,
+    (SELECT weight > 1 FROM scale) AS is_estimate,
+    (SELECT coalesce(sum(weight), 0) FROM counted) AS total,
     (SELECT coalesce(json_agg(json_build_array(
             e.kind, e.object_id, e.title_vi, e.title_en,
             -- Summaries as shown: 240 characters at most, cut here rather than in Python.
@@ -216,20 +334,20 @@ SELECT
             ORDER BY page.rank DESC, page.id), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
-     FROM (SELECT kind, count(*) n FROM candidates GROUP BY kind) f) AS kinds,
+     FROM (SELECT kind, sum(weight) n FROM counted GROUP BY kind) f) AS kinds,
     (SELECT coalesce(json_agg(json_build_array(t.id, t.name_vi, t.name_en, f.n)
                      ORDER BY f.n DESC, t.sort_key COLLATE "C"), '[]')
-     FROM (SELECT unnest(technology_ids) AS id, count(*) n FROM candidates GROUP BY 1) f
+     FROM (SELECT unnest(technology_ids) AS id, sum(weight) n FROM counted GROUP BY 1) f
      JOIN technology t ON t.id = f.id) AS technologies,
     (SELECT coalesce(json_agg(json_build_array(province, n) ORDER BY n DESC, province), '[]')
-     FROM (SELECT province, count(*) n FROM candidates WHERE province IS NOT NULL
+     FROM (SELECT province, sum(weight) n FROM counted WHERE province IS NOT NULL
            GROUP BY province) f) AS provinces,
     (SELECT coalesce(json_agg(json_build_array(fd.id, fd.name_vi, fd.name_en, f.n)
                      ORDER BY f.n DESC, fd.id), '[]')
-     FROM (SELECT fund_id, count(*) n FROM candidates WHERE fund_id IS NOT NULL
+     FROM (SELECT fund_id, sum(weight) n FROM counted WHERE fund_id IS NOT NULL
            GROUP BY fund_id) f JOIN fund fd ON fd.id = f.fund_id) AS funds,
     (SELECT coalesce(json_agg(json_build_array(year, n) ORDER BY year DESC), '[]')
-     FROM (SELECT year, count(*) n FROM candidates WHERE year IS NOT NULL
+     FROM (SELECT year, sum(weight) n FROM counted WHERE year IS NOT NULL
            GROUP BY year) f) AS years
 """
 
@@ -239,11 +357,14 @@ async def search(
     filters: Filters,
     *,
     cursor: str | None = None,
-    candidate_cap: int,
+    candidate_cap: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> Results:
     """Ranked, faceted results for a query (checked and NFC-normalised here).
 
+    Every match is ranked. Counts are exact up to about 4 * SAMPLE_MIN matches (more if
+    `candidate_cap` asks: a sample must then hold cap / 16); beyond, they are estimated from
+    a sample and say so.
     An empty query with no filters finds nothing; an empty query with filters browses them.
     """
     query = check_query(query)  # NFC and validated whichever caller sent it
@@ -251,7 +372,8 @@ async def search(
     if not text and filters.is_empty():
         return Results(query, filters, (), 0, False, {}, None, frozenset())
     row = await database.fetchrow(
-        SEARCH_SQL, *search_arguments(text, filters, cursor, candidate_cap, page_size)
+        search_sql(query_kind(text)),
+        *search_arguments(text, filters, cursor, candidate_cap, page_size),
     )
     assert row is not None  # an aggregate query always answers one row
     raw_hits = json.loads(row["hits"])
@@ -274,19 +396,24 @@ async def search(
         )
         for h in raw_hits
     )
-    total = int(row["total"])
+    is_estimate = bool(row["is_estimate"])
+    count = estimate if is_estimate else int
+    total = count(row["total"])
     facets = {
-        "kind": tuple(FacetValue(k, Localized(k), n) for k, n in json.loads(row["kinds"])),
+        "kind": tuple(FacetValue(k, Localized(k), count(n)) for k, n in json.loads(row["kinds"])),
         "technology": tuple(
-            FacetValue(str(i), Localized(vi, en), n)
+            FacetValue(str(i), Localized(vi, en), count(n))
             for i, vi, en, n in json.loads(row["technologies"])
         ),
-        "province": tuple(FacetValue(p, Localized(p), n) for p, n in json.loads(row["provinces"])),
+        "province": tuple(
+            FacetValue(p, Localized(p), count(n)) for p, n in json.loads(row["provinces"])
+        ),
         "fund": tuple(
-            FacetValue(str(i), Localized(vi, en), n) for i, vi, en, n in json.loads(row["funds"])
+            FacetValue(str(i), Localized(vi, en), count(n))
+            for i, vi, en, n in json.loads(row["funds"])
         ),
         "year": tuple(
-            FacetValue(str(y), Localized(str(y)), n) for y, n in json.loads(row["years"])
+            FacetValue(str(y), Localized(str(y)), count(n)) for y, n in json.loads(row["years"])
         ),
     }
     suggestion = await suggest(text) if total == 0 and text else None
@@ -294,8 +421,8 @@ async def search(
         query=query,
         filters=filters,
         hits=hits,
-        total=min(total, candidate_cap),
-        is_capped=total > candidate_cap,
+        total=total,
+        is_estimate=is_estimate,
         facets=facets,
         next_cursor=next_cursor,
         terms=highlight_terms(text),
@@ -303,10 +430,20 @@ async def search(
     )
 
 
+def ranked_sql() -> str:
+    """Every match of $1 (in province $2, if given) ranked by the rule, written out plainly:
+    no tiers, no limits. What the tiered page must agree with (tests, bench/catalogue.py)."""
+    bonuses = " + ".join(f"{points} * ({condition})::int" for points, condition in _BONUSES)
+    return f"""
+        SELECT e.id FROM search_entry e
+        WHERE e.search @@ {_FOLDED} AND ($2::text IS NULL OR e.province = $2)
+        ORDER BY {bonuses} DESC, e.id"""
+
+
 def search_arguments(
     text: str, filters: Filters, cursor: str | None, candidate_cap: int, page_size: int
 ) -> tuple[object, ...]:
-    """The parameters of SEARCH_SQL (benchmarks run the same statement on a bare pool)."""
+    """The parameters of search_sql() (benchmarks run the same statement on a bare pool)."""
     after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
     return (
         text,
@@ -315,10 +452,10 @@ def search_arguments(
         filters.province,
         filters.fund,
         filters.year,
-        candidate_cap + 1,
         after_rank,
         after_id,
         page_size + 1,
+        max(SAMPLE_MIN, candidate_cap // 16),
     )
 
 

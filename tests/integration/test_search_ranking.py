@@ -1,0 +1,195 @@
+"""Ranking over every match and counts, on a realistic data set (42,000 demo projects).
+
+The rows go to a search_entry of the test's own, in one transaction on its own connection,
+rolled back at the end; the statements are the ones services.search runs.
+bench/catalogue.py --agreement runs the same check on 200,000 rows and more.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from registry.domain import demo
+from registry.domain.catalogue import Kind
+from registry.domain.search import PAGE_SIZE, Filters, query_kind
+from registry.services import search
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
+ROWS = 42_000
+FIRST_ID = 50_000_000
+VOCABULARY = json.loads(
+    (Path(__file__).resolve().parents[2] / "fixtures" / "demo_vocabulary.json").read_text()
+)
+#: Broad, phrase, unaccented, mixed and rare queries.
+QUERIES = (
+    "nghiên cứu",
+    "đất hiếm",
+    "dat hiem",
+    '"lượng tử"',
+    "Đà Nẵng",
+    "da nang",
+    "đà nang dữ liệu",
+    "hòa",
+    '"tiết kiệm năng lượng" -đất',
+    "perovskite",
+)
+
+
+@pytest.fixture(scope="module")
+async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction holding ROWS more demo projects in search_entry."""
+    conn = await asyncpg.connect(database_url)
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        # A search_entry of its own, first on the search path: the shared one keeps no trace
+        # (not even dead rows for the other tests' queries to step over).
+        await conn.execute(
+            """CREATE SCHEMA bulk_search;
+               CREATE TABLE bulk_search.search_entry (LIKE public.search_entry INCLUDING ALL);
+               SET LOCAL search_path = bulk_search, public"""
+        )
+        await conn.execute(
+            """CREATE TEMP TABLE bulk_source (
+                kind text, object_id int, title_vi text, title_en text, body text,
+                summary_vi text, summary_en text, technology_ids int[], province text,
+                fund_id int, year int, amount_vnd bigint, is_demo bool) ON COMMIT DROP"""
+        )
+        technologies = dict(await conn.fetch("SELECT slug, id FROM technology"))
+        funds = await conn.fetch("SELECT code, kind, id FROM fund ORDER BY id")
+        fund_ids = {r["code"]: r["id"] for r in funds}
+        projects = demo.generate(ROWS, VOCABULARY, [(r["code"], r["kind"]) for r in funds])
+        await conn.copy_records_to_table(
+            "bulk_source",
+            records=[
+                (
+                    "project",
+                    FIRST_ID + number,
+                    p.title_vi,
+                    p.title_en,
+                    " ".join((p.abstract_vi, p.abstract_en, p.province)),
+                    p.abstract_vi,
+                    p.abstract_en,
+                    sorted(technologies[slug] for slug in p.technology_slugs),
+                    p.province,
+                    fund_ids[p.fund_code],
+                    p.starts_on.year,
+                    p.amount_vnd,
+                    True,
+                )
+                for number, p in enumerate(projects)
+            ],
+        )
+        await conn.execute(search.insert_entries_sql("SELECT * FROM bulk_source"))
+        await conn.execute("ANALYZE search_entry")
+        yield conn
+    finally:
+        await transaction.rollback()
+        await conn.close()
+
+
+async def _page(
+    conn: asyncpg.Connection, text: str, filters: Filters, cursor: str | None = None
+) -> list[tuple[int, float, bool]]:
+    row = await conn.fetchrow(
+        search.search_sql(query_kind(text)),
+        *search.search_arguments(text, filters, cursor, 0, PAGE_SIZE),
+    )
+    return [(h[11], h[10], h[12]) for h in json.loads(row["hits"])]
+
+
+async def _ranked(conn: asyncpg.Connection, text: str, filters: Filters) -> list[int]:
+    return [row["id"] for row in await conn.fetch(search.ranked_sql(), text, filters.province)]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_the_first_pages_are_the_best_of_every_match(bulk, query):
+    everything = await _ranked(bulk, query, Filters())
+    first = await _page(bulk, query, Filters())
+
+    assert len(everything) > PAGE_SIZE
+    assert [id_ for id_, _, _ in first[:PAGE_SIZE]] == everything[:PAGE_SIZE]
+    # The next page, through the cursor the page hands out, goes on where it stopped.
+    last_id, last_rank, _ = first[PAGE_SIZE - 1]
+    cursor = search.encode_cursor(last_rank, last_id)
+    second = await _page(bulk, query, Filters(), cursor)
+    assert [id_ for id_, _, _ in second[:PAGE_SIZE]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
+
+
+async def test_filters_narrow_before_ranking(bulk):
+    filters = Filters(province="Hà Nội")
+    everything = await _ranked(bulk, "dat hiem", filters)
+    assert [id_ for id_, _, _ in (await _page(bulk, "dat hiem", filters))[:PAGE_SIZE]] == (
+        everything[:PAGE_SIZE]
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "spelled"), [("Đà Nẵng", "đà nẵng"), ("đất", "đất"), ("hòa", "hòa")]
+)
+async def test_words_typed_with_diacritics_come_before_fold_twins(bulk, query, spelled):
+    hits = await _page(bulk, query, Filters(kind=Kind.PROJECT))
+    texts = await bulk.fetch(
+        """SELECT lower(concat_ws(' ', b.title_vi, b.title_en, b.body)) AS text
+           FROM unnest($1::int[]) WITH ORDINALITY AS h(id, position)
+           JOIN search_entry e ON e.id = h.id
+           JOIN bulk_source b ON b.object_id = e.object_id
+           ORDER BY h.position""",
+        [id_ for id_, _, _ in hits[:PAGE_SIZE]],
+    )
+    folded_twins = await bulk.fetchval(
+        "SELECT count(*) FROM search_entry WHERE search @@ websearch_to_tsquery('simple', "
+        "registry_fold($1)) AND NOT exact @@ websearch_to_tsquery('simple', lower($1))",
+        query,
+    )
+
+    assert folded_twins > 1000  # the query's folded form is common: there is something to beat
+    assert len(texts) == PAGE_SIZE
+    assert [row["text"] for row in texts if spelled not in row["text"]] == []
+    assert all(is_exact for _, _, is_exact in hits[:PAGE_SIZE])
+
+
+async def test_broad_counts_are_estimates_within_five_percent(bulk):
+    query = "dự án"  # in four rows of five
+    row = await bulk.fetchrow(
+        search.search_sql(query_kind(query)),
+        *search.search_arguments(query, Filters(), None, 0, PAGE_SIZE),
+    )
+    true_total = await bulk.fetchval(
+        "SELECT count(*) FROM search_entry "
+        "WHERE search @@ websearch_to_tsquery('simple', registry_fold($1))",
+        query,
+    )
+    true_provinces = dict(
+        await bulk.fetch(
+            "SELECT province, count(*) FROM search_entry "
+            "WHERE search @@ websearch_to_tsquery('simple', registry_fold($1)) "
+            "AND province IS NOT NULL GROUP BY province",
+            query,
+        )
+    )
+
+    assert row["is_estimate"]
+    assert abs(row["total"] - true_total) <= 0.05 * true_total
+    # Each facet value within three standard errors of a 1-in-16 sample of its count.
+    for province, estimated in json.loads(row["provinces"]):
+        true = true_provinces[province]
+        assert abs(estimated - true) <= 3 * math.sqrt(true * 16) + 16
+
+
+async def test_counts_below_the_sample_threshold_are_exact(bulk):
+    query = "perovskite"
+    row = await bulk.fetchrow(
+        search.search_sql(query_kind(query)),
+        *search.search_arguments(query, Filters(), None, 0, PAGE_SIZE),
+    )
+    assert not row["is_estimate"]
+    assert row["total"] == await bulk.fetchval(
+        "SELECT count(*) FROM search_entry WHERE search @@ 'perovskite'"
+    )
