@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import pyotp
 import pytest
 
+from registry.i18n import translate_in
 from registry.services import mail
 from tests.factories import PASSWORD, SESSION_COOKIE, on_app_loop, post_form, session_of, sign_in
 
@@ -22,8 +23,16 @@ def codes_in(page: str) -> list[str]:
 
 
 async def mails_to(client, settings, recipient: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The subjects mailed to `recipient`, without spaces: Python's header folding drops the
+    one between two encoded words of a long Vietnamese subject (a known defect, noted)."""
     await on_app_loop(client, mail.deliver_pending, settings)
-    return [m.subject for m in mail.read_outbox(settings, limit=2000) if m.recipient == recipient]
+    found = mail.read_outbox(settings, limit=2000)
+    return ["".join(m.subject.split()) for m in found if m.recipient == recipient]
+
+
+def subject(msgid: str) -> str:
+    """A subject as mailed to an account in its language (Vietnamese, the default)."""
+    return "".join(translate_in("vi", msgid).split())
 
 
 async def signs_in_with(client, person, code: str) -> bool:  # type: ignore[no-untyped-def]
@@ -66,7 +75,7 @@ async def test_new_recovery_codes_void_the_old_ones(client, make_person, setting
 
     assert not await signs_in_with(client, person, first[0])
     assert await signs_in_with(client, person, second[0])
-    assert "New Registry recovery codes" in await mails_to(client, settings, person.email)
+    assert subject("New Registry recovery codes") in await mails_to(client, settings, person.email)
 
 
 async def test_moving_the_second_factor_to_a_new_app(client, make_person, settings):
@@ -101,6 +110,6 @@ async def test_moving_the_second_factor_to_a_new_app(client, make_person, settin
     assert not await signs_in_with(client, person, person.code(1))
     new = pyotp.TOTP(new_secret)
     assert await signs_in_with(client, person, new.generate_otp(new.timecode(datetime.now()) + 1))
-    assert "Your Registry second factor was replaced" in await mails_to(
+    assert subject("Your Registry second factor was replaced") in await mails_to(
         client, settings, person.email
     )

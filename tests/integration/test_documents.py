@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from registry import documents
+from registry.documents.qr import qr_data_uri
 from registry.domain.catalogue import Localized
 from registry.i18n import current_language
 from registry.services.submissions import Receipt
@@ -39,8 +40,16 @@ def _text(pdf: bytes) -> str:
     ("language", "heading"), [("vi", "Số biên nhận"), ("en", "Receipt number")]
 )
 async def test_a_receipt_renders_outside_a_request_in_the_language_asked_for(language, heading):
-    pdf = await documents.render("proposals/receipt_pdf.html", language=language, receipt=RECEIPT)
+    verify_url = "https://registry.example.vn" + RECEIPT.verification_path
+    pdf = await documents.render(
+        "proposals/receipt_pdf.html",
+        language=language,
+        receipt=RECEIPT,
+        verify_url=verify_url,
+        qr=qr_data_uri(verify_url),
+    )
     text = _text(pdf)
+    assert "registry.example.vn/verify/receipts/" in text.replace("\n", "")
     assert pdf.startswith(b"%PDF-")
     assert heading in text
     assert "NAFOSTED-2026-000042-V1" in text
