@@ -200,7 +200,9 @@ def kept_file(path: Path, make: Callable[[], bytes], *, folder_mode: int = 0o777
     key). Atomic: when several processes start at once, the first link wins for all."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=folder_mode)
-        candidate = path.with_suffix(f".{os.getpid()}")
+        # Unique per maker (threads of one process too): a shared name would let one maker
+        # rewrite the file another already linked into place.
+        candidate = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
         candidate.write_bytes(make())
         candidate.chmod(0o600)
         try:

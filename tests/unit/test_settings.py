@@ -28,3 +28,31 @@ def test_mail_links_follow_the_port_the_server_listens_on(
     environ: dict[str, str], expected: str
 ) -> None:
     assert Settings.from_env(environ).public_url == expected
+
+
+def test_a_kept_file_made_by_many_threads_at_once_is_one_file_for_all(tmp_path):
+    """The first document issues of a fresh installation make its test CA and fund keys in
+    several worker threads at once: all must end up with the same key, the one on disk."""
+    import threading
+
+    from registry.settings import kept_file
+
+    path = tmp_path / "keys" / "test-ca.pem"
+    start = threading.Barrier(8)
+    got: list[bytes] = []
+
+    def make_one(index: int) -> None:
+        def make() -> bytes:
+            return f"key {index} ".encode() * 50_000
+
+        start.wait()
+        got.append(kept_file(path, make, folder_mode=0o700))
+
+    threads = [threading.Thread(target=make_one, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(got)) == 1
+    assert got[0] == path.read_bytes()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["test-ca.pem"]
