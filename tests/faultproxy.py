@@ -33,9 +33,10 @@ class PausableProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> str:
-        """Start listening; answers `url` rewritten to go through the proxy."""
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> str:
+        """Start listening (on `port`, to come back where it was after `stop`); answers `url`
+        rewritten to go through the proxy."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
         port = self._server.sockets[0].getsockname()[1]
         parts = urlsplit(self._url)
         user = parts.netloc.rpartition("@")[0]

@@ -5,8 +5,10 @@ stopped by a connection that dies mid-delivery."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import asyncpg
 import psycopg
@@ -17,6 +19,7 @@ from registry.jobs import worker
 from registry.services import mail, queue
 from registry.settings import Settings
 from tests.factories import free_port
+from tests.faultproxy import PausableProxy
 
 pytestmark = pytest.mark.integration
 
@@ -187,3 +190,31 @@ async def test_a_connection_killed_mid_delivery_does_not_stop_the_next_mail(
     row = await _outbox_row(conn, first)
     assert row["sent_at"] is None
     assert (await _delivery_job(conn, row["id"]))["status"] == "todo"
+
+
+async def test_a_worker_outlives_a_database_outage(conn, database_url, tmp_path):
+    """The database restarts (every connection cut, new ones refused for a while) under a
+    worker waiting for jobs: it comes back by itself and delivers what is queued after, as a
+    web process does (issue 11: found by `make soak`)."""
+    proxy = PausableProxy(database_url)
+    through_proxy = await proxy.start()
+    settings = _settings(through_proxy, tmp_path)  # the worker's own connections
+    running = asyncio.create_task(worker.run(settings, wait=True, signal_handlers=False))
+    try:
+        await asyncio.sleep(2)  # listening for jobs
+        await proxy.stop()
+        await asyncio.sleep(3)
+        await proxy.start(port=urlsplit(through_proxy).port or 0)
+        recipient = _recipient()
+        await _queue(recipient)
+        for _ in range(300):
+            if _files_to(settings, recipient) or running.done():
+                break
+            await asyncio.sleep(0.1)
+        assert not running.done(), "the worker stopped"
+        assert len(_files_to(settings, recipient)) == 1
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running
+        await proxy.stop()
