@@ -800,3 +800,30 @@ async def approved_call(db, database_url: str, proposals: int, fund: str = "nafo
         "applicant": applicant,
         "outcomes": outcomes,
     }
+
+
+async def reviewed_call(client, db, make_person, plan: ReviewPlan, *, budget_vnd: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """Through the pages' people: a NAFOSTED call opened by one manager (another may approve),
+    the plan's proposals of a VAST applicant reviewed by three experts, the call closed."""
+    proposer = await make_person(("fund_manager", "nafosted"), totp=True)
+    approver = await make_person(("fund_manager", "nafosted"), totp=True)
+    applicant = await make_person(("applicant", "vast"))
+    nafosted = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
+    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
+
+    async def opened() -> int:
+        return await open_call(service_actor(proposer), nafosted, budget_vnd=budget_vnd)
+
+    call_id = await on_app_loop(client, opened)
+    reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
+    proposals = await reviewed_proposals(
+        db, call_id, organisation, applicant.id, plan, [r.id for r in reviewers]
+    )
+    return {
+        "proposer": proposer,
+        "approver": approver,
+        "applicant": applicant,
+        "reviewers": reviewers,
+        "call_id": call_id,
+        "proposal": proposals,
+    }

@@ -39,8 +39,8 @@ async def test_a_funds_page_and_the_home_page_list_its_open_calls(client, make_p
 async def test_a_fund_without_calls_says_so(client, db):
     code = f"quy-moi-{secrets.token_hex(3)}"
     fund_id = await db.fetchval(
-        "INSERT INTO fund (code, name_vi, kind, sort_key) VALUES ($1::text, 'Quỹ mới', 'grant', $1::text)"
-        " RETURNING id",
+        "INSERT INTO fund (code, name_vi, kind, sort_key)"
+        " VALUES ($1::text, 'Quỹ mới', 'grant', $1::text) RETURNING id",
         code,
     )
     page = await client.get(f"/funds/{fund_id}")

@@ -12,11 +12,8 @@ import openpyxl
 import pytest
 
 from tests.factories import (
-    on_app_loop,
-    open_call,
     post_form,
-    reviewed_proposals,
-    service_actor,
+    reviewed_call,
     sign_in,
 )
 
@@ -33,28 +30,7 @@ PLAN = {
 
 @pytest.fixture
 async def desk(client, db, make_person):  # type: ignore[no-untyped-def]
-    proposer = await make_person(("fund_manager", "nafosted"), totp=True)
-    approver = await make_person(("fund_manager", "nafosted"), totp=True)
-    applicant = await make_person(("applicant", "vast"))
-    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-
-    async def opened() -> int:
-        return await open_call(service_actor(proposer), fund_id, budget_vnd=3 * BILLION)
-
-    call_id = await on_app_loop(client, opened)
-    reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
-    proposal = await reviewed_proposals(
-        db, call_id, organisation, applicant.id, PLAN, [r.id for r in reviewers]
-    )
-    return {
-        "proposer": proposer,
-        "approver": approver,
-        "applicant": applicant,
-        "reviewers": reviewers,
-        "call_id": call_id,
-        "proposal": proposal,
-    }
+    return await reviewed_call(client, db, make_person, PLAN, budget_vnd=3 * BILLION)
 
 
 def form(desk, **changes: tuple[str, str, str]) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -12,9 +12,8 @@ from registry.services import decisions
 from tests.factories import (
     ORIGIN,
     on_app_loop,
-    open_call,
     post_form,
-    reviewed_proposals,
+    reviewed_call,
     run_jobs,
     service_actor,
     sign_in,
@@ -38,20 +37,8 @@ SIGNER = {
 
 @pytest.fixture
 async def call(client, db, make_person):  # type: ignore[no-untyped-def]
-    proposer = await make_person(("fund_manager", "nafosted"), totp=True)
-    approver = await make_person(("fund_manager", "nafosted"), totp=True)
-    applicant = await make_person(("applicant", "vast"))
-    fund_id = await db.fetchval("SELECT id FROM fund WHERE code = 'nafosted'")
-    organisation = await db.fetchval("SELECT id FROM organisation WHERE code = 'vast'")
-
-    async def opened() -> int:
-        return await open_call(service_actor(proposer), fund_id, budget_vnd=3 * BILLION)
-
-    call_id = await on_app_loop(client, opened)
-    reviewers = [await make_person(("reviewer", None), totp=True) for _ in range(3)]
-    reviewer_ids = [r.id for r in reviewers]
-    await reviewed_proposals(db, call_id, organisation, applicant.id, PLAN, reviewer_ids)
-    return {"id": call_id, "proposer": proposer, "approver": approver, "applicant": applicant}
+    made = await reviewed_call(client, db, make_person, PLAN, budget_vnd=3 * BILLION)
+    return made | {"id": made["call_id"]}
 
 
 async def approve(client, call) -> None:  # type: ignore[no-untyped-def]
