@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -103,14 +104,15 @@ async def test_a_fund_manager_and_a_reviewer_from_the_command_line(
 async def test_migrate_says_plainly_what_it_did(catalogue, database_url, tmp_path):
     """On a new database: every migration applied, said once (Piccolo's own report said
     "19 already complete / 19 not yet run"); again: nothing to do."""
-    server = database_url.rsplit("/", 1)[0]
     name = f"registry_fresh_{secrets.token_hex(3)}"
+    # Another database on the same server (the embedded one is reached by ?host=socket).
+    fresh_url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
     admin = await asyncpg.connect(database_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         env = {
             **os.environ,
-            "DATABASE_URL": f"{server}/{name}",
+            "DATABASE_URL": fresh_url,
             "REGISTRY_DATA_DIR": str(tmp_path),
             "PICCOLO_CONF": "registry.piccolo_conf",
         }
