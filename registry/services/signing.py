@@ -192,31 +192,7 @@ class Keys:
                     x509.NameAttribute(NameOID.COMMON_NAME, "Registry local test CA"),
                 ]
             )
-            cert = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(TEST_VALID_FROM)
-                .not_valid_after(TEST_VALID_UNTIL)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=True,
-                        content_commitment=False,
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=True,
-                        crl_sign=True,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
-                .sign(key, hashes.SHA256())
-            )
+            cert = _test_certificate(name, name, key.public_key(), key, ca=True)
             return _pem(key, cert)
 
         key, cert = _load_pem(kept_file(self.folder / "test-ca.pem", make, folder_mode=0o700))
@@ -227,39 +203,15 @@ class Keys:
 
         def make() -> bytes:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            cert = (
-                x509.CertificateBuilder()
-                .subject_name(
-                    x509.Name(
-                        [
-                            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                            x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer.name),
-                            x509.NameAttribute(NameOID.COMMON_NAME, issuer.name[:64]),
-                        ]
-                    )
-                )
-                .issuer_name(x509.load_der_x509_certificate(ca_cert.dump()).subject)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(TEST_VALID_FROM)
-                .not_valid_after(TEST_VALID_UNTIL)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=True,
-                        content_commitment=True,
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=False,
-                        crl_sign=False,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
-                .sign(ca_key, hashes.SHA256())
+            subject = x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer.name),
+                    x509.NameAttribute(NameOID.COMMON_NAME, issuer.name[:64]),
+                ]
             )
+            ca_name = x509.load_der_x509_certificate(ca_cert.dump()).subject
+            cert = _test_certificate(subject, ca_name, key.public_key(), ca_key, ca=False)
             return _pem(key, cert)
 
         key, cert = _load_pem(
@@ -271,6 +223,43 @@ class Keys:
             serialization.NoEncryption(),
         )
         return asn1_keys.PrivateKeyInfo.load(der), _asn1_cert(cert)
+
+
+def _test_certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: rsa.RSAPublicKey,
+    signing_key: rsa.RSAPrivateKey,
+    *,
+    ca: bool,
+) -> x509.Certificate:
+    """A certificate of the local test PKI: the CA's own (it signs certificates), or a
+    fund's (it signs documents, with non-repudiation)."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(TEST_VALID_FROM)
+        .not_valid_after(TEST_VALID_UNTIL)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(signing_key, hashes.SHA256())
+    )
 
 
 def _pem(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> bytes:
