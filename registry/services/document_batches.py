@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from registry import database
 from registry.domain.accounts import Actor, Origin
@@ -57,6 +58,11 @@ class BatchProgress:
     @property
     def percent(self) -> int:
         return min(100, self.issued * 100 // self.total)
+
+
+def _signer(row: Any) -> Signer:
+    """The signing block a batch row keeps."""
+    return Signer(row["signer_on_behalf"], row["signer_title"], row["signer_name"])
 
 
 def read_signer(on_behalf: str, title: str, name: str) -> Signer:
@@ -171,7 +177,7 @@ async def _progress(call_id: int) -> BatchProgress | None:
         started_at=row["started_at"],
         started_by=row["started_by"],
         finished_at=row["finished_at"],
-        signer=Signer(row["signer_on_behalf"], row["signer_title"], row["signer_name"]),
+        signer=_signer(row),
     )
 
 
@@ -187,7 +193,7 @@ async def issue_one(
     batch = await database.fetchrow(sql.BATCH, batch_id)
     if batch is None:
         raise NotFound()
-    signer = Signer(batch["signer_on_behalf"], batch["signer_title"], batch["signer_name"])
+    signer = _signer(batch)
     common = {"settings": settings, "storage": storage, "signer": signer}
     if outcome_id is None:
         issued = await documents.issue_for_call(None, batch["call"], render, None, **common)
