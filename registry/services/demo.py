@@ -10,6 +10,7 @@ from registry import database
 from registry.domain import demo
 from registry.domain.errors import InvalidReferenceData
 from registry.services import search
+from registry.services.queries import projects as projects_sql
 from registry.services.reference import organisation_values, upsert_by_key
 from registry.tables import catalogue as t
 
@@ -67,22 +68,7 @@ async def replace_demo_projects(
             )
             await conn.copy_records_to_table(
                 "project",
-                columns=[
-                    "id",
-                    "code",
-                    "title_vi",
-                    "title_en",
-                    "abstract_vi",
-                    "abstract_en",
-                    "organisation",
-                    "fund",
-                    "amount_vnd",
-                    "starts_on",
-                    "ends_on",
-                    "province",
-                    "sort_key",
-                    "is_demo",
-                ],
+                columns=projects_sql.COPY_COLUMNS,
                 records=[
                     (
                         pid,

@@ -36,6 +36,7 @@ from registry.domain.public_record import fold_slug
 from registry.domain.text import clean, collation_key
 from registry.i18n import translate_in
 from registry.services import audit, queue, scopes, search
+from registry.services.queries import projects as projects_sql
 from registry.services.storage import Storage, read_all, sha256_of
 
 #: An upload larger than this is refused before it is read (100,000 rows with abstracts
@@ -419,24 +420,6 @@ async def _audit(
     )
 
 
-_PROJECT_COLUMNS = [
-    "id",
-    "code",
-    "title_vi",
-    "title_en",
-    "abstract_vi",
-    "abstract_en",
-    "organisation",
-    "fund",
-    "amount_vnd",
-    "starts_on",
-    "ends_on",
-    "province",
-    "sort_key",
-    "is_demo",
-]
-
-
 def _project_record(project_id: int, p: _Planned, organisations: dict[str, int]) -> tuple:
     r = p.row
     return (
@@ -502,7 +485,7 @@ async def _write(
             ]
             await conn.copy_records_to_table(
                 "project",
-                columns=_PROJECT_COLUMNS,
+                columns=projects_sql.COPY_COLUMNS,
                 timeout=STATEMENT_SECONDS,
                 records=[
                     _project_record(i, p, organisations) for i, p in zip(ids, batch, strict=True)
@@ -522,7 +505,7 @@ async def _write(
             await conn.execute("TRUNCATE import_update")
             await conn.copy_records_to_table(
                 "import_update",
-                columns=_PROJECT_COLUMNS,
+                columns=projects_sql.COPY_COLUMNS,
                 timeout=STATEMENT_SECONDS,
                 records=[_project_record(i, p, organisations) for i, p in pairs],
             )
