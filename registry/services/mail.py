@@ -337,11 +337,14 @@ async def undelivered(actor: Actor, limit: int = 200) -> list[Undelivered]:
 async def retry(actor: Actor, mail_id: int, origin: Origin) -> None:
     """Queue one more delivery of an unsent message whose job gave up (administrators)."""
     scopes.require(is_admin, actor)
-    async with database.connection() as conn, conn.transaction():
-        unsent = await conn.fetchval(
+    # One transaction for the job and its audit event (audit.record joins the transaction
+    # that database.transaction() opens, not a bare asyncpg one).
+    async with database.transaction():
+        unsent = await database.fetchval(
             "SELECT id FROM outbox_mail WHERE id = $1 AND sent_at IS NULL FOR UPDATE", mail_id
         )
         if unsent is None:
             raise NotFound()
-        await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
+        async with database.connection() as conn:
+            await queue.defer(conn, queue.MAIL_QUEUE, queue.DELIVER_MAIL, mail_id=mail_id)
         await audit.record("mail.retried", f"outbox_mail:{mail_id}", actor=actor, origin=origin)
