@@ -18,8 +18,8 @@ import asyncpg
 from litestar import Litestar, get
 from litestar.exceptions import NotFoundException
 
-from registry.domain.search import PAGE_SIZE, Filters, query_kind
-from registry.services.search import search_arguments, search_sql
+from registry.domain.search import PAGE_SIZE, Filters
+from registry.services.search import statement
 from registry.settings import Settings
 
 # Copied from registry.services.catalogue.get_project (its _PROJECT_SQL with the abstracts);
@@ -66,8 +66,8 @@ def pool() -> asyncpg.Pool:
 
 @get("/search")
 async def search(q: str = "") -> dict[str, Any]:
-    arguments = search_arguments(q, Filters(), None, SETTINGS.search_candidate_cap, PAGE_SIZE)
-    row = await pool().fetchrow(search_sql(query_kind(q)), *arguments)
+    sql, arguments = statement(q, Filters(), None, SETTINGS.search_candidate_cap, PAGE_SIZE)
+    row = await pool().fetchrow(sql, *arguments)
     return dict(row) if row is not None else {}
 
 

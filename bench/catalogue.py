@@ -152,8 +152,9 @@ class QueryCheck:
 
 
 async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck], int, int]:
-    from registry.domain.search import PAGE_SIZE, Filters, query_kind
-    from registry.services.search import search_arguments, search_sql
+    from registry.domain.search import PAGE_SIZE, Filters
+    from registry.domain.terms import parse_query
+    from registry.services.search import statement
 
     cap = Settings.from_env().search_candidate_cap  # SEARCH_CANDIDATE_CAP, as the servers read
     conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
@@ -162,18 +163,18 @@ async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck]
         total = await conn.fetchval("SELECT count(*) FROM project")
         checks = []
         for query in queries:
+            parsed = parse_query(query)
+            assert parsed is not None, query
             matched = await conn.fetchval(
                 "SELECT count(*) FROM search_entry WHERE kind = 'project' "
-                "AND search @@ websearch_to_tsquery('simple', registry_fold($1))",
-                query,
+                "AND terms @@ $1::tsquery",
+                parsed.match,
             )
             timings = []
             for _ in range(5):
                 started = time.perf_counter()
-                await conn.fetchrow(
-                    search_sql(query_kind(query)),
-                    *search_arguments(query, Filters(), None, cap, PAGE_SIZE),
-                )
+                sql, arguments = statement(query, Filters(), None, cap, PAGE_SIZE)
+                await conn.fetchrow(sql, *arguments)
                 timings.append((time.perf_counter() - started) * 1000)
             checks.append(
                 QueryCheck(
@@ -187,22 +188,21 @@ async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck]
 
 async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
     """For each query, the first two pages as served against the full ranking of every match
-    (services.search.ranked_sql), and the sizes of the search table beside the raw text."""
-    from registry.domain.search import PAGE_SIZE, Filters, query_kind
-    from registry.services.search import encode_cursor, ranked_sql, search_arguments, search_sql
+    (services.search.ranked_statement), and the sizes of the search table beside the raw text."""
+    from registry.domain.search import PAGE_SIZE, Filters
+    from registry.services.search import encode_cursor, ranked_statement, statement
 
     conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
     try:
         results = {}
         for query in queries:
-            everything = [r["id"] for r in await conn.fetch(ranked_sql(), query, None)]
+            ranked_sql, ranked_arguments = ranked_statement(query, None)
+            everything = [r["id"] for r in await conn.fetch(ranked_sql, *ranked_arguments)]
             pages: list[int] = []
             cursor = None
             for _ in range(2):
-                row = await conn.fetchrow(
-                    search_sql(query_kind(query)),
-                    *search_arguments(query, Filters(), cursor, 0, PAGE_SIZE),
-                )
+                sql, arguments = statement(query, Filters(), cursor, 0, PAGE_SIZE)
+                row = await conn.fetchrow(sql, *arguments)
                 hits = json.loads(row["hits"])[:PAGE_SIZE]
                 pages += [h[11] for h in hits]
                 cursor = encode_cursor(hits[-1][10], hits[-1][11]) if hits else None

@@ -54,6 +54,12 @@ async def migrate() -> tuple[int, int]:
     return await applied() - before, before
 
 
+async def search_index_missing() -> int:
+    from registry.services import search
+
+    return await search.index_missing()
+
+
 def describe_migration(now: int, before: int) -> str:
     if not now:
         return f"the database is up to date: its {before} migrations were applied earlier"
@@ -397,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
             _run(lambda: run_worker(settings, stop_with_parent=args.stop_with_parent))
         elif args.command == "migrate":
             print(describe_migration(*_run(migrate)))
+            # Search tokens are made in Python (domain.terms), so a migration cannot make them.
+            if missing := _run(search_index_missing):
+                print(f"search: {missing} entries indexed again")
             # Seeds stored before they were encrypted: the key lives outside the database, so
             # a migration cannot do it.
             _run(lambda: re_encrypt_totp(settings))

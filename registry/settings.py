@@ -104,8 +104,8 @@ class Settings:
     #: Any single web query is cancelled after this long, so a burst of expensive searches
     #: cannot pile up behind each other.
     statement_timeout_ms: int = 3000
-    #: Every match is ranked; counts are exact up to this many matches or about 32,000
-    #: (services.search.SAMPLE_MIN x SAMPLE_SCALE), whichever is larger, and estimated from a
+    #: Every match is ranked; counts are exact up to this many matches or about 10,000
+    #: (services.search.SAMPLE_MIN and SAMPLES), whichever is larger, and estimated from a
     #: sample beyond, labelled "about" (bench/README.md).
     search_candidate_cap: int = 500
     #: Signs CSRF tokens. Empty: a random key is kept in `data_dir/secret_key`, shared by every

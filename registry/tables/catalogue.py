@@ -207,9 +207,8 @@ class ProjectTechnology(Table, tablename="project_technology"):
 class SearchEntry(Table, tablename="search_entry"):
     """One searchable item of any kind, denormalised for search and facets.
 
-    Two tsvector columns are added by migration (Piccolo has no tsvector type) and written by
-    services.search: `search`, the folded words of the title (weight A) and of everything else
-    searched (B), and `title_exact`, the title's words with their diacritics, for ranking.
+    Its tokens (`terms`, a tsvector without positions: domain.terms) are a column added by
+    migration (Piccolo has no tsvector type) and written by services.search.
     """
 
     #: One of domain.catalogue.Kind.

@@ -17,7 +17,8 @@ import pytest
 
 from registry.domain import demo
 from registry.domain.catalogue import Kind
-from registry.domain.search import PAGE_SIZE, Filters, query_kind
+from registry.domain.search import PAGE_SIZE, Filters
+from registry.domain.terms import parse_query
 from registry.services import search
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
@@ -55,25 +56,21 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
                CREATE TABLE bulk_search.search_entry (LIKE public.search_entry INCLUDING ALL);
                SET LOCAL search_path = bulk_search, public"""
         )
-        await conn.execute(
-            """CREATE TEMP TABLE bulk_source (
-                kind text, object_id int, title_vi text, title_en text, body text,
-                summary_vi text, summary_en text, technology_ids int[], province text,
-                fund_id int, year int, amount_vnd bigint, is_demo bool) ON COMMIT DROP"""
-        )
         technologies = dict(await conn.fetch("SELECT slug, id FROM technology"))
         funds = await conn.fetch("SELECT code, kind, id FROM fund ORDER BY id")
         fund_ids = {r["code"]: r["id"] for r in funds}
-        projects = demo.generate(ROWS, VOCABULARY, [(r["code"], r["kind"]) for r in funds])
-        await conn.copy_records_to_table(
-            "bulk_source",
-            records=[
-                (
+        projects = list(
+            demo.generate(ROWS, VOCABULARY, [(r["code"], r["kind"]) for r in funds])
+        )
+        await search.insert_entries(
+            conn,
+            (
+                search.SourceRow(
                     "project",
                     FIRST_ID + number,
                     p.title_vi,
                     p.title_en,
-                    " ".join((p.abstract_vi, p.abstract_en, p.province)),
+                    (p.abstract_vi, p.abstract_en, p.province),
                     p.abstract_vi,
                     p.abstract_en,
                     sorted(technologies[slug] for slug in p.technology_slugs),
@@ -84,9 +81,23 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
                     True,
                 )
                 for number, p in enumerate(projects)
+            ),
+            upsert=False,
+        )
+        # The texts searched, to check what the hits say.
+        await conn.execute(
+            "CREATE TEMP TABLE bulk_source (object_id int, text text) ON COMMIT DROP"
+        )
+        await conn.copy_records_to_table(
+            "bulk_source",
+            records=[
+                (
+                    FIRST_ID + number,
+                    " ".join((p.title_vi, p.title_en, p.abstract_vi, p.abstract_en, p.province)),
+                )
+                for number, p in enumerate(projects)
             ],
         )
-        await conn.execute(search.insert_entries_sql("SELECT * FROM bulk_source"))
         await conn.execute("ANALYZE search_entry")
         yield conn
     finally:
@@ -97,15 +108,14 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def _page(
     conn: asyncpg.Connection, text: str, filters: Filters, cursor: str | None = None
 ) -> list[tuple[int, float, bool]]:
-    row = await conn.fetchrow(
-        search.search_sql(query_kind(text)),
-        *search.search_arguments(text, filters, cursor, 0, PAGE_SIZE),
-    )
+    sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE)
+    row = await conn.fetchrow(sql, *arguments)
     return [(h[11], h[10], h[12]) for h in json.loads(row["hits"])]
 
 
 async def _ranked(conn: asyncpg.Connection, text: str, filters: Filters) -> list[int]:
-    return [row["id"] for row in await conn.fetch(search.ranked_sql(), text, filters.province)]
+    sql, arguments = search.ranked_statement(text, filters.province)
+    return [row["id"] for row in await conn.fetch(sql, *arguments)]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -136,17 +146,18 @@ async def test_filters_narrow_before_ranking(bulk):
 async def test_words_typed_with_diacritics_come_before_fold_twins(bulk, query, spelled):
     hits = await _page(bulk, query, Filters(kind=Kind.PROJECT))
     texts = await bulk.fetch(
-        """SELECT lower(concat_ws(' ', b.title_vi, b.title_en, b.body)) AS text
+        """SELECT lower(b.text) AS text
            FROM unnest($1::int[]) WITH ORDINALITY AS h(id, position)
            JOIN search_entry e ON e.id = h.id
            JOIN bulk_source b ON b.object_id = e.object_id
            ORDER BY h.position""",
         [id_ for id_, _, _ in hits[:PAGE_SIZE]],
     )
+    parsed = parse_query(query)
     folded_twins = await bulk.fetchval(
-        "SELECT count(*) FROM search_entry WHERE search @@ websearch_to_tsquery('simple', "
-        "registry_fold($1)) AND NOT exact @@ websearch_to_tsquery('simple', lower($1))",
-        query,
+        "SELECT count(*) FROM search_entry WHERE terms @@ $1::tsquery AND NOT terms @@ $2::tsquery",
+        parsed.match,
+        parsed.exact,
     )
 
     assert folded_twins > 1000  # the query's folded form is common: there is something to beat
@@ -157,39 +168,36 @@ async def test_words_typed_with_diacritics_come_before_fold_twins(bulk, query, s
 
 async def test_broad_counts_are_estimates_within_five_percent(bulk):
     query = "dự án"  # in four rows of five
-    row = await bulk.fetchrow(
-        search.search_sql(query_kind(query)),
-        *search.search_arguments(query, Filters(), None, 0, PAGE_SIZE),
-    )
+    sql, arguments = search.statement(query, Filters(), None, 0, PAGE_SIZE)
+    row = await bulk.fetchrow(sql, *arguments)
+    match = parse_query(query).match
     true_total = await bulk.fetchval(
-        "SELECT count(*) FROM search_entry "
-        "WHERE search @@ websearch_to_tsquery('simple', registry_fold($1))",
-        query,
+        "SELECT count(*) FROM search_entry WHERE terms @@ $1::tsquery", match
     )
     true_provinces = dict(
         await bulk.fetch(
-            "SELECT province, count(*) FROM search_entry "
-            "WHERE search @@ websearch_to_tsquery('simple', registry_fold($1)) "
+            "SELECT province, count(*) FROM search_entry WHERE terms @@ $1::tsquery "
             "AND province IS NOT NULL GROUP BY province",
-            query,
+            match,
         )
     )
+    # The sample counted: the smallest holding SAMPLE_MIN matches.
+    scale = next(s for s in search.SAMPLES if true_total / s >= search.SAMPLE_MIN)
 
+    assert scale > 1
     assert row["is_estimate"]
     assert abs(row["total"] - true_total) <= 0.05 * true_total
-    # Each facet value within three standard errors of a 1-in-16 sample of its count.
+    # Each facet value within three standard errors of a 1-in-`scale` sample of its count.
     for province, estimated in json.loads(row["provinces"]):
         true = true_provinces[province]
-        assert abs(estimated - true) <= 3 * math.sqrt(true * 16) + 16
+        assert abs(estimated - true) <= 3 * math.sqrt(true * scale) + scale
 
 
 async def test_counts_below_the_sample_threshold_are_exact(bulk):
     query = "perovskite"
-    row = await bulk.fetchrow(
-        search.search_sql(query_kind(query)),
-        *search.search_arguments(query, Filters(), None, 0, PAGE_SIZE),
-    )
+    sql, arguments = search.statement(query, Filters(), None, 0, PAGE_SIZE)
+    row = await bulk.fetchrow(sql, *arguments)
     assert not row["is_estimate"]
     assert row["total"] == await bulk.fetchval(
-        "SELECT count(*) FROM search_entry WHERE search @@ 'perovskite'"
+        "SELECT count(*) FROM search_entry WHERE terms @@ 'perovskite'"
     )
