@@ -188,8 +188,8 @@ async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck]
 async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
     """For each query, the first two pages as served against the full ranking of every match
     (services.search.ranked_sql), and the sizes of the search table beside the raw text."""
-    from registry.domain.search import PAGE_SIZE, Filters, query_kind
-    from registry.services.search import encode_cursor, ranked_sql, search_arguments, search_sql
+    from registry.domain.search import PAGE_SIZE, Cursor, Filters, query_kind
+    from registry.services.search import ranked_sql, search_arguments, search_sql
 
     conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
     try:
@@ -205,7 +205,9 @@ async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
                 )
                 hits = json.loads(row["hits"])[:PAGE_SIZE]
                 pages += [h[11] for h in hits]
-                cursor = encode_cursor(hits[-1][10], hits[-1][11]) if hits else None
+                cursor = (
+                    Cursor("relevance", False, 2, hits[-1][10], hits[-1][11]) if hits else None
+                )
             agrees = pages == everything[: 2 * PAGE_SIZE]
             results[query] = {"matches": len(everything), "agrees": agrees}
             print(f"agreement {query!r}: {len(everything):,} matches, pages agree: {agrees}")

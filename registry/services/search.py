@@ -17,13 +17,13 @@ from registry import database
 from registry.domain.catalogue import Kind, Localized
 from registry.domain.search import (
     PAGE_SIZE,
+    Cursor,
     FacetValue,
     Filters,
     Hit,
     Results,
     check_query,
-    decode_cursor,
-    encode_cursor,
+    check_sort,
     estimate,
     has_words,
     highlight_terms,
@@ -213,12 +213,34 @@ def _sample_query(scale: int) -> str:
     return f"'{tokens}'::tsquery"
 
 
+#: Each facet's selected values as an array (NULL: no filter): any of them (OR), every facet
+#: (AND).
 _FILTERS = """
-      AND ($2::text IS NULL OR e.kind = $2)
-      AND ($3::int IS NULL OR e.technology_ids @> ARRAY[$3::int])
-      AND ($4::text IS NULL OR e.province = $4)
-      AND ($5::int IS NULL OR e.fund_id = $5)
-      AND ($6::int IS NULL OR e.year = $6)"""
+      AND ($2::text[] IS NULL OR e.kind = ANY($2))
+      AND ($3::int[] IS NULL OR e.technology_ids && $3)
+      AND ($4::text[] IS NULL OR e.province = ANY($4))
+      AND ($5::int[] IS NULL OR e.fund_id = ANY($5))
+      AND ($6::int[] IS NULL OR e.year = ANY($6))"""
+
+#: The key of each sort but relevance (largest first, entries without one last: -1) and
+#: whether its ties go by id descending. Relevance is the rank of search_sql's tiers, ties by
+#: ascending id.
+_SORT_KEYS = {
+    "newest": ("coalesce(e.year, -1)", True),
+    "amount": ("coalesce(e.amount_vnd, -1)", False),
+}
+
+
+def _keyset(key: str, *, id_desc: bool, backward: bool) -> str:
+    """The rows after the cursor ($7 the key, $8 the id; none on the first page) in the order
+    `key` descending, then id; before it when `backward`."""
+    key_op = ">" if backward else "<"
+    id_op = ">" if id_desc == backward else "<"
+    return f"($7::float8 IS NULL OR {key} {key_op} $7 OR ({key} = $7 AND e.id {id_op} $8))"
+
+
+def _direction(descending: bool, *, backward: bool) -> str:
+    return "DESC" if descending != backward else "ASC"
 
 
 def _bonuses(text_kind: str) -> list[tuple[int, str]]:
@@ -250,18 +272,26 @@ WALK_ROWS = 3000
 
 
 @functools.lru_cache(maxsize=64)
-def search_sql(text_kind: str) -> str:
-    """The statement for a query of `text_kind` (see _query_kind): one page of hits ranked over
-    every match, and the counts (exact, or from the sample when it is large enough).
+def search_sql(text_kind: str, sort: str = "relevance", backward: bool = False) -> str:
+    """The statement for a query of `text_kind` (see _query_kind): one page of hits in `sort`
+    order over every match, and the counts (exact, or from the sample when it is large enough).
 
-    The page is a UNION ALL of one LIMITed subquery per tier, best tier first, each in id order:
-    the Limit above stops pulling as soon as a page is full, so lower tiers are never read when
-    the better ones fill it, and PostgreSQL picks for each tier between walking ids and a
-    bitmap of the GIN index by how common its words are (custom plans: database.py).
+    By relevance, the page is a UNION ALL of one LIMITed subquery per tier, best tier first,
+    each in id order: the Limit above stops pulling as soon as a page is full, so lower tiers
+    are never read when the better ones fill it, and PostgreSQL picks for each tier between
+    walking ids and a bitmap of the GIN index by how common its words are (custom plans:
+    database.py). By another sort, the page is the matches sorted by its key.
+
+    `backward` reads the page before the cursor: the same keyset with every order reversed
+    (tiers worst first, ids descending), so the LIMIT keeps the rows nearest the cursor; the
+    hits come out in page order all the same (the json_agg's ORDER BY), with the extra row,
+    if any, first.
     """
     words = text_kind != "browse"
     match = f"e.search @@ {_FOLDED}" if words else "$1 = ''"  # browsing: no words
     rank = " + ".join(f"CASE WHEN {c} THEN {p} ELSE 0 END" for p, c in _bonuses(text_kind)) or "0"
+    key, id_desc = _SORT_KEYS.get(sort, ("page.rank", False))
+    hits_order = f"page.rank DESC, page.id {_direction(id_desc, backward=False)}"
 
     def tier(rank: int, conditions: str, *, walk: bool) -> str:
         # Hidden from the planner (registry_opaque), the conditions leave it the id order only.
@@ -272,14 +302,24 @@ def search_sql(text_kind: str) -> str:
         return f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4 and words} AS is_exact
              FROM search_entry e
              WHERE {where} {_FILTERS} AND {"" if walk else "NOT "}{walked}
-               AND ($7::float8 IS NULL OR {rank} < $7 OR ({rank} = $7 AND e.id > $8))
-             ORDER BY e.id LIMIT $9)"""
+               AND {_keyset(str(rank), id_desc=False, backward=backward)}
+             ORDER BY e.id {_direction(False, backward=backward)} LIMIT $9)"""
 
     tiers = " UNION ALL ".join(
         tier(rank, conditions, walk=walk)
-        for rank, conditions in _tiers(text_kind)
+        for rank, conditions in _tiers(text_kind)[:: -1 if backward else 1]
         for walk in (True, False)
     )
+    if sort in _SORT_KEYS:
+        is_exact = f"e.exact @@ {_EXACT}" if words else "false"
+        page = f"""SELECT s.id, s.rank, {is_exact} AS is_exact FROM (
+        SELECT e.id, {key}::float8 AS rank FROM search_entry e
+        WHERE {match} {_FILTERS} AND {_keyset(key, id_desc=id_desc, backward=backward)}
+        ORDER BY {key} {_direction(True, backward=backward)},
+                 e.id {_direction(id_desc, backward=backward)}
+        LIMIT $9) s JOIN search_entry e ON e.id = s.id"""
+    else:
+        page = f"SELECT * FROM ({tiers}) AS tiers LIMIT $9"
 
     def sample(scale: int) -> str:
         tokens = _sample_query(scale)
@@ -319,7 +359,7 @@ walk_floor AS MATERIALIZED (
     SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
     WHERE oid = 'search_entry'::regclass
 ),
-page AS (SELECT * FROM ({tiers}) AS tiers LIMIT $9)
+page AS ({page})
 SELECT
     (SELECT weight > 1 FROM scale) AS is_estimate,
     (SELECT coalesce(sum(weight), 0) FROM counted) AS total,
@@ -331,7 +371,7 @@ SELECT
             CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
                  ELSE e.summary_en END,
             e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
-            ORDER BY page.rank DESC, page.id), '[]')
+            ORDER BY {hits_order}), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
      FROM (SELECT kind, sum(weight) n FROM counted GROUP BY kind) f) AS kinds,
@@ -356,32 +396,51 @@ async def search(
     query: str,
     filters: Filters,
     *,
+    sort: str | None = None,
     cursor: str | None = None,
     candidate_cap: int = 0,
     page_size: int = PAGE_SIZE,
 ) -> Results:
-    """Ranked, faceted results for a query (checked and NFC-normalised here).
+    """Ranked, faceted results for a query (checked and NFC-normalised here), in `sort` order
+    (one of SORTS; by default relevance for words, newest when browsing).
 
     Every match is ranked. Counts are exact up to about 4 * SAMPLE_MIN matches (more if
     `candidate_cap` asks: a sample must then hold cap / 16); beyond, they are estimated from
     a sample and say so.
     An empty query with no filters finds nothing; an empty query with filters browses them.
+    `cursor` is a page's next_cursor or previous_cursor, refused when made for another sort.
     """
     query = check_query(query)  # NFC and validated whichever caller sent it
     text = query if has_words(query) else ""
+    sort = check_sort(sort, text)
+    position = Cursor.parse(cursor, sort) if cursor else None
     if not text and filters.is_empty():
-        return Results(query, filters, (), 0, False, {}, None, frozenset())
+        return Results(query, filters, (), 0, False, {}, None, frozenset(), sort=sort)
+    backward = position is not None and position.backward
     row = await database.fetchrow(
-        search_sql(query_kind(text)),
-        *search_arguments(text, filters, cursor, candidate_cap, page_size),
+        search_sql(query_kind(text), sort, backward),
+        *search_arguments(text, filters, position, candidate_cap, page_size),
     )
     assert row is not None  # an aggregate query always answers one row
     raw_hits = json.loads(row["hits"])
-    next_cursor = None
-    if len(raw_hits) > page_size:
+    page = position.page if position else 1
+    more = len(raw_hits) > page_size
+    if backward:
+        # Read in reverse: the extra row is the one furthest back, first in page order;
+        # without one, nothing comes before this page.
+        raw_hits = raw_hits[1:] if more else raw_hits
+        page = page if more else 1
+        has_next, has_previous = True, more
+    else:
         raw_hits = raw_hits[:page_size]
+        has_next, has_previous = more, position is not None
+    next_cursor = previous_cursor = None
+    if raw_hits and has_next:
         last = raw_hits[-1]
-        next_cursor = encode_cursor(float(last[10]), int(last[11]))
+        next_cursor = Cursor(sort, False, page + 1, float(last[10]), int(last[11])).token()
+    if raw_hits and has_previous and page > 1:
+        first = raw_hits[0]
+        previous_cursor = Cursor(sort, True, page - 1, float(first[10]), int(first[11])).token()
     hits = tuple(
         Hit(
             kind=Kind(h[0]),
@@ -392,7 +451,7 @@ async def search(
             year=h[7],
             amount_vnd=h[8],
             is_demo=h[9],
-            is_exact=h[12],
+    is_exact=h[12],
         )
         for h in raw_hits
     )
@@ -427,6 +486,9 @@ async def search(
         next_cursor=next_cursor,
         terms=highlight_terms(text),
         suggestion=suggestion,
+        sort=sort,
+        previous_cursor=previous_cursor,
+        offset=(page - 1) * page_size,
     )
 
 
@@ -441,19 +503,26 @@ def ranked_sql() -> str:
 
 
 def search_arguments(
-    text: str, filters: Filters, cursor: str | None, candidate_cap: int, page_size: int
+    text: str,
+    filters: Filters,
+    cursor: Cursor | None,
+    candidate_cap: int,
+    page_size: int,
 ) -> tuple[object, ...]:
     """The parameters of search_sql() (benchmarks run the same statement on a bare pool)."""
-    after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
+
+    def selected(values: tuple[object, ...]) -> list[object] | None:
+        return list(values) or None
+
     return (
         text,
-        filters.kind.value if filters.kind else None,
-        filters.technology,
-        filters.province,
-        filters.fund,
-        filters.year,
-        after_rank,
-        after_id,
+        selected(tuple(kind.value for kind in filters.kind)),
+        selected(filters.technology),
+        selected(filters.province),
+        selected(filters.fund),
+        selected(filters.year),
+        cursor.key if cursor else None,
+        cursor.id if cursor else None,
         page_size + 1,
         max(SAMPLE_MIN, candidate_cap // 16),
     )

@@ -17,7 +17,7 @@ import pytest
 
 from registry.domain import demo
 from registry.domain.catalogue import Kind
-from registry.domain.search import PAGE_SIZE, Filters, query_kind
+from registry.domain.search import PAGE_SIZE, Cursor, Filters, query_kind
 from registry.services import search
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
@@ -117,7 +117,7 @@ async def test_the_first_pages_are_the_best_of_every_match(bulk, query):
     assert [id_ for id_, _, _ in first[:PAGE_SIZE]] == everything[:PAGE_SIZE]
     # The next page, through the cursor the page hands out, goes on where it stopped.
     last_id, last_rank, _ = first[PAGE_SIZE - 1]
-    cursor = search.encode_cursor(last_rank, last_id)
+    cursor = Cursor("relevance", False, 2, last_rank, last_id)
     second = await _page(bulk, query, Filters(), cursor)
     assert [id_ for id_, _, _ in second[:PAGE_SIZE]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
 
