@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from registry.domain.catalogue import Kind, Localized
@@ -322,3 +322,7 @@ class Results:
     previous_cursor: str | None = None
     #: How many matches come before the first hit (20 on page 2).
     offset: int = 0
+    #: For each facet with values chosen, its values counted with every filter but its own
+    #: (what each would find with the other filters): the values one more can be chosen from.
+    #: `facets` counts the matches shown, as always.
+    choices: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)

@@ -8,14 +8,18 @@ search_sql); counts of broad queries are estimated from a sixteenth of the entri
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import functools
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from registry import database
 from registry.domain.catalogue import Kind, Localized
 from registry.domain.search import (
+    FACETS,
     PAGE_SIZE,
     Cursor,
     FacetValue,
@@ -400,6 +404,7 @@ async def search(
     cursor: str | None = None,
     candidate_cap: int = 0,
     page_size: int = PAGE_SIZE,
+    choosable: tuple[str, ...] = FACETS,
 ) -> Results:
     """Ranked, faceted results for a query (checked and NFC-normalised here), in `sort` order
     (one of SORTS; by default relevance for words, newest when browsing).
@@ -409,6 +414,10 @@ async def search(
     a sample and say so.
     An empty query with no filters finds nothing; an empty query with filters browses them.
     `cursor` is a page's next_cursor or previous_cursor, refused when made for another sort.
+
+    Facets count the matches shown. A facet with values chosen (of those `choosable`) also
+    has its `choices`: its values counted with every filter but its own, for one more to be
+    chosen (a statement of its own per such facet, run beside the page's).
     """
     query = check_query(query)  # NFC and validated whichever caller sent it
     text = query if has_words(query) else ""
@@ -417,9 +426,21 @@ async def search(
     if not text and filters.is_empty():
         return Results(query, filters, (), 0, False, {}, None, frozenset(), sort=sort)
     backward = position is not None and position.backward
-    row = await database.fetchrow(
-        search_sql(query_kind(text), sort, backward),
-        *search_arguments(text, filters, position, candidate_cap, page_size),
+    widened = [name for name in choosable if getattr(filters, name)]
+    row, *others = await asyncio.gather(
+        database.fetchrow(
+            search_sql(query_kind(text), sort, backward),
+            *search_arguments(text, filters, position, candidate_cap, page_size),
+        ),
+        *(
+            database.fetchrow(
+                search_sql(query_kind(text)),
+                *search_arguments(
+                    text, dataclasses.replace(filters, **{name: ()}), None, candidate_cap, 0
+                ),
+            )
+            for name in widened
+        ),
     )
     assert row is not None  # an aggregate query always answers one row
     raw_hits = json.loads(row["hits"])
@@ -451,14 +472,39 @@ async def search(
             year=h[7],
             amount_vnd=h[8],
             is_demo=h[9],
-    is_exact=h[12],
+            is_exact=h[12],
         )
         for h in raw_hits
     )
     is_estimate = bool(row["is_estimate"])
-    count = estimate if is_estimate else int
-    total = count(row["total"])
-    facets = {
+    total = (estimate if is_estimate else int)(row["total"])
+    facets = _facets(row)
+    choices = {}
+    for name, other in zip(widened, others, strict=True):
+        assert other is not None
+        choices[name] = _facets(other)[name]
+    suggestion = await suggest(text) if total == 0 and text else None
+    return Results(
+        query=query,
+        filters=filters,
+        hits=hits,
+        total=total,
+        is_estimate=is_estimate,
+        facets=facets,
+        next_cursor=next_cursor,
+        terms=highlight_terms(text),
+        suggestion=suggestion,
+        sort=sort,
+        previous_cursor=previous_cursor,
+        offset=(page - 1) * page_size,
+        choices=choices,
+    )
+
+
+def _facets(row: Mapping[str, Any]) -> dict[str, tuple[FacetValue, ...]]:
+    """Each facet's values and counts, as search_sql() answers them."""
+    count = estimate if row["is_estimate"] else int
+    return {
         "kind": tuple(FacetValue(k, Localized(k), count(n)) for k, n in json.loads(row["kinds"])),
         "technology": tuple(
             FacetValue(str(i), Localized(vi, en), count(n))
@@ -475,21 +521,6 @@ async def search(
             FacetValue(str(y), Localized(str(y)), count(n)) for y, n in json.loads(row["years"])
         ),
     }
-    suggestion = await suggest(text) if total == 0 and text else None
-    return Results(
-        query=query,
-        filters=filters,
-        hits=hits,
-        total=total,
-        is_estimate=is_estimate,
-        facets=facets,
-        next_cursor=next_cursor,
-        terms=highlight_terms(text),
-        suggestion=suggestion,
-        sort=sort,
-        previous_cursor=previous_cursor,
-        offset=(page - 1) * page_size,
-    )
 
 
 def ranked_sql() -> str:

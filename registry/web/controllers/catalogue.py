@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from registry.documents.spreadsheets import Sheet, to_csv
 from registry.domain.catalogue import Kind
-from registry.domain.search import EXPORT_LIMIT, PAGE_SIZE, Results
+from registry.domain.search import EXPORT_LIMIT, FACETS, PAGE_SIZE, Results
 from registry.formatting import number
 from registry.services import calls, catalogue, search
 from registry.settings import Settings
@@ -148,6 +148,7 @@ class CatalogueController(Controller):
             sort=sort,
             candidate_cap=settings.search_candidate_cap,
             page_size=EXPORT_LIMIT,
+            choosable=(),
         )
         return _csv(results, settings, "search.csv")
 
@@ -165,6 +166,8 @@ async def _projects(
         cursor=cursor,
         candidate_cap=settings.search_candidate_cap,
         page_size=EXPORT_LIMIT if export else PAGE_SIZE,
+        # Every item is a project: no other kind to choose.
+        choosable=() if export else tuple(name for name in FACETS if name != "kind"),
     )
 
 
