@@ -8,7 +8,6 @@ search_sql); counts of broad queries are estimated from a sixteenth of the entri
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import itertools
@@ -427,15 +426,15 @@ async def search(
         return Results(query, filters, (), 0, False, {}, None, frozenset(), sort=sort)
     backward = position is not None and position.backward
     widened = [name for name in choosable if getattr(filters, name)]
-    row, *others = await asyncio.gather(
-        database.fetchrow(
+    row, *others = await database.fetchrow_each(
+        (
             search_sql(query_kind(text), sort, backward),
-            *search_arguments(text, filters, position, candidate_cap, page_size),
+            search_arguments(text, filters, position, candidate_cap, page_size),
         ),
         *(
-            database.fetchrow(
+            (
                 search_sql(query_kind(text)),
-                *search_arguments(
+                search_arguments(
                     text, dataclasses.replace(filters, **{name: ()}), None, candidate_cap, 0
                 ),
             )
