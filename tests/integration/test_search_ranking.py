@@ -97,15 +97,17 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def _page(
     conn: asyncpg.Connection, text: str, filters: Filters, cursor: str | None = None
 ) -> list[tuple[int, float, bool]]:
+    backward = cursor is not None and cursor.backward
     row = await conn.fetchrow(
-        search.search_sql(query_kind(text)),
+        search.search_sql(query_kind(text), "relevance", backward),
         *search.search_arguments(text, filters, cursor, 0, PAGE_SIZE),
     )
     return [(h[11], h[10], h[12]) for h in json.loads(row["hits"])]
 
 
 async def _ranked(conn: asyncpg.Connection, text: str, filters: Filters) -> list[int]:
-    return [row["id"] for row in await conn.fetch(search.ranked_sql(), text, filters.province)]
+    (province,) = filters.province or (None,)  # ranked_sql() takes one province at most
+    return [row["id"] for row in await conn.fetch(search.ranked_sql(), text, province)]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -120,6 +122,10 @@ async def test_the_first_pages_are_the_best_of_every_match(bulk, query):
     cursor = Cursor("relevance", False, 2, last_rank, last_id)
     second = await _page(bulk, query, Filters(), cursor)
     assert [id_ for id_, _, _ in second[:PAGE_SIZE]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
+    # Back from the third page's first hit (the same keyset read in reverse): the second again.
+    third_id, third_rank, _ = second[PAGE_SIZE]
+    back = await _page(bulk, query, Filters(), Cursor("relevance", True, 2, third_rank, third_id))
+    assert [id_ for id_, _, _ in back[-PAGE_SIZE:]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
 
 
 async def test_filters_narrow_before_ranking(bulk):
