@@ -189,8 +189,8 @@ async def _check_queries(url: str, queries: list[str]) -> tuple[list[QueryCheck]
 async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
     """For each query, the first two pages as served against the full ranking of every match
     (services.search.ranked_statement), and the sizes of the search table beside the raw text."""
-    from registry.domain.search import PAGE_SIZE, Filters
-    from registry.services.search import encode_cursor, ranked_statement, statement
+    from registry.domain.search import PAGE_SIZE, Cursor, Filters
+    from registry.services.search import ranked_statement, statement
 
     conn = await asyncpg.connect(url, server_settings=APP_SETTINGS)
     try:
@@ -205,7 +205,9 @@ async def _agreement(url: str, queries: tuple[str, ...]) -> dict[str, Any]:
                 row = await conn.fetchrow(sql, *arguments)
                 hits = json.loads(row["hits"])[:PAGE_SIZE]
                 pages += [h[11] for h in hits]
-                cursor = encode_cursor(hits[-1][10], hits[-1][11]) if hits else None
+                cursor = (
+                    Cursor("relevance", False, 2, hits[-1][10], hits[-1][11]) if hits else None
+                )
             agrees = pages == everything[: 2 * PAGE_SIZE]
             results[query] = {"matches": len(everything), "agrees": agrees}
             print(f"agreement {query!r}: {len(everything):,} matches, pages agree: {agrees}")

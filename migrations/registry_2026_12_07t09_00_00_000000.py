@@ -35,11 +35,15 @@ CREATE INDEX search_entry_terms_64 ON search_entry USING gin (terms) WHERE sampl
 CREATE INDEX search_entry_terms_16 ON search_entry USING gin (terms) WHERE sample < 4;
 CREATE INDEX search_entry_terms_4 ON search_entry USING gin (terms) WHERE sample < 16;
 CREATE INDEX search_entry_sample ON search_entry (sample);
+-- The orders a list may take besides relevance (services.search._SORT_KEYS): a page of the
+-- newest or largest is read from the front of an index, not sorted out of every entry.
+CREATE INDEX search_entry_newest ON search_entry ((coalesce(year, -1)) DESC, id DESC);
+CREATE INDEX search_entry_largest ON search_entry ((coalesce(amount_vnd, -1)) DESC, id);
 """
 
 BACKWARDS = """
 DROP INDEX IF EXISTS search_entry_terms, search_entry_terms_64, search_entry_terms_16,
-    search_entry_terms_4, search_entry_sample;
+    search_entry_terms_4, search_entry_sample, search_entry_newest, search_entry_largest;
 ALTER TABLE search_entry DROP COLUMN sample;
 ALTER TABLE search_entry RESET (toast_tuple_target);
 ALTER TABLE search_entry ALTER COLUMN kind SET STORAGE EXTENDED,

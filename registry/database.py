@@ -327,6 +327,15 @@ async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
         return await conn.fetchrow(sql, *args)
 
 
+async def fetchrow_each(*statements: tuple[str, tuple[Any, ...]]) -> list[asyncpg.Record | None]:
+    """The first row of each (sql, args): at once on pooled connections of their own, or one
+    after another on the surrounding transaction's connection (a connection runs one query
+    at a time)."""
+    if engine().current_transaction.get() is not None:
+        return [await fetchrow(sql, *args) for sql, args in statements]
+    return list(await asyncio.gather(*(fetchrow(sql, *args) for sql, args in statements)))
+
+
 async def fetchval(sql: str, *args: Any) -> Any:
     async with connection() as conn:
         return await conn.fetchval(sql, *args)

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from registry.domain.catalogue import Kind, Localized
@@ -23,6 +23,13 @@ MAX_QUERY_LENGTH = 200
 MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 FACETS = ("kind", "technology", "province", "fund", "year")
+#: Orders a result can be read in: the ranking rule, the newest first (year), the largest
+#: amount first; items with no year or amount come last.
+SORTS = ("relevance", "newest", "amount")
+#: The most rows a CSV of search results holds (the rest are left out, and it says so).
+EXPORT_LIMIT = 10_000
+#: The most values one facet may select (a link cannot carry many more anyway).
+MAX_SELECTED = 50
 #: Words websearch_to_tsquery treats as operators, not as text to find.
 _OPERATOR_WORDS = {"or"}
 _WORD = re.compile(r"\w+")
@@ -46,6 +53,25 @@ def check_query(value: str) -> str:
 
 def has_words(query: str) -> bool:
     return bool(_WORD.search(query))
+
+
+def default_sort(text: str) -> str:
+    """Words are read best match first; browsing without words, newest first."""
+    return "relevance" if has_words(text) else "newest"
+
+
+def check_sort(value: str | None, text: str, allowed: tuple[str, ...] = SORTS) -> str:
+    """The sort asked for (the default for `text` when none), or InvalidInput naming it."""
+    if not value:
+        return default_sort(text) if default_sort(text) in allowed else allowed[0]
+    if value not in allowed:
+        raise InvalidInput(
+            "Unknown sort order: %(sort)s. Choose one of: %(choices)s.",
+            field="sort",
+            sort=check_text(value, field="sort", max_length=40),
+            choices=", ".join(allowed),
+        )
+    return value
 
 
 def query_kind(text: str) -> str:
@@ -156,11 +182,15 @@ def encode_cursor(*values: int | float | str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, *types: type) -> tuple[int | float | str, ...]:
-    """The values `encode_cursor` packed, checked against `types`; InvalidInput otherwise."""
-    error = InvalidInput(
+def _damaged_cursor() -> InvalidInput:
+    return InvalidInput(
         "The page link is damaged or out of date. Start again from page one.", field="cursor"
     )
+
+
+def decode_cursor(token: str, *types: type) -> tuple[int | float | str, ...]:
+    """The values `encode_cursor` packed, checked against `types`; InvalidInput otherwise."""
+    error = _damaged_cursor()
     if len(token) > 400:
         raise error
     try:
@@ -189,24 +219,67 @@ def parse_date_cursor(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(
-            "The page link is damaged or out of date. Start again from page one.", field="cursor"
-        ) from None
+        raise _damaged_cursor() from None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page of search results starts: next to the item (`key`, `id`) in `sort` order,
+    after it, or before it when `backward` (a Previous link: the same keyset read in reverse).
+
+    `page` is the number of the page it leads to, carried along only to say which results
+    are shown ("21-40 of 1,234"): counting the matches before a keyset would cost a second
+    pass over them. `key` is the sort's value of the item: its rank, year or amount (as a
+    float: amounts stay exact up to 2**53 đồng).
+    """
+
+    sort: str
+    backward: bool
+    page: int
+    key: float
+    id: int
+
+    def token(self) -> str:
+        direction = "before" if self.backward else "after"
+        return encode_cursor(self.sort, direction, self.page, self.key, self.id)
+
+    @classmethod
+    def parse(cls, token: str, sort: str) -> Cursor:
+        """The cursor a page link holds, for a page in `sort` order; a link made for another
+        order (or damaged) is InvalidInput."""
+        sort_, direction, page, key, id_ = decode_cursor(token, str, str, int, float, int)
+        if sort_ != sort or direction not in ("after", "before"):
+            raise _damaged_cursor()
+        return cls(str(sort_), direction == "before", int(page), float(key), int(id_))
+
+
+def _selection(name: str, value: object) -> tuple[object, ...]:
+    """A facet's selected values as a tuple without repeats: one value is a selection of one."""
+    if value is None:
+        return ()
+    values = value if isinstance(value, tuple | list | frozenset | set) else (value,)
+    if name == "kind":
+        values = [Kind(v) for v in values]
+    return tuple(dict.fromkeys(values))
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    kind: Kind | None = None
-    technology: int | None = None
-    province: str | None = None
-    fund: int | None = None
-    year: int | None = None
+    """Selected facet values: any of a facet's values (OR), every facet (AND); an empty tuple
+    does not filter. A single value is taken as a selection of one."""
+
+    kind: tuple[Kind, ...] = ()
+    technology: tuple[int, ...] = ()
+    province: tuple[str, ...] = ()
+    fund: tuple[int, ...] = ()
+    year: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in FACETS:
+            object.__setattr__(self, name, _selection(name, getattr(self, name)))
 
     def is_empty(self) -> bool:
-        return all(
-            value is None
-            for value in (self.kind, self.technology, self.province, self.fund, self.year)
-        )
+        return not any(getattr(self, name) for name in FACETS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +316,13 @@ class Results:
     terms: frozenset[str]
     #: A corrected query when nothing matched and a close spelling exists.
     suggestion: str | None = None
+    #: The order of the hits (one of SORTS).
+    sort: str = "relevance"
+    #: The cursor of the page before; None on the first page.
+    previous_cursor: str | None = None
+    #: How many matches come before the first hit (20 on page 2).
+    offset: int = 0
+    #: For each facet with values chosen, its values counted with every filter but its own
+    #: (what each would find with the other filters): the values one more can be chosen from.
+    #: `facets` counts the matches shown, as always.
+    choices: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)

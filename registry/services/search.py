@@ -11,24 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from registry import database
 from registry.domain import terms
 from registry.domain.catalogue import Kind, Localized
 from registry.domain.search import (
+    FACETS,
     PAGE_SIZE,
+    Cursor,
     FacetValue,
     Filters,
     Hit,
     Results,
     check_query,
-    decode_cursor,
-    encode_cursor,
+    check_sort,
     estimate,
     highlight_terms,
 )
@@ -312,12 +314,34 @@ PROBE_ROWS = 200
 WALK_ROWS = 1000
 
 
+#: Each facet's selected values as an array (NULL: no filter): any of them (OR), every facet
+#: (AND).
 _FILTERS = """
-      AND ($2::text IS NULL OR e.kind = $2)
-      AND ($3::int IS NULL OR e.technology_ids @> ARRAY[$3::int])
-      AND ($4::text IS NULL OR e.province = $4)
-      AND ($5::int IS NULL OR e.fund_id = $5)
-      AND ($6::int IS NULL OR e.year = $6)"""
+      AND ($2::text[] IS NULL OR e.kind = ANY($2))
+      AND ($3::int[] IS NULL OR e.technology_ids && $3)
+      AND ($4::text[] IS NULL OR e.province = ANY($4))
+      AND ($5::int[] IS NULL OR e.fund_id = ANY($5))
+      AND ($6::int[] IS NULL OR e.year = ANY($6))"""
+
+#: The key of each sort but relevance (largest first, entries without one last: -1) and
+#: whether its ties go by id descending. Relevance is the rank of search_sql's tiers, ties by
+#: ascending id. Each key has an index in that order (migrations/…2026_12_07t09…).
+_SORT_KEYS = {
+    "newest": ("coalesce(e.year, -1)", True),
+    "amount": ("coalesce(e.amount_vnd, -1)", False),
+}
+
+
+def _keyset(key: str, *, id_desc: bool, backward: bool) -> str:
+    """The rows after the cursor ($7 the key, $8 the id; none on the first page) in the order
+    `key` descending, then id; before it when `backward`."""
+    key_op = ">" if backward else "<"
+    id_op = ">" if id_desc == backward else "<"
+    return f"($7::float8 IS NULL OR {key} {key_op} $7 OR ({key} = $7 AND e.id {id_op} $8))"
+
+
+def _direction(descending: bool, *, backward: bool) -> str:
+    return "DESC" if descending != backward else "ASC"
 
 
 def _tiers(bonuses: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -346,15 +370,23 @@ def _rank(bonuses: tuple[str, ...], parameters: dict[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def search_sql(bonuses: tuple[str, ...] | None) -> str:
+def search_sql(
+    bonuses: tuple[str, ...] | None, sort: str = "relevance", backward: bool = False
+) -> str:
     """The statement for a query with these `bonuses` (None: no words, browsing filters): one
-    page of hits ranked over every match, and the counts (exact, or from a sample).
+    page of hits in `sort` order over every match, and the counts (exact, or from a sample).
 
-    The page is a UNION ALL of one LIMITed subquery per tier, best tier first, each in id order:
-    the Limit above stops pulling as soon as a page is full, so lower tiers are never read when
-    the better ones fill it. A tier is read from the GIN index, or walked in id order when a
-    probe of the 64th sample says it is dense (PostgreSQL cannot tell: it multiplies the
-    selectivities of conditions that go together and takes a 6,000-row tier for one of 10).
+    By relevance, the page is a UNION ALL of one LIMITed subquery per tier, best tier first,
+    each in id order: the Limit above stops pulling as soon as a page is full, so lower tiers
+    are never read when the better ones fill it. A tier is read from the GIN index, or walked
+    in id order when a probe of the 64th sample says it is dense (PostgreSQL cannot tell: it
+    multiplies the selectivities of conditions that go together and takes a 6,000-row tier
+    for one of 10). By another sort, the page is the matches sorted by its key.
+
+    `backward` reads the page before the cursor: the same keyset with every order reversed
+    (tiers worst first, ids descending), so the LIMIT keeps the rows nearest the cursor; the
+    hits come out in page order all the same (the json_agg's ORDER BY), with the extra row,
+    if any, first.
     """
     words = bonuses is not None
     types = (
@@ -364,6 +396,8 @@ def search_sql(bonuses: tuple[str, ...] | None) -> str:
     )
     match = "e.terms @@ $1::tsquery" if words else "$1 = ''"  # browsing: no words
     tiers_of_query = _tiers(bonuses) if words else [(0, "")]
+    key, id_desc = _SORT_KEYS.get(sort, ("page.rank", False))
+    hits_order = f"page.rank DESC, page.id {_direction(id_desc, backward=False)}"
 
     def tier(rank: int, query: str, *, walk: bool) -> str:
         condition = f"e.terms @@ ({query})" if words else "true"
@@ -374,12 +408,24 @@ def search_sql(bonuses: tuple[str, ...] | None) -> str:
         return f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4} AS is_exact
              FROM search_entry e
              WHERE {where} {_FILTERS} AND {"" if walk else "NOT "}{walked}
-               AND ($7::float8 IS NULL OR {rank} < $7 OR ({rank} = $7 AND e.id > $8))
-             ORDER BY e.id LIMIT $9)"""
+               AND {_keyset(str(rank), id_desc=False, backward=backward)}
+             ORDER BY e.id {_direction(False, backward=backward)} LIMIT $9)"""
 
     tiers = " UNION ALL ".join(
-        tier(rank, query, walk=walk) for rank, query in tiers_of_query for walk in (True, False)
+        tier(rank, query, walk=walk)
+        for rank, query in tiers_of_query[:: -1 if backward else 1]
+        for walk in (True, False)
     )
+    if sort in _SORT_KEYS:
+        is_exact = "coalesce(e.terms @@ $11::tsquery, false)" if words else "false"
+        page = f"""SELECT s.id, s.rank, {is_exact} AS is_exact FROM (
+        SELECT e.id, {key}::float8 AS rank FROM search_entry e
+        WHERE {match} {_FILTERS} AND {_keyset(key, id_desc=id_desc, backward=backward)}
+        ORDER BY {key} {_direction(True, backward=backward)},
+                 e.id {_direction(id_desc, backward=backward)}
+        LIMIT $9) s JOIN search_entry e ON e.id = s.id"""
+    else:
+        page = f"SELECT * FROM ({tiers}) AS tiers LIMIT $9"
 
     def sample(scale: int) -> str:
         within = f"e.sample < {SAMPLES[scale]}"
@@ -428,7 +474,7 @@ walk_floor AS MATERIALIZED (
     SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
     WHERE oid = 'search_entry'::regclass
 ),
-page AS (SELECT * FROM ({tiers}) AS tiers LIMIT $9)
+page AS ({page})
 SELECT
     (SELECT weight > 1 FROM scale) AS is_estimate,
     (SELECT n FROM total) AS total,
@@ -440,7 +486,7 @@ SELECT
             CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
                  ELSE e.summary_en END,
             e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
-            ORDER BY page.rank DESC, page.id), '[]')
+            ORDER BY {hits_order}), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
      FROM (SELECT kind, sum(weight) n FROM counted GROUP BY kind) f) AS kinds,
@@ -465,30 +511,60 @@ async def search(
     query: str,
     filters: Filters,
     *,
+    sort: str | None = None,
     cursor: str | None = None,
     candidate_cap: int = 0,
     page_size: int = PAGE_SIZE,
+    choosable: tuple[str, ...] = FACETS,
 ) -> Results:
-    """Ranked, faceted results for a query (checked and NFC-normalised here).
+    """Ranked, faceted results for a query (checked and NFC-normalised here), in `sort` order
+    (one of SORTS; by default relevance for words, newest when browsing).
 
-    Every match is ranked. Counts are exact up to about 4 * SAMPLE_MIN matches (more if
+    Every match is ranked. Counts are exact below about 10,000 matches (more if
     `candidate_cap` asks: a sample must then hold cap / 16); beyond, they are estimated from
     a sample and say so.
     An empty query with no filters finds nothing; an empty query with filters browses them.
+    `cursor` is a page's next_cursor or previous_cursor, refused when made for another sort.
+
+    Facets count the matches shown. A facet with values chosen (of those `choosable`) also
+    has its `choices`: its values counted with every filter but its own, for one more to be
+    chosen (a statement of its own per such facet, run beside the page's).
     """
     query = check_query(query)  # NFC and validated whichever caller sent it
     text = query if terms.parse_query(query) else ""
+    sort = check_sort(sort, text)
+    position = Cursor.parse(cursor, sort) if cursor else None
     if not text and filters.is_empty():
-        return Results(query, filters, (), 0, False, {}, None, frozenset())
-    sql, arguments = statement(text, filters, cursor, candidate_cap, page_size)
-    row = await database.fetchrow(sql, *arguments)
+        return Results(query, filters, (), 0, False, {}, None, frozenset(), sort=sort)
+    backward = position is not None and position.backward
+    widened = [name for name in choosable if getattr(filters, name)]
+    row, *others = await database.fetchrow_each(
+        statement(text, filters, position, candidate_cap, page_size, sort=sort),
+        *(
+            statement(text, dataclasses.replace(filters, **{name: ()}), None, candidate_cap, 0)
+            for name in widened
+        ),
+    )
     assert row is not None  # an aggregate query always answers one row
     raw_hits = json.loads(row["hits"])
-    next_cursor = None
-    if len(raw_hits) > page_size:
+    page = position.page if position else 1
+    more = len(raw_hits) > page_size
+    if backward:
+        # Read in reverse: the extra row is the one furthest back, first in page order;
+        # without one, nothing comes before this page.
+        raw_hits = raw_hits[1:] if more else raw_hits
+        page = page if more else 1
+        has_next, has_previous = True, more
+    else:
         raw_hits = raw_hits[:page_size]
+        has_next, has_previous = more, position is not None
+    next_cursor = previous_cursor = None
+    if raw_hits and has_next:
         last = raw_hits[-1]
-        next_cursor = encode_cursor(float(last[10]), int(last[11]))
+        next_cursor = Cursor(sort, False, page + 1, float(last[10]), int(last[11])).token()
+    if raw_hits and has_previous and page > 1:
+        first = raw_hits[0]
+        previous_cursor = Cursor(sort, True, page - 1, float(first[10]), int(first[11])).token()
     hits = tuple(
         Hit(
             kind=Kind(h[0]),
@@ -504,9 +580,34 @@ async def search(
         for h in raw_hits
     )
     is_estimate = bool(row["is_estimate"])
-    count = estimate if is_estimate else int
-    total = count(row["total"])
-    facets = {
+    total = (estimate if is_estimate else int)(row["total"])
+    facets = _facets(row)
+    choices = {}
+    for name, other in zip(widened, others, strict=True):
+        assert other is not None
+        choices[name] = _facets(other)[name]
+    suggestion = await suggest(text) if total == 0 and text else None
+    return Results(
+        query=query,
+        filters=filters,
+        hits=hits,
+        total=total,
+        is_estimate=is_estimate,
+        facets=facets,
+        next_cursor=next_cursor,
+        terms=highlight_terms(text),
+        suggestion=suggestion,
+        sort=sort,
+        previous_cursor=previous_cursor,
+        offset=(page - 1) * page_size,
+        choices=choices,
+    )
+
+
+def _facets(row: Mapping[str, Any]) -> dict[str, tuple[FacetValue, ...]]:
+    """Each facet's values and counts, as search_sql() answers them."""
+    count = estimate if row["is_estimate"] else int
+    return {
         "kind": tuple(FacetValue(k, Localized(k), count(n)) for k, n in json.loads(row["kinds"])),
         "technology": tuple(
             FacetValue(str(i), Localized(vi, en), count(n))
@@ -523,18 +624,6 @@ async def search(
             FacetValue(str(y), Localized(str(y)), count(n)) for y, n in json.loads(row["years"])
         ),
     }
-    suggestion = await suggest(text) if total == 0 and text else None
-    return Results(
-        query=query,
-        filters=filters,
-        hits=hits,
-        total=total,
-        is_estimate=is_estimate,
-        facets=facets,
-        next_cursor=next_cursor,
-        terms=highlight_terms(text),
-        suggestion=suggestion,
-    )
 
 
 def _bonus_arguments(parsed: terms.ParsedQuery | None) -> tuple[str | None, ...]:
@@ -560,11 +649,16 @@ def ranked_statement(text: str, province: str | None) -> tuple[str, tuple[object
 
 
 def statement(
-    text: str, filters: Filters, cursor: str | None, candidate_cap: int, page_size: int
+    text: str,
+    filters: Filters,
+    cursor: Cursor | None,
+    candidate_cap: int,
+    page_size: int,
+    *,
+    sort: str = "relevance",
 ) -> tuple[str, tuple[object, ...]]:
     """search_sql() for `text` and its parameters (benchmarks run it on a bare pool)."""
     parsed = terms.parse_query(text)
-    after_rank, after_id = decode_cursor(cursor, float, int) if cursor else (None, None)
     bonuses = (
         None
         if parsed is None
@@ -574,15 +668,19 @@ def statement(
             if value
         )
     )
-    return search_sql(bonuses), (
+
+    def selected(values: tuple[object, ...]) -> list[object] | None:
+        return list(values) or None
+
+    return search_sql(bonuses, sort, cursor is not None and cursor.backward), (
         parsed.match if parsed else "",
-        filters.kind.value if filters.kind else None,
-        filters.technology,
-        filters.province,
-        filters.fund,
-        filters.year,
-        after_rank,
-        after_id,
+        selected(tuple(kind.value for kind in filters.kind)),
+        selected(filters.technology),
+        selected(filters.province),
+        selected(filters.fund),
+        selected(filters.year),
+        cursor.key if cursor else None,
+        cursor.id if cursor else None,
         page_size + 1,
         max(SAMPLE_MIN, candidate_cap // 16),
         *_bonus_arguments(parsed),

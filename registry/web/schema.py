@@ -32,6 +32,30 @@ WholeNumber = Annotated[
     ),
 ]
 
+#: A facet's values, repeatable (`technology=3&technology=5`: either), each a whole number
+#: checked as WholeNumber is.
+WholeNumbers = Annotated[
+    list[str] | None,
+    QueryParameter(
+        schema_extra={
+            "one_of": [
+                Schema(type=OpenAPIType.INTEGER),
+                Schema(type=OpenAPIType.STRING, max_length=0),
+                Schema(
+                    type=OpenAPIType.ARRAY,
+                    items=Schema(
+                        one_of=[
+                            Schema(type=OpenAPIType.INTEGER),
+                            Schema(type=OpenAPIType.STRING, max_length=0),
+                        ]
+                    ),
+                ),
+                Schema(type=OpenAPIType.NULL),
+            ]
+        }
+    ),
+]
+
 #: The body of every error answer under /api/ (web.errors._answer writes it).
 ERROR_BODY = {
     "type": "object",

@@ -3,14 +3,14 @@ strict undefined names, gettext, formatting) plus links, search and highlighting
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from markupsafe import Markup
 
 from registry.documents.templates import base_environment
 from registry.domain.catalogue import Kind
-from registry.domain.search import FACETS, Results, mark_html
+from registry.domain.search import EXPORT_LIMIT, FACETS, Results, default_sort, mark_html
 from registry.web import i18n
 from registry.web.i18n import N_
 
@@ -45,33 +45,77 @@ def kind_labels() -> dict[str, str]:
     return {kind.value: i18n.gettext_(label) for kind, label in KIND_LABELS.items()}
 
 
-def _search_params(results: Results) -> dict[str, object]:
-    params: dict[str, object] = {"q": results.query}
+#: The list pages served by the search: a path, and whether it takes words and kinds.
+PROJECTS_PATH = "/projects"
+
+
+def _search_params(results: Results, path: str) -> dict[str, object]:
+    """The parameters that give `results` again on `path` (no cursor: the first page)."""
+    params: dict[str, object] = {} if path == PROJECTS_PATH else {"q": results.query}
     for name in FACETS:
-        value = getattr(results.filters, name)
-        params[name] = value.value if isinstance(value, Kind) else value
+        if name == "kind" and path == PROJECTS_PATH:
+            continue
+        values = getattr(results.filters, name)
+        params[name] = [v.value if isinstance(v, Kind) else v for v in values]
+    if results.sort != default_sort(results.query):
+        params["sort"] = results.sort
     return params
 
 
-def search_url(results: Results, **changes: object) -> str:
-    """The search page for `results` with some parameters changed (None removes one).
+def search_url(results: Results, path: str = "/search", **changes: object) -> str:
+    """The page at `path` for `results` with some parameters changed (None removes one).
 
-    Changing a filter starts again from the first page.
+    Changing a filter or the sort starts again from the first page.
     """
-    params = _search_params(results)
+    params = _search_params(results, path)
     params.update(changes)
-    return query_url("/search", **params)
+    return query_url(path, **params)
 
 
-def facet_urls(results: Results) -> dict[str, str]:
-    """Per facet, the search URL with that facet left out, ready for `&name=value`: a results
-    page links up to 60 facet values, and each would otherwise re-encode every parameter."""
-    params = _search_params(results)
-    bases = {}
-    for name in FACETS:
-        others = {k: v for k, v in params.items() if k != name and v not in (None, "")}
-        bases[name] = "/search?" + urlencode(others) + ("&" if others else "")
-    return bases
+def export_url(results: Results, path: str = "/search") -> str:
+    """The CSV of every match of `results` (/search.csv, /projects.csv)."""
+    return query_url(f"{path}.csv", **_search_params(results, path))
+
+
+class FacetLinks:
+    """Links that add a facet value to the current selection or take it out (checkbox-like,
+    without JavaScript), and one that clears a facet; each starts again from page one.
+
+    A results page links up to 60 facet values: the other parameters are encoded once per
+    facet, not once per link.
+    """
+
+    def __init__(self, results: Results, path: str = "/search") -> None:
+        params = _search_params(results, path)
+        self._path = path
+        self._selected: dict[str, list[str]] = {}
+        self._others: dict[str, str] = {}
+        for name in FACETS:
+            chosen = params.get(name)
+            self._selected[name] = [str(v) for v in chosen] if isinstance(chosen, list) else []
+            others = {k: v for k, v in params.items() if k != name and v not in (None, "", [])}
+            self._others[name] = urlencode(others, doseq=True)
+
+    def is_selected(self, name: str, value: object) -> bool:
+        return str(value) in self._selected[name]
+
+    def selected(self, name: str) -> list[str]:
+        return self._selected[name]
+
+    def toggle(self, name: str, value: object) -> str:
+        value = str(value)
+        chosen = self._selected[name]
+        values = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+        return self._link(name, values)
+
+    def clear(self, name: str) -> str:
+        return self._link(name, [])
+
+    def _link(self, name: str, values: list[str]) -> str:
+        query = "&".join(
+            part for part in (self._others[name], urlencode([(name, v) for v in values])) if part
+        )
+        return f"{self._path}?{query}" if query else self._path
 
 
 def item_url(kind: Kind | str, item_id: int) -> str:
@@ -80,8 +124,8 @@ def item_url(kind: Kind | str, item_id: int) -> str:
 
 def query_url(path: str, **params: object) -> str:
     """`path` with the given query parameters, leaving out empty ones."""
-    kept = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{path}?{urlencode(kept)}" if kept else path
+    kept = {k: v for k, v in params.items() if v not in (None, "", [], ())}
+    return f"{path}?{urlencode(kept, doseq=True)}" if kept else path
 
 
 def build_environment() -> Environment:
@@ -93,7 +137,9 @@ def build_environment() -> Environment:
         query_url=query_url,
         kind_labels=kind_labels,
         search_url=search_url,
-        facet_urls=facet_urls,
-        quote_value=quote_plus,
+        export_url=export_url,
+        export_limit=EXPORT_LIMIT,
+        default_sort=default_sort,
+        facet_links=FacetLinks,
     )
     return env

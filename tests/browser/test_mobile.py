@@ -1,7 +1,7 @@
 """Issue 16, defect 4: at a phone's 390 px no public or applicant page scrolls sideways or cuts
 text at the right edge, wide tables scroll inside their own box, chart text stays readable, and
-the search facets fold behind a toggle so the first result comes first (they stay open on a
-wide screen)."""
+the search facets (of /search and /projects) fold behind a toggle so the first result comes
+first (they stay open on a wide screen)."""
 
 from __future__ import annotations
 
@@ -100,10 +100,11 @@ def test_chart_text_is_readable_on_a_phone(
             assert min(sizes) >= READABLE_PX, f"{path}: chart text {min(sizes):.1f} px high"
 
 
+@pytest.mark.parametrize("page", ["search", "projects"])  # /projects: the same results list
 def test_search_facets_fold_on_a_phone_and_stay_open_on_a_wide_screen(
-    browser: WebDriver, live_server: str, site_pages: dict, server_log: Path
+    browser: WebDriver, live_server: str, site_pages: dict, server_log: Path, page: str
 ):
-    search = live_server + site_pages["public"]["search"]
+    search = live_server + site_pages["public"][page]
     with explained_by(server_log):
         browser.get(search)  # 1280 px wide
         assert shown(browser, ".facets li a"), "facets are hidden on a wide screen"

@@ -39,6 +39,7 @@ TWINS = {
 NOT_PAGES = {
     "/login", "/register", "/password-reset", "/password-reset/confirm", "/verify-email",
     "/verify/{code:str}/pdf", "/healthz", "/readyz", "/static/{file_path:path}",
+    "/search.csv", "/projects.csv",  # a list page's result as a file (its twin has it too)
 }  # fmt: skip
 
 

@@ -669,8 +669,8 @@ async def test_junk_input_never_causes_a_server_error(
 
 #: Every query parameter some GET route reads.
 QUERY_PARAMETERS = (
-    "q", "kind", "technology", "province", "fund", "year", "cursor", "seq", "preset", "token",
-    "next", "lang", "code",
+    "q", "kind", "technology", "province", "fund", "year", "cursor", "sort", "seq", "preset",
+    "token", "next", "lang", "code",
     # The ranking table's pages and the what-if panel
     "page", "budget_vnd", "overall_threshold", "policy", "criterion-0-weight",
     "criterion-0-threshold",
@@ -684,6 +684,9 @@ JUNK_CURSORS = tuple(
         ("2026-01-01", 10**250), ("9999-12-31", 1), ("0001-01-01", 2**63),
         (1.0, 2**31), (0.5, -1), (1.0, 10**250), (float("inf"), 1), (float("nan"), 1),
         (-1e308, 2**31 - 1), (1.0, True),
+        # Search pages' links: sort, direction, page, key, id.
+        ("amount", "after", 2**31, 1.0, 1), ("newest", "before", 1, 1e308, 2**31 - 1),
+        ("amount", "before", 2, -1e308, 1), ("relevance", "sideways", 2, 1.0, 1),
     )
 )  # fmt: skip
 

@@ -130,6 +130,71 @@ async def test_cursor_pages_cover_every_match_once():
     assert seen == [(hit.kind, hit.id) for hit in first.hits]
 
 
+@pytest.mark.parametrize(
+    ("query", "sort"),
+    [("năng lượng tái tạo", "relevance"), ("nghiên cứu", "newest"), ("hà nội", "amount"),
+     ("", "newest"), ("", "amount")],
+)  # fmt: skip
+async def test_previous_links_give_back_every_page_across_tiers_and_orders(query, sort):
+    """Forward to the last page by next_cursor, then back by previous_cursor: the same pages,
+    at the same offsets, whatever the order (several words: several tiers of rank)."""
+    filters = Filters(province=("Hà Nội", "Đà Nẵng")) if not query else Filters()
+    every = await search.search(query, filters, sort=sort, candidate_cap=CAP, page_size=5000)
+    assert every.next_cursor is None
+
+    forward = [await search.search(query, filters, sort=sort, candidate_cap=CAP, page_size=11)]
+    while forward[-1].next_cursor and len(forward) < 12:
+        forward.append(
+            await search.search(
+                query, filters, sort=sort, cursor=forward[-1].next_cursor, candidate_cap=CAP,
+                page_size=11,
+            )
+        )  # fmt: skip
+    assert len(forward) > 2
+    assert [hit for page in forward for hit in page.hits] == list(every.hits[: 11 * len(forward)])
+    assert [page.offset for page in forward] == [11 * n for n in range(len(forward))]
+    assert forward[0].previous_cursor is None
+
+    back = [forward[-1]]
+    while back[-1].previous_cursor:
+        back.append(
+            await search.search(
+                query, filters, sort=sort, cursor=back[-1].previous_cursor, candidate_cap=CAP,
+                page_size=11,
+            )
+        )  # fmt: skip
+    back.reverse()
+    assert [page.hits for page in back] == [page.hits for page in forward]
+    assert [page.offset for page in back] == [page.offset for page in forward]
+    assert [page.next_cursor is None for page in back] == [
+        page.next_cursor is None for page in forward
+    ]
+
+
+async def test_sorts_order_every_match_by_their_key():
+    by_year = await search.search("nghiên cứu", Filters(), sort="newest", candidate_cap=CAP,
+                                  page_size=5000)  # fmt: skip
+    years = [hit.year if hit.year is not None else -1 for hit in by_year.hits]
+    assert years == sorted(years, reverse=True)
+    assert years[-1] == -1  # items without a year (technologies) come last
+    by_amount = await search.search("nghiên cứu", Filters(), sort="amount", candidate_cap=CAP,
+                                    page_size=5000)  # fmt: skip
+    amounts = [hit.amount_vnd if hit.amount_vnd is not None else -1 for hit in by_amount.hits]
+    assert amounts == sorted(amounts, reverse=True)
+    assert amounts[-1] == -1
+    assert sorted(by_year.hits, key=lambda h: (h.kind, h.id)) == sorted(
+        by_amount.hits, key=lambda h: (h.kind, h.id)
+    )
+
+
+async def test_a_cursor_of_another_order_is_refused():
+    page = await search.search("nghiên cứu", Filters(), sort="amount", candidate_cap=CAP)
+    assert page.next_cursor
+    with pytest.raises(InvalidInput) as error:
+        await search.search("nghiên cứu", Filters(), cursor=page.next_cursor, candidate_cap=CAP)
+    assert error.value.field == "cursor"
+
+
 async def test_matches_are_all_counted_when_the_sample_is_small():
     # Broad queries are estimated from a sample (test_search_ranking); a few thousand are exact.
     results = await search.search("", Filters(kind=Kind.PROJECT), candidate_cap=100)

@@ -17,7 +17,7 @@ import pytest
 
 from registry.domain import demo
 from registry.domain.catalogue import Kind
-from registry.domain.search import PAGE_SIZE, Filters
+from registry.domain.search import PAGE_SIZE, Cursor, Filters
 from registry.domain.terms import parse_query
 from registry.services import search
 
@@ -106,7 +106,7 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _page(
-    conn: asyncpg.Connection, text: str, filters: Filters, cursor: str | None = None
+    conn: asyncpg.Connection, text: str, filters: Filters, cursor: Cursor | None = None
 ) -> list[tuple[int, float, bool]]:
     sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE)
     row = await conn.fetchrow(sql, *arguments)
@@ -114,7 +114,8 @@ async def _page(
 
 
 async def _ranked(conn: asyncpg.Connection, text: str, filters: Filters) -> list[int]:
-    sql, arguments = search.ranked_statement(text, filters.province)
+    (province,) = filters.province or (None,)  # ranked_statement() takes one province at most
+    sql, arguments = search.ranked_statement(text, province)
     return [row["id"] for row in await conn.fetch(sql, *arguments)]
 
 
@@ -127,9 +128,13 @@ async def test_the_first_pages_are_the_best_of_every_match(bulk, query):
     assert [id_ for id_, _, _ in first[:PAGE_SIZE]] == everything[:PAGE_SIZE]
     # The next page, through the cursor the page hands out, goes on where it stopped.
     last_id, last_rank, _ = first[PAGE_SIZE - 1]
-    cursor = search.encode_cursor(last_rank, last_id)
+    cursor = Cursor("relevance", False, 2, last_rank, last_id)
     second = await _page(bulk, query, Filters(), cursor)
     assert [id_ for id_, _, _ in second[:PAGE_SIZE]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
+    # Back from the third page's first hit (the same keyset read in reverse): the second again.
+    third_id, third_rank, _ = second[PAGE_SIZE]
+    back = await _page(bulk, query, Filters(), Cursor("relevance", True, 2, third_rank, third_id))
+    assert [id_ for id_, _, _ in back[-PAGE_SIZE:]] == everything[PAGE_SIZE : 2 * PAGE_SIZE]
 
 
 async def test_filters_narrow_before_ranking(bulk):

@@ -6,10 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from registry.domain.catalogue import Kind
 from registry.domain.errors import InvalidInput
 from registry.domain.search import (
     MAX_ID,
+    SORTS,
+    Cursor,
+    Filters,
     check_query,
+    check_sort,
     decode_cursor,
     encode_cursor,
     escape_html,
@@ -110,3 +115,43 @@ def test_html_marking_is_the_escaped_highlight(text, query_words):
     assert marked == expected
     assert html.unescape(marked.replace("<mark>", "").replace("</mark>", "")) == text
     assert "<" not in marked.replace("<mark>", "").replace("</mark>", "")
+
+
+@given(
+    st.sampled_from(SORTS),
+    st.booleans(),
+    st.integers(1, MAX_ID),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(1, MAX_ID),
+)
+def test_page_cursors_round_trip_and_serve_only_their_own_sort(sort, backward, page, key, id_):
+    cursor = Cursor(sort, backward, page, key, id_)
+    assert Cursor.parse(cursor.token(), sort) == cursor
+    for other in set(SORTS) - {sort}:
+        with pytest.raises(InvalidInput) as error:
+            Cursor.parse(cursor.token(), other)
+        assert error.value.field == "cursor"
+
+
+def test_cursors_of_the_old_form_are_a_damaged_link():
+    for token in (encode_cursor(4.0, 17), encode_cursor("2026-01-01", 5)):
+        with pytest.raises(InvalidInput):
+            Cursor.parse(token, "relevance")
+
+
+def test_a_facet_takes_one_value_or_several_without_repeats():
+    assert Filters(kind=Kind.PROJECT).kind == (Kind.PROJECT,)
+    assert Filters(kind="fund", technology=3).technology == (3,)
+    assert Filters(technology=(5, 3, 5)).technology == (5, 3)
+    assert Filters(province=None).is_empty()
+    assert not Filters(year=[2020]).is_empty()
+
+
+def test_words_sort_by_relevance_and_browsing_by_the_newest():
+    assert check_sort(None, "trí tuệ") == "relevance"
+    assert check_sort(None, "") == "newest"
+    assert check_sort("amount", "") == "amount"
+    assert check_sort(None, "", ("newest", "amount")) == "newest"
+    with pytest.raises(InvalidInput) as error:
+        check_sort("relevance", "", ("newest", "amount"))
+    assert error.value.field == "sort"

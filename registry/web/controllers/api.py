@@ -28,7 +28,7 @@ from registry.services.storage import read_all, storage_from
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import received_at
-from registry.web.schema import WholeNumber
+from registry.web.schema import WholeNumbers
 
 
 class CatalogueApi(Controller):
@@ -47,19 +47,27 @@ class CatalogueApi(Controller):
         request: Request,
         settings: NamedDependency[Settings],
         q: FromQuery[str] = "",
-        kind: FromQuery[str | None] = None,
-        technology: WholeNumber = None,
-        province: FromQuery[str | None] = None,
-        fund: WholeNumber = None,
-        year: WholeNumber = None,
+        kind: FromQuery[list[str] | None] = None,
+        technology: WholeNumbers = None,
+        province: FromQuery[list[str] | None] = None,
+        fund: WholeNumbers = None,
+        year: WholeNumbers = None,
+        sort: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Results:
         """`q` folds case and diacritics (`tri tue` finds `trí tuệ`); quote words to match a
-        phrase. Filters narrow to one kind, technology id, province, fund id or start year.
-        `cursor` is the `next_cursor` of the previous page."""
-        query, filters, page_cursor = forms.search_params(request.query_params)
+        phrase. Filters narrow to kinds, technology ids, provinces, fund ids or start years:
+        each may repeat (`technology=3&technology=5`: either), and every filter given applies.
+        `sort` is `relevance` (the default with words), `newest` (the default without) or
+        `amount`. `cursor` is the `next_cursor` or `previous_cursor` of a page of the same
+        sort; `offset` says how many matches come before the page."""
+        query, filters, order, page_cursor = forms.search_params(request.query_params)
         return await search.search(
-            query, filters, cursor=page_cursor, candidate_cap=settings.search_candidate_cap
+            query,
+            filters,
+            sort=order,
+            cursor=page_cursor,
+            candidate_cap=settings.search_candidate_cap,
         )
 
     @get("/technology-lists", summary="Versions of the strategic-technology list")

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from registry.documents.spreadsheets import Sheet, to_csv
+from registry.domain.catalogue import Kind
+from registry.domain.search import EXPORT_LIMIT, FACETS, PAGE_SIZE, Results
+from registry.formatting import number
 from registry.services import calls, catalogue, search
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import received_at
 from registry.web.charts import funding_chart
+from registry.web.i18n import gettext_
+from registry.web.templating import item_url
 
 PUBLIC = {"public": True}
 
@@ -101,9 +107,19 @@ class CatalogueController(Controller):
         return _page("catalogue/zone.html", zone=item)
 
     @get("/projects", name="projects")
-    async def projects(self, request: Request) -> Template:
-        cursor = forms.list_params(request.query_params)
-        return _page("catalogue/projects.html", page=await catalogue.list_projects(cursor))
+    async def projects(self, request: Request, settings: NamedDependency[Settings]) -> Template:
+        """The funded projects: the search of one kind, without words (newest first)."""
+        results = await _projects(request, settings)
+        return _page("catalogue/projects.html", results=results)
+
+    @get("/projects.csv", name="projects_csv", media_type="text/csv")
+    async def projects_csv(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """Every project the list shows with its filters and sort, as CSV (EXPORT_LIMIT rows
+        at most)."""
+        results = await _projects(request, settings, export=True)
+        return _csv(results, settings, "projects.csv")
 
     @get("/projects/{project_id:int}", name="project")
     async def project(self, request: Request, project_id: FromPath[int]) -> Template:
@@ -113,8 +129,76 @@ class CatalogueController(Controller):
 
     @get("/search", name="search")
     async def search(self, request: Request, settings: NamedDependency[Settings]) -> Template:
-        query, filters, cursor = forms.search_params(request.query_params)
+        query, filters, sort, cursor = forms.search_params(request.query_params)
         results = await search.search(
-            query, filters, cursor=cursor, candidate_cap=settings.search_candidate_cap
+            query, filters, sort=sort, cursor=cursor, candidate_cap=settings.search_candidate_cap
         )
         return _page("catalogue/search.html", results=results)
+
+    @get("/search.csv", name="search_csv", media_type="text/csv")
+    async def search_csv(
+        self, request: Request, settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """Every match of the search (its words, filters and sort) as CSV, EXPORT_LIMIT rows
+        at most."""
+        query, filters, sort, _ = forms.search_params(request.query_params, export=True)
+        results = await search.search(
+            query,
+            filters,
+            sort=sort,
+            candidate_cap=settings.search_candidate_cap,
+            page_size=EXPORT_LIMIT,
+            choosable=(),
+        )
+        return _csv(results, settings, "search.csv")
+
+
+async def _projects(
+    request: Request, settings: Settings, *, export: bool = False
+) -> Results:
+    _, filters, sort, cursor = forms.search_params(
+        request.query_params, sorts=forms.PROJECT_SORTS, kind=Kind.PROJECT, export=export
+    )
+    return await search.search(
+        "",
+        filters,
+        sort=sort,
+        cursor=cursor,
+        candidate_cap=settings.search_candidate_cap,
+        page_size=EXPORT_LIMIT if export else PAGE_SIZE,
+        # Every item is a project: no other kind to choose.
+        choosable=() if export else tuple(name for name in FACETS if name != "kind"),
+    )
+
+
+#: Columns of a CSV of search results (the item's own address last).
+CSV_HEADER = ("kind", "id", "title_vi", "title_en", "province", "year", "amount_vnd", "url")
+
+
+def _csv(results: Results, settings: Settings, name: str) -> Response[bytes]:
+    """The hits as CSV (UTF-8 with a byte-order mark: Excel reads Vietnamese), amounts in
+    whole đồng; when the matches were more than EXPORT_LIMIT, a last row says so."""
+    rows: list[tuple[str | int | None, ...]] = [
+        (
+            hit.kind.value,
+            hit.id,
+            hit.title.vi,
+            hit.title.en,
+            hit.province,
+            hit.year,
+            hit.amount_vnd,
+            settings.public_url + item_url(hit.kind, hit.id),
+        )
+        for hit in results.hits
+    ]
+    if results.next_cursor is not None:
+        note = gettext_(
+            "# Only the first %(limit)s of %(total)s matches: an export holds at most "
+            "%(limit)s rows. Narrow the search to get the rest."
+        ) % {"limit": number(EXPORT_LIMIT), "total": number(results.total)}
+        rows.append((note,))
+    return Response(
+        to_csv(Sheet("results", CSV_HEADER, rows)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

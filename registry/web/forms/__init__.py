@@ -11,19 +11,33 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, MultiDict
 from litestar.response import Template
 
 from registry.domain.catalogue import Kind
 from registry.domain.errors import Conflict, InvalidForm, InvalidInput, NotFound, RegistryError
-from registry.domain.search import FACETS, MAX_ID, Filters, check_query, check_text
+from registry.domain.search import (
+    FACETS,
+    MAX_ID,
+    MAX_SELECTED,
+    SORTS,
+    Filters,
+    check_query,
+    check_sort,
+    check_text,
+    has_words,
+)
 from registry.domain.text import whole_number
 from registry.web.errors import status_of
 from registry.web.i18n import translate
 
 #: Parameters every page accepts besides its own.
 COMMON_PARAMETERS = frozenset({"lang"})
-SEARCH_PARAMETERS = frozenset({"q", "cursor", *FACETS}) | COMMON_PARAMETERS
+SEARCH_PARAMETERS = frozenset({"q", "cursor", "sort", *FACETS}) | COMMON_PARAMETERS
+#: /projects: the search of one kind without words.
+PROJECT_PARAMETERS = SEARCH_PARAMETERS - {"q", "kind"}
+#: Sorts of the list of projects (no words: no relevance).
+PROJECT_SORTS = ("newest", "amount")
 LIST_PARAMETERS = frozenset({"cursor"}) | COMMON_PARAMETERS
 #: The longest text any form field takes (a call's description); longer values are cut here
 #: and refused by the field's own limit where it has a shorter one.
@@ -107,31 +121,51 @@ def _whole_number(value: str, field: str, *, low: int, high: int) -> int:
     return number
 
 
-def search_params(params: Mapping[str, str]) -> tuple[str, Filters, str | None]:
-    """(query, filters, cursor) from /search's parameters, or InvalidInput."""
-    reject_unknown(params, SEARCH_PARAMETERS)
+def search_params(
+    params: MultiDict[str],
+    *,
+    sorts: tuple[str, ...] = SORTS,
+    kind: Kind | None = None,
+    export: bool = False,
+) -> tuple[str, Filters, str, str | None]:
+    """(query, filters, sort, cursor) from /search's parameters, or InvalidInput. A facet may
+    repeat (`technology=3&technology=5`: either). With `kind`, the list of one kind
+    (/projects): no words and no kind to choose. An `export` (CSV) has every match, no page."""
+    allowed = PROJECT_PARAMETERS if kind else SEARCH_PARAMETERS
+    reject_unknown(params, allowed - {"cursor"} if export else allowed)
     query = check_query(params.get("q", ""))
-    kind = params.get("kind") or None
-    if kind is not None and kind not in set(Kind):
-        raise InvalidInput(
-            "Unknown kind of item: %(kind)s.",
-            field="kind",
-            kind=check_text(kind, field="kind", max_length=40),
-        )
-    technology = params.get("technology") or None
-    fund = params.get("fund") or None
-    year = params.get("year") or None
-    province = params.get("province") or None
+
+    def selected(name: str) -> list[str]:
+        values = [v for v in params.getall(name, []) if v]
+        if len(values) > MAX_SELECTED:
+            raise InvalidInput(
+                "At most %(limit)s values of %(name)s can be chosen at once.",
+                field=name,
+                name=name,
+                limit=MAX_SELECTED,
+            )
+        return values
+
+    for value in selected("kind"):
+        if value not in set(Kind):
+            raise InvalidInput(
+                "Unknown kind of item: %(kind)s.",
+                field="kind",
+                kind=check_text(value, field="kind", max_length=40),
+            )
     filters = Filters(
-        kind=Kind(kind) if kind else None,
-        technology=_whole_number(technology, "technology", low=1, high=MAX_ID)
-        if technology
-        else None,
-        province=check_text(province, field="province", max_length=80) if province else None,
-        fund=_whole_number(fund, "fund", low=1, high=MAX_ID) if fund else None,
-        year=_whole_number(year, "year", low=1900, high=2100) if year else None,
+        kind=(kind,) if kind else tuple(Kind(v) for v in selected("kind")),
+        technology=tuple(
+            _whole_number(v, "technology", low=1, high=MAX_ID) for v in selected("technology")
+        ),
+        province=tuple(
+            check_text(v, field="province", max_length=80) for v in selected("province")
+        ),
+        fund=tuple(_whole_number(v, "fund", low=1, high=MAX_ID) for v in selected("fund")),
+        year=tuple(_whole_number(v, "year", low=1900, high=2100) for v in selected("year")),
     )
-    return query, filters, cursor_param(params)
+    sort = check_sort(params.get("sort") or None, query if has_words(query) else "", sorts)
+    return query, filters, sort, cursor_param(params)
 
 
 def cursor_param(params: Mapping[str, str]) -> str | None:
