@@ -34,7 +34,14 @@ ALTER TABLE search_entry ADD COLUMN sample smallint GENERATED ALWAYS AS (object_
 CREATE INDEX search_entry_terms_64 ON search_entry USING gin (terms) WHERE sample < 1;
 CREATE INDEX search_entry_terms_16 ON search_entry USING gin (terms) WHERE sample < 4;
 CREATE INDEX search_entry_terms_4 ON search_entry USING gin (terms) WHERE sample < 16;
-CREATE INDEX search_entry_sample ON search_entry (sample);
+-- Browsing (no words) reads its samples through these: named by a list (`sample = ANY`), which
+-- a word query's `sample < N` does not imply, so PostgreSQL never ANDs them with the partial
+-- GIN indexes above, which alone are far cheaper (measured: 1.7 ms against 0.03 ms).
+CREATE INDEX search_entry_browse_64 ON search_entry (id) WHERE sample = ANY ('{0}'::smallint[]);
+CREATE INDEX search_entry_browse_16 ON search_entry (id)
+    WHERE sample = ANY ('{0,1,2,3}'::smallint[]);
+CREATE INDEX search_entry_browse_4 ON search_entry (id)
+    WHERE sample = ANY ('{0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}'::smallint[]);
 -- The orders a list may take besides relevance (services.search._SORT_KEYS): a page of the
 -- newest or largest is read from the front of an index, not sorted out of every entry.
 CREATE INDEX search_entry_newest ON search_entry ((coalesce(year, -1)) DESC, id DESC);
@@ -43,7 +50,8 @@ CREATE INDEX search_entry_largest ON search_entry ((coalesce(amount_vnd, -1)) DE
 
 BACKWARDS = """
 DROP INDEX IF EXISTS search_entry_terms, search_entry_terms_64, search_entry_terms_16,
-    search_entry_terms_4, search_entry_sample, search_entry_newest, search_entry_largest;
+    search_entry_terms_4, search_entry_browse_64, search_entry_browse_16, search_entry_browse_4,
+    search_entry_newest, search_entry_largest;
 ALTER TABLE search_entry DROP COLUMN sample;
 ALTER TABLE search_entry RESET (toast_tuple_target);
 ALTER TABLE search_entry ALTER COLUMN kind SET STORAGE EXTENDED,

@@ -344,6 +344,14 @@ def _direction(descending: bool, *, backward: bool) -> str:
     return "DESC" if descending != backward else "ASC"
 
 
+def _browse_sample(scale: int) -> str:
+    """The samples of `scale` as the browsing indexes name them (migrations/…2026_12_07t09…):
+    a form the word queries' `sample < N` does not imply, so PostgreSQL never ANDs those
+    indexes with the partial GIN ones, which alone are far cheaper."""
+    numbers = ",".join(map(str, range(SAMPLES[scale])))
+    return f"'{{{numbers}}}'::smallint[]"
+
+
 def _tiers(bonuses: tuple[str, ...]) -> list[tuple[int, str]]:
     """(rank, tsquery expression) of each tier a match can fall in, best first: the match with
     each bonus's query, or its negation, all in one tsquery the GIN index answers alone."""
@@ -428,8 +436,9 @@ def search_sql(
         page = f"SELECT * FROM ({tiers}) AS tiers LIMIT $9"
 
     def sample(scale: int) -> str:
-        within = f"e.sample < {SAMPLES[scale]}"
-        return f"e.terms @@ $1::tsquery AND {within}" if words else within
+        if words:
+            return f"e.terms @@ $1::tsquery AND e.sample < {SAMPLES[scale]}"
+        return f"e.sample = ANY ({_browse_sample(scale)})"
 
     facets = "e.kind, e.technology_ids, e.province, e.fund_id, e.year"
     # The 64th is always read; a larger sample only when the 64th says it will hold SAMPLE_MIN

@@ -226,3 +226,17 @@ async def test_a_word_no_entry_holds_any_more_is_never_suggested():
         await database.fetchval("SELECT count(*) FROM search_term WHERE term = 'zzvanished'") == 0
     )
     assert await database.fetchval("SELECT count(*) FROM search_term") > 0
+
+
+async def test_entries_a_migration_left_without_tokens_are_found_again_after_migrating():
+    before = await _ids("đất hiếm")
+    await database.execute("UPDATE search_entry SET terms = NULL WHERE kind = 'project'")
+    assert await _ids("đất hiếm") == [hit for hit in before if hit[0] is not Kind.PROJECT]
+
+    indexed = await search.index_missing()
+
+    assert indexed == await database.fetchval(
+        "SELECT count(*) FROM search_entry WHERE kind = 'project'"
+    )
+    assert await _ids("đất hiếm") == before
+    assert await search.index_missing() == 0
