@@ -520,6 +520,9 @@ async def test_the_review_form_explains_each_problem_and_locks_once_submitted(
     # Submit without every comment: each missing one named at its field, nothing submitted.
     page = await client.get(url)
     assert 'value="3.5" selected' in page.text
+    # Marks read the Vietnamese way (the form's values stay as the server parses them).
+    assert 'value="3.5" selected>3,5' in page.text
+    assert "3,5 = " in page.text or "bước 0,5" in page.text
     fields = complete_review(page.text) | {"comment-1": "", "overall_comment": ""}
     refused = await post_form(client, f"{url}/submit", fields)
     assert refused.status_code == 400
@@ -552,6 +555,7 @@ async def test_the_review_form_explains_each_problem_and_locks_once_submitted(
     assert board.status_code == 200
     assert case.reviewer.display_name in board.text
     assert "Phương pháp rõ ràng, có đối chứng." in board.text
+    assert ">3,5<" in board.text and ">3.5<" not in board.text
     review_id = hidden_value(board.text, "review")
     no_reason = await post_form(
         client, f"/manage/proposals/{case.proposal_id}/reviews/reopen", {"review": review_id}
