@@ -89,6 +89,10 @@ class ParsedQuery:
     title: str
     #: Positive words folded, in order (highlighting, suggestions).
     folded_words: tuple[str, ...]
+    #: The bonuses whose tokens imply `match` (a document holding them matches): a search
+    #: leaves `match` out of a tier that requires one, and the GIN index then skips the
+    #: posting lists of the query's common words (`da`, `nang`: half the catalogue each).
+    implies_match: frozenset[str] = frozenset()
 
 
 def _and(tokens: Iterable[str]) -> str | None:
@@ -108,6 +112,7 @@ def parse_query(query: str) -> ParsedQuery | None:
     """
     disjuncts: list[list[str]] = [[]]
     positive: list[str] = []
+    negated_any = phrases = False
     for negated, phrase, bare in _CHUNK.findall(query):
         text = phrase if phrase or not bare else bare
         if bare and bare.lower() == "or":
@@ -123,17 +128,30 @@ def parse_query(query: str) -> ParsedQuery | None:
         condition = _and(_pairs(folded)) if len(folded) > 1 else quote(folded[0])
         if negated:
             disjuncts[-1].append(f"!({condition})")
+            negated_any = True
         else:
             disjuncts[-1].append(f"({condition})")
             positive.extend(written)
+            phrases = phrases or len(folded) > 1
     clauses = [" & ".join(items) for items in disjuncts if items]
     if not clauses:
         return None
     folded_words = tuple(fold(w) for w in positive)
+    # Every token of a word (as written, behind `^`, in a pair) comes with its fold, so in a
+    # query of words ANDed, the pairs imply every word and phrase; title words every word, if
+    # no phrase; words as written every word, if all were typed with diacritics.
+    implied = set()
+    if len(clauses) == 1 and not negated_any:
+        implied.add("adjacent")
+        if not phrases:
+            implied.add("title")
+            if all(w != fold(w) for w in positive):
+                implied.add("exact")
     return ParsedQuery(
         match=" | ".join(f"({c})" for c in clauses),
         exact=_and(w for w in positive if w != fold(w)),
         adjacent=_and(_pairs(list(folded_words))) if len(folded_words) > 1 else None,
         title=_and("^" + f for f in folded_words) or "",
         folded_words=folded_words,
+        implies_match=frozenset(implied),
     )

@@ -555,7 +555,8 @@ async def test_the_review_form_explains_each_problem_and_locks_once_submitted(
     assert board.status_code == 200
     assert case.reviewer.display_name in board.text
     assert "Phương pháp rõ ràng, có đối chứng." in board.text
-    assert ">3,5<" in board.text and ">3.5<" not in board.text
+    assert ">3,5<" in board.text
+    assert ">3.5<" not in board.text
     review_id = hidden_value(board.text, "review")
     no_reason = await post_form(
         client, f"/manage/proposals/{case.proposal_id}/reviews/reopen", {"review": review_id}

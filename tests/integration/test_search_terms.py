@@ -120,3 +120,40 @@ def test_a_query_without_words_is_nothing_to_find() -> None:
     assert parse_query("") is None
     assert parse_query(' - or ') is None
     assert parse_query("or or") is None
+
+
+SMALL_VOCABULARY = ["đất", "dat", "đạt", "hiếm", "hiem", "Đà", "Nẵng", "năng", "da"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    title=st.lists(st.sampled_from(SMALL_VOCABULARY), max_size=5),
+    body=st.lists(st.sampled_from(SMALL_VOCABULARY), max_size=8),
+    typed=st.lists(st.sampled_from([*SMALL_VOCABULARY, '"đất hiếm"', "-da", "or"]), min_size=1),
+)
+async def test_a_bonus_said_to_imply_the_match_never_holds_without_it(
+    db: asyncpg.Connection, title: list[str], body: list[str], typed: list[str]
+) -> None:
+    parsed = parse_query(" ".join(typed))
+    assume(parsed is not None)
+    assert parsed is not None
+    tokens = document_terms([" ".join(title)], [" ".join(body)])
+    bonuses = {"exact": parsed.exact, "adjacent": parsed.adjacent, "title": parsed.title}
+
+    for name in parsed.implies_match:
+        if bonuses[name] and await _holds(db, tokens, bonuses[name]):
+            assert await _holds(db, tokens, parsed.match), name
+
+
+def test_which_bonuses_imply_the_match() -> None:
+    def implied(query: str) -> set[str]:
+        parsed = parse_query(query)
+        assert parsed is not None
+        return set(parsed.implies_match)
+
+    assert implied("Đà Nẵng") == {"adjacent", "title", "exact"}
+    assert implied("dat hiem") == {"adjacent", "title"}
+    assert implied("đà nang") == {"adjacent", "title"}  # `nang` typed bare: any fold twin
+    assert implied('"lượng tử"') == {"adjacent"}  # the title holds the words, maybe apart
+    assert implied("đất or hiếm") == set()
+    assert implied("đất -hiếm") == set()
