@@ -88,7 +88,9 @@ async def test_a_review_is_saved_as_typed_and_locked_once_submitted(
         assert json.loads(row["comments"])[0] == "Phương pháp thu âm rõ ràng."
 
         browser.get(page)  # the draft survives a reload
-        assert Select(element(browser, "#f-mark-0")).first_selected_option.text.startswith("3.5")
+        chosen = Select(element(browser, "#f-mark-0")).first_selected_option
+        assert chosen.get_attribute("value") == "3.5"
+        assert chosen.text.startswith("3,5")  # read the Vietnamese way
         assert element(browser, "#f-comment-0").get_attribute("value") == (
             "Phương pháp thu âm rõ ràng."
         )
