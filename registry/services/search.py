@@ -352,6 +352,11 @@ def _browse_sample(scale: int) -> str:
     return f"'{{{numbers}}}'::smallint[]"
 
 
+#: GROUPING(kind, province, fund_id, year) of each facet's grouping set: a bit per column,
+#: set where the row is not grouped by it (kind, the first, is the highest bit).
+_GROUPED = {"kind": 0b0111, "province": 0b1011, "fund_id": 0b1101, "year": 0b1110}
+
+
 def _tiers(bonuses: tuple[str, ...], implies_match: frozenset[str]) -> list[tuple[int, str]]:
     """(rank, tsquery expression) of each tier a match can fall in, best first: the match with
     each bonus's query, or its negation, all in one tsquery the GIN index answers alone. The
@@ -482,6 +487,13 @@ counted AS (
     WHERE (SELECT weight FROM scale) = 1 AND {match} {_FILTERS}
 ),
 total AS MATERIALIZED (SELECT coalesce(sum(weight), 0) AS n FROM counted),
+-- The facets of one value per entry, counted in one pass (technologies, several per entry,
+-- apart); `facet` says which one a row counts (GROUPING's bits: _GROUPED).
+facet_counts AS MATERIALIZED (
+    SELECT kind, province, fund_id, year, sum(weight) AS n,
+           GROUPING(kind, province, fund_id, year) AS facet
+    FROM counted GROUP BY GROUPING SETS ((kind), (province), (fund_id), (year))
+),
 -- The rank of a few matches in the 64th: each tier's share of them, times the
 -- total, estimates its size (none when the 64th holds no match: every tier is then small).
 probe AS MATERIALIZED (
@@ -511,21 +523,20 @@ SELECT
             ORDER BY {hits_order}), '[]')
      FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
-     FROM (SELECT kind, sum(weight) n FROM counted GROUP BY kind) f) AS kinds,
+     FROM facet_counts WHERE facet = {_GROUPED["kind"]}) AS kinds,
     (SELECT coalesce(json_agg(json_build_array(t.id, t.name_vi, t.name_en, f.n)
                      ORDER BY f.n DESC, t.sort_key COLLATE "C"), '[]')
      FROM (SELECT unnest(technology_ids) AS id, sum(weight) n FROM counted GROUP BY 1) f
      JOIN technology t ON t.id = f.id) AS technologies,
     (SELECT coalesce(json_agg(json_build_array(province, n) ORDER BY n DESC, province), '[]')
-     FROM (SELECT province, sum(weight) n FROM counted WHERE province IS NOT NULL
-           GROUP BY province) f) AS provinces,
+     FROM facet_counts WHERE facet = {_GROUPED["province"]} AND province IS NOT NULL)
+     AS provinces,
     (SELECT coalesce(json_agg(json_build_array(fd.id, fd.name_vi, fd.name_en, f.n)
                      ORDER BY f.n DESC, fd.id), '[]')
-     FROM (SELECT fund_id, sum(weight) n FROM counted WHERE fund_id IS NOT NULL
-           GROUP BY fund_id) f JOIN fund fd ON fd.id = f.fund_id) AS funds,
+     FROM facet_counts f JOIN fund fd ON fd.id = f.fund_id
+     WHERE f.facet = {_GROUPED["fund_id"]}) AS funds,
     (SELECT coalesce(json_agg(json_build_array(year, n) ORDER BY year DESC), '[]')
-     FROM (SELECT year, sum(weight) n FROM counted WHERE year IS NOT NULL
-           GROUP BY year) f) AS years
+     FROM facet_counts WHERE facet = {_GROUPED["year"]} AND year IS NOT NULL) AS years
 """
 
 
