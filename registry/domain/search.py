@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from registry.domain.catalogue import Kind, Localized
 from registry.domain.errors import InvalidInput
+from registry.domain.terms import parse_query
 from registry.domain.text import clean, fold, nfc
 
 MAX_QUERY_LENGTH = 200
@@ -30,8 +31,6 @@ SORTS = ("relevance", "newest", "amount")
 EXPORT_LIMIT = 10_000
 #: The most values one facet may select (a link cannot carry many more anyway).
 MAX_SELECTED = 50
-#: Words websearch_to_tsquery treats as operators, not as text to find.
-_OPERATOR_WORDS = {"or"}
 _WORD = re.compile(r"\w+")
 
 
@@ -74,12 +73,6 @@ def check_sort(value: str | None, text: str, allowed: tuple[str, ...] = SORTS) -
     return value
 
 
-def query_kind(text: str) -> str:
-    """Which search statement a query needs: no words (browse filters), one word, or several."""
-    words = len(_WORD.findall(text))
-    return "browse" if not words else "one" if words == 1 else "many"
-
-
 def estimate(value: float) -> int:
     """An estimated count as shown: three significant figures (106,000, not 105,872)."""
     number = round(value)
@@ -87,15 +80,10 @@ def estimate(value: float) -> int:
 
 
 def highlight_terms(query: str) -> frozenset[str]:
-    """Folded words of a query worth marking in results (not negated, not operators)."""
-    terms: set[str] = set()
-    for token in query.replace('"', " ").split():
-        if token.startswith("-"):
-            continue
-        for word in _WORD.findall(fold(token)):
-            if word not in _OPERATOR_WORDS:
-                terms.add(word)
-    return frozenset(terms)
+    """Folded words of a query worth marking in results (not negated, not operators): the
+    positive words the search itself reads out of the query (domain.terms.parse_query)."""
+    parsed = parse_query(query)
+    return frozenset(parsed.folded_words) if parsed else frozenset()
 
 
 class Segment(NamedTuple):

@@ -103,6 +103,8 @@ def _and(tokens: Iterable[str]) -> str | None:
 _CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+#: Cached: a search reads its query for the page, for each facet's choices and for highlighting.
+@functools.lru_cache(maxsize=1024)
 def parse_query(query: str) -> ParsedQuery | None:
     """`query` in websearch syntax as tsquery texts, or None when it has no word to find.
 

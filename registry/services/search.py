@@ -304,7 +304,8 @@ _BONUS_PARAMETERS = {"exact": "$11::tsquery", "adjacent": "$12::tsquery", "title
 SAMPLES = {64: 1, 16: 4, 4: 16}
 #: Counts are estimated from a sample expected to hold at least this many matches (judged from
 #: the 64th), so the estimate's relative standard error stays near 1/sqrt(2000) = 2.2% (within
-#: 5%: 2.2 sigma). Counts are exact below about 8,000 matches.
+#: 5%: 2.2 sigma). Counts are exact below about 10,000 matches (the 64th holding fewer than
+#: 150: 150 x 16 = 1.2 x SAMPLE_MIN).
 SAMPLE_MIN = 2000
 #: Matches in the 64th whose rank is computed to estimate each tier's size.
 PROBE_ROWS = 200
