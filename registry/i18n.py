@@ -12,10 +12,12 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from registry.domain.errors import N_
 
@@ -53,9 +55,15 @@ def catalogue(language: str) -> gettext.NullTranslations:
 
 
 def translate_in(language: str, message: str, params: Mapping[str, object] | None = None) -> str:
-    """Translate a msgid that may carry %(name)s placeholders."""
+    """Translate a msgid that may carry %(name)s placeholders. Decimal parameters (marks,
+    weights) are written the language's way: `0,5` in Vietnamese, `0.5` in English."""
     text = catalogue(language).gettext(message)
-    return text % dict(params) if params else text
+    if not params:
+        return text
+    return text % {
+        name: format_decimal(value, locale=language) if isinstance(value, Decimal) else value
+        for name, value in params.items()
+    }
 
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)

@@ -16,7 +16,7 @@ from typing import Any
 
 from registry.domain.catalogue import Localized
 from registry.domain.errors import InvalidInput, Problems
-from registry.domain.scoring import TENTHS, Criteria, Scale, format_mark
+from registry.domain.scoring import TENTHS, Criteria, Scale, mark_number
 from registry.domain.text import nfc
 
 
@@ -107,9 +107,9 @@ def _mark(text: str, scale: Scale, field: str) -> int | None:
         if value is None or value.denominator != 1:
             raise InvalidInput(
                 "Give a mark from %(low)s to %(high)s in steps of %(step)s.",
-                low=format_mark(scale.low),
-                high=format_mark(scale.high),
-                step=format_mark(scale.step),
+                low=mark_number(scale.low),
+                high=mark_number(scale.high),
+                step=mark_number(scale.step),
             )
         return scale.check(int(value))
     except InvalidInput as problem:

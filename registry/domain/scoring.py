@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from itertools import chain, compress, groupby, pairwise, repeat, starmap
@@ -53,9 +54,9 @@ class Scale:
             raise InvalidInput(
                 "Give a mark from %(low)s to %(high)s in steps of %(step)s.",
                 field="mark",
-                low=format_mark(self.low),
-                high=format_mark(self.high),
-                step=format_mark(self.step),
+                low=mark_number(self.low),
+                high=mark_number(self.high),
+                step=mark_number(self.step),
             )
         return mark
 
@@ -231,6 +232,17 @@ def criteria_from_json(data: Mapping[str, Any]) -> Criteria:
         tie_breaks=tuple(TieBreak(t) for t in data["tie_breaks"]),
         tie_break_order=tuple(data["tie_break_order"]),
     )
+
+
+def mark_number(tenths: int) -> Decimal:
+    """A mark as a number for a message: messages format numbers in the reader's language
+    (i18n.translate_in), `0,5` in Vietnamese, where format_mark's `0.5` is for form values."""
+    return Decimal(tenths).scaleb(-1).normalize() + 0
+
+
+def weight_number(thousandths: int) -> Decimal:
+    """A ranking weight as a number for a message (see mark_number)."""
+    return Decimal(thousandths).scaleb(-3).normalize() + 0
 
 
 def format_weight(thousandths: int) -> str:
@@ -803,24 +815,24 @@ class Scenario:
         ):
             if not WEIGHT_MIN <= weight <= WEIGHT_MAX:
                 problems.add(
-                    _out_of_range(f"criterion-{row}-weight", WEIGHT_MIN, WEIGHT_MAX, format_weight)
+                    _out_of_range(f"criterion-{row}-weight", WEIGHT_MIN, WEIGHT_MAX, weight_number)
                 )
             scale = item.scale
             if not scale.low <= threshold <= scale.high:
                 problems.add(
-                    _out_of_range(f"criterion-{row}-threshold", scale.low, scale.high, format_mark)
+                    _out_of_range(f"criterion-{row}-threshold", scale.low, scale.high, mark_number)
                 )
             elif (threshold - scale.low) % scale.step:
                 problems.add(
                     InvalidInput(
                         "Thresholds are marks: use steps of %(step)s.",
                         field=f"criterion-{row}-threshold",
-                        step=format_mark(scale.step),
+                        step=mark_number(scale.step),
                     )
                 )
         highest = sum(c.scale.high for c in criteria.items)
         if not 0 <= overall <= highest:
-            problems.add(_out_of_range("overall_threshold", 0, highest, format_mark))
+            problems.add(_out_of_range("overall_threshold", 0, highest, mark_number))
         if self.budget_vnd is not None and self.budget_vnd < 0:
             problems.add(InvalidInput("Amounts cannot be negative.", field="budget_vnd"))
         problems.raise_any()
@@ -831,7 +843,9 @@ class Scenario:
         return replace(criteria, items=items, overall_threshold=overall)
 
 
-def _out_of_range(field_name: str, low: int, high: int, show: Callable[[int], str]) -> InvalidInput:
+def _out_of_range(
+    field_name: str, low: int, high: int, show: Callable[[int], Decimal]
+) -> InvalidInput:
     return InvalidInput(
         "Enter a number from %(low)s to %(high)s.", field=field_name, low=show(low), high=show(high)
     )

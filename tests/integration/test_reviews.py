@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -243,7 +244,7 @@ async def test_marks_off_the_scale_or_its_step_are_refused_at_their_field_and_no
         [problem] = refused.value.problems
         assert problem.field == field
         assert problem.message == "Give a mark from %(low)s to %(high)s in steps of %(step)s."
-        assert problem.params == {"low": "0", "high": "5", "step": "0.5"}
+        assert problem.params == {"low": 0, "high": 5, "step": Decimal("0.5")}
     after = await db.fetchrow("SELECT marks, row_version FROM review WHERE id = $1", seen.review_id)
     assert after == stored
 
