@@ -64,11 +64,34 @@ def pool() -> asyncpg.Pool:
     return _pool
 
 
+#: What the application keeps of each query's counts (services.search.CountCache), kept the
+#: same way: the total by query, valid while no entry changes after `_snapshot`.
+_totals: dict[str, float] = {}
+_snapshot: str | None = None
+
+
 @get("/search")
 async def search(q: str = "") -> dict[str, Any]:
-    sql, arguments = statement(q, Filters(), None, SETTINGS.search_candidate_cap, PAGE_SIZE)
+    global _snapshot  # one process, one event loop: as the application's cache
+    cap = SETTINGS.search_candidate_cap
+    known = _totals.get(q)
+    sql, arguments = statement(
+        q, Filters(), None, cap, PAGE_SIZE, known_total=known, epoch=_snapshot
+    )
     row = await pool().fetchrow(sql, *arguments)
-    return dict(row) if row is not None else {}
+    assert row is not None
+    if _snapshot is None or row["changed"]:
+        _totals.clear()
+        _snapshot = row["snapshot"]
+        if known is not None:
+            sql, arguments = statement(q, Filters(), None, cap, PAGE_SIZE)
+            row = await pool().fetchrow(sql, *arguments)
+            assert row is not None
+    if known is None:
+        if len(_totals) >= 1000:
+            _totals.clear()
+        _totals[q] = row["total"]
+    return dict(row)
 
 
 @get("/projects/{project_id:int}")

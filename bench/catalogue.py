@@ -240,6 +240,9 @@ class Route:
     #: Random project ids in [low, high] are appended to `path` when set.
     id_range: tuple[int, int] | None = None
     expect_type: str = "application/json"
+    #: Every request a query of its own (wrk_report.lua's `fresh`): counts kept by the server
+    #: from earlier requests cannot answer it.
+    fresh: bool = False
 
 
 def quoted(query: str) -> str:
@@ -255,8 +258,19 @@ def app_routes(selective: str, broad: str, unaccented: str, ids: tuple[int, int]
         Route("app HTML /search (broad)", "broad", f"/search?q={b}", None, html),
         Route("app API /api/v1/search (broad)", "broad", f"/api/v1/search?q={b}"),
         Route("app API /api/v1/search (unaccented)", "unaccented", f"/api/v1/search?q={u}"),
+        *fresh_routes("app API /api/v1/search", "/api/v1/search", selective, broad, unaccented),
         Route("app HTML /projects/{id}", "project", "/projects/", ids, html),
         Route("app API /api/v1/projects/{id}", "project", "/api/v1/projects/", ids),
+    ]
+
+
+def fresh_routes(
+    name: str, path: str, selective: str, broad: str, unaccented: str
+) -> list[Route]:
+    """Each query asked anew by every request: what a server pays to count its matches."""
+    return [
+        Route(f"{name} ({subject}, new)", f"{subject}, new", f"{path}?q={quoted(q)}", fresh=True)
+        for subject, q in (("selective", selective), ("broad", broad), ("unaccented", unaccented))
     ]
 
 
@@ -267,6 +281,7 @@ def baseline_routes(
         Route("baseline /search (selective)", "selective", f"/search?q={quoted(selective)}"),
         Route("baseline /search (broad)", "broad", f"/search?q={quoted(broad)}"),
         Route("baseline /search (unaccented)", "unaccented", f"/search?q={quoted(unaccented)}"),
+        *fresh_routes("baseline /search", "/search", selective, broad, unaccented),
         Route("baseline /projects/{id}", "project", "/projects/", ids),
     ]
 
@@ -373,6 +388,8 @@ def run_wrk(base: str, route: Route, args: argparse.Namespace, seconds: float) -
     if route.id_range:
         low, high = route.id_range
         command += [base + route.path + str(low), "--", route.path, str(low), str(high)]
+    elif route.fresh:
+        command += [base + route.path, "--", "fresh"]
     else:
         command.append(base + route.path)
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
@@ -518,26 +535,24 @@ class Report:
         return row["median"]["requests_per_s"] / baseline["median"]["requests_per_s"]
 
     def verdicts(self) -> list[Verdict]:
-        selective = self.find("app API /api/v1/search (selective)")["median"]
-        broad = self.find("app API /api/v1/search (broad)")["median"]
-        unaccented = self.find("app API /api/v1/search (unaccented)")["median"]
-        verdicts = [
-            Verdict(
-                f"API search p95 < {TARGET_SELECTIVE_P95_MS:.0f} ms (selective)",
-                f"{selective['p95_ms']:.1f} ms",
-                selective["p95_ms"] < TARGET_SELECTIVE_P95_MS and selective["errors"] == 0,
-            ),
-            Verdict(
-                f"API search p95 < {TARGET_BROAD_P95_MS:.0f} ms (broad)",
-                f"{broad['p95_ms']:.1f} ms",
-                broad["p95_ms"] < TARGET_BROAD_P95_MS and broad["errors"] == 0,
-            ),
-            Verdict(
-                f"API search p95 < {TARGET_BROAD_P95_MS:.0f} ms (unaccented)",
-                f"{unaccented['p95_ms']:.1f} ms",
-                unaccented["p95_ms"] < TARGET_BROAD_P95_MS and unaccented["errors"] == 0,
-            ),
-        ]
+        verdicts = []
+        # Each query asked again (counts kept) and asked anew by every request (counted).
+        for subject, target in (
+            ("selective", TARGET_SELECTIVE_P95_MS),
+            ("broad", TARGET_BROAD_P95_MS),
+            ("unaccented", TARGET_BROAD_P95_MS),
+            ("selective, new", TARGET_SELECTIVE_P95_MS),
+            ("broad, new", TARGET_BROAD_P95_MS),
+            ("unaccented, new", TARGET_BROAD_P95_MS),
+        ):
+            median = self.find(f"app API /api/v1/search ({subject})")["median"]
+            verdicts.append(
+                Verdict(
+                    f"API search p95 < {target:.0f} ms ({subject})",
+                    f"{median['p95_ms']:.1f} ms",
+                    median["p95_ms"] < target and median["errors"] == 0,
+                )
+            )
         for subject in ("selective", "broad"):
             ratio = self.ratio(self.find(f"app HTML /search ({subject})"))
             verdicts.append(

@@ -3,7 +3,10 @@
 -- done() prints one machine-readable line (wrk's own summary has no p95). With arguments
 -- `-- PREFIX LOW HIGH`, every request asks for PREFIX followed by a random id in [LOW, HIGH]
 -- (e.g. /projects/123456), so the database cache is not warmed by a single row. Without
--- arguments no request() is defined and wrk sends its static request (cheapest).
+-- arguments no request() is defined and wrk sends its static request (cheapest). With `-- fresh`,
+-- every request's query (the URL ends in `q=...`) gets a word of its own, negated and found
+-- nowhere (` -zzfresh<thread>x<n>`): the same matches, but a query no server has seen before,
+-- so nothing it kept from an earlier request (counts) can answer it.
 
 local thread_count = 0
 
@@ -13,7 +16,13 @@ function setup(thread)
 end
 
 function init(args)
-  if #args >= 3 then
+  if args[1] == "fresh" then
+    local n = 0
+    request = function()
+      n = n + 1
+      return wrk.format(nil, wrk.path .. "%20-zzfresh" .. (seed or 0) .. "x" .. n)
+    end
+  elseif #args >= 3 then
     local prefix, low, high = args[1], tonumber(args[2]), tonumber(args[3])
     math.randomseed(os.time() * 1000 + (seed or 0))
     request = function()

@@ -327,11 +327,16 @@ async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
         return await conn.fetchrow(sql, *args)
 
 
+def in_transaction() -> bool:
+    """Whether this context runs inside a transaction (database.transaction())."""
+    return engine().current_transaction.get() is not None
+
+
 async def fetchrow_each(*statements: tuple[str, tuple[Any, ...]]) -> list[asyncpg.Record | None]:
     """The first row of each (sql, args): at once on pooled connections of their own, or one
     after another on the surrounding transaction's connection (a connection runs one query
     at a time)."""
-    if engine().current_transaction.get() is not None:
+    if in_transaction():
         return [await fetchrow(sql, *args) for sql, args in statements]
     return list(await asyncio.gather(*(fetchrow(sql, *args) for sql, args in statements)))
 

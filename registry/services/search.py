@@ -4,17 +4,20 @@ Each entry holds its tokens (domain.terms: words folded, adjacent pairs, title w
 written) in a tsvector without positions, kept out of line, with a GIN index:
 every condition of a search, ranking bonuses included, is one tsquery the index answers alone,
 and counting reads only the narrow row. Every match is ranked (see search_sql); counts of broad
-queries are estimated from a 64th, a sixteenth or a quarter of the entries.
+queries are estimated from a 64th, a sixteenth or a quarter of the entries, and a process keeps
+a query's counts for its next pages and repeats until an entry changes (CountCache).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import functools
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -389,12 +392,13 @@ def _rank(bonuses: tuple[str, ...], parameters: dict[str, str]) -> str:
     )
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=128)
 def search_sql(
     bonuses: tuple[str, ...] | None,
     sort: str = "relevance",
     backward: bool = False,
     implies_match: frozenset[str] = frozenset(),
+    counts: bool = True,
 ) -> str:
     """The statement for a query with these `bonuses` (None: no words, browsing filters): one
     page of hits in `sort` order over every match, and the counts (exact, or from a sample).
@@ -410,12 +414,18 @@ def search_sql(
     (tiers worst first, ids descending), so the LIMIT keeps the rows nearest the cursor; the
     hits come out in page order all the same (the json_agg's ORDER BY), with the extra row,
     if any, first.
+
+    Without `counts`, the page only: the counts are known ($15, the total, sizes the tiers).
+    Either way the row says whether an entry changed since snapshot $14 (`changed`: a
+    transaction that snapshot could not see has since committed a change to search_entry)
+    and gives the statement's own snapshot (see CountCache).
     """
     words = bonuses is not None
     types = (
-        "SELECT $1::tsquery, $11::tsquery, $12::tsquery, $13::tsquery"
+        "SELECT $1::tsquery, $10::bigint, $11::tsquery, $12::tsquery, $13::tsquery, $14::text, "
+        "$15::float8"
         if words
-        else "SELECT $1::text, $11::text, $12::text, $13::text"
+        else "SELECT $1::text, $10::bigint, $11::text, $12::text, $13::text, $14::text, $15::float8"
     )
     match = "e.terms @@ $1::tsquery" if words else "$1 = ''"  # browsing: no words
     tiers_of_query = _tiers(bonuses, implies_match) if words else [(0, "")]
@@ -476,8 +486,7 @@ def search_sql(
         f"SELECT s.*, {scale} AS weight FROM s{scale} s WHERE (SELECT weight FROM scale) = {scale}"
         for scale in SAMPLES
     )
-    return f"""
-WITH types AS ({types}),
+    counting = f"""
 {samples[0]},
 scale AS MATERIALIZED (SELECT {chosen} AS weight),
 {", ".join(samples[1:])},
@@ -494,35 +503,10 @@ facet_counts AS MATERIALIZED (
     SELECT kind, province, fund_id, year, sum(weight) AS n,
            GROUPING(kind, province, fund_id, year) AS facet
     FROM counted GROUP BY GROUPING SETS ((kind), (province), (fund_id), (year))
-),
--- The rank of a few matches in the 64th: each tier's share of them, times the
--- total, estimates its size (none when the 64th holds no match: every tier is then small).
-probe AS MATERIALIZED (
-    SELECT {_rank(bonuses, _BONUS_PARAMETERS) if words else "0"} AS rank FROM search_entry e
-    WHERE {sample(64)} {_FILTERS} LIMIT {PROBE_ROWS}
-),
-tier_sizes AS MATERIALIZED (
-    SELECT rank, count(*) * (SELECT n FROM total) / (SELECT count(*) FROM probe) AS n
-    FROM probe GROUP BY rank
-),
-walk_floor AS MATERIALIZED (
-    SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
-    WHERE oid = 'search_entry'::regclass
-),
-page AS ({page})
-SELECT
+),"""
+    count_columns = f"""
     (SELECT weight > 1 FROM scale) AS is_estimate,
     (SELECT n FROM total) AS total,
-    (SELECT coalesce(json_agg(json_build_array(
-            e.kind, e.object_id, e.title_vi, e.title_en,
-            -- Summaries as shown: 240 characters at most, cut here rather than in Python.
-            CASE WHEN length(e.summary_vi) > 240 THEN left(e.summary_vi, 239) || '…'
-                 ELSE e.summary_vi END,
-            CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
-                 ELSE e.summary_en END,
-            e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
-            ORDER BY {hits_order}), '[]')
-     FROM page JOIN search_entry e ON e.id = page.id) AS hits,
     (SELECT coalesce(json_agg(json_build_array(kind, n)), '[]')
      FROM facet_counts WHERE facet = {_GROUPED["kind"]}) AS kinds,
     (SELECT coalesce(json_agg(json_build_array(t.id, t.name_vi, t.name_en, f.n)
@@ -537,8 +521,97 @@ SELECT
      FROM facet_counts f JOIN fund fd ON fd.id = f.fund_id
      WHERE f.facet = {_GROUPED["fund_id"]}) AS funds,
     (SELECT coalesce(json_agg(json_build_array(year, n) ORDER BY year DESC), '[]')
-     FROM facet_counts WHERE facet = {_GROUPED["year"]} AND year IS NOT NULL) AS years
+     FROM facet_counts WHERE facet = {_GROUPED["year"]} AND year IS NOT NULL) AS years,"""
+    total = "(SELECT n FROM total)" if counts else "$15::float8"
+    return f"""
+WITH types AS ({types}),{counting if counts else ""}
+-- The rank of a few matches in the 64th: each tier's share of them, times the
+-- total, estimates its size (none when the 64th holds no match: every tier is then small).
+probe AS MATERIALIZED (
+    SELECT {_rank(bonuses, _BONUS_PARAMETERS) if words else "0"} AS rank FROM search_entry e
+    WHERE {sample(64)} {_FILTERS} LIMIT {PROBE_ROWS}
+),
+tier_sizes AS MATERIALIZED (
+    SELECT rank, count(*) * {total} / (SELECT count(*) FROM probe) AS n
+    FROM probe GROUP BY rank
+),
+walk_floor AS MATERIALIZED (
+    SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
+    WHERE oid = 'search_entry'::regclass
+),
+page AS ({page})
+SELECT{count_columns if counts else ""}
+    (SELECT EXISTS (SELECT FROM search_change c
+                    WHERE c.xid >= pg_snapshot_xmin($14::pg_snapshot)
+                      AND NOT pg_visible_in_snapshot(c.xid, $14::pg_snapshot))) AS changed,
+    pg_current_snapshot()::text AS snapshot,
+    (SELECT coalesce(json_agg(json_build_array(
+            e.kind, e.object_id, e.title_vi, e.title_en,
+            -- Summaries as shown: 240 characters at most, cut here rather than in Python.
+            CASE WHEN length(e.summary_vi) > 240 THEN left(e.summary_vi, 239) || '…'
+                 ELSE e.summary_vi END,
+            CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
+                 ELSE e.summary_en END,
+            e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
+            ORDER BY {hits_order}), '[]')
+     FROM page JOIN search_entry e ON e.id = page.id) AS hits
 """
+
+
+#: The columns of search_sql's row that hold the counts.
+_COUNT_COLUMNS = ("is_estimate", "total", "kinds", "technologies", "provinces", "funds", "years")
+#: A counts key: the query's text, its filters and the candidate cap (which sizes samples).
+CountsKey = tuple[str, Filters, int]
+
+
+class CountCache:
+    """The counts (total and facets) of recent searches, kept by a process until a search
+    entry changes: counting every match of a broad query is most of its cost, and the same
+    counts serve its every page, sort and repeat.
+
+    Validity is PostgreSQL's word, not a clock's: every search statement says whether a
+    transaction that changed entries has committed unseen by `snapshot` (search_change), and
+    the cache starts again from that statement's snapshot when one has. Counts are kept only
+    from statements run under the cache's current start (`generation`), never from inside a
+    transaction (it could write entries, count them and roll back), and for an hour at most
+    (search_change keeps a day).
+    """
+
+    SIZE = 1000
+    LIFETIME_S = 3600.0
+
+    def __init__(self) -> None:
+        self.entries: collections.OrderedDict[CountsKey, dict[str, Any]] = (
+            collections.OrderedDict()
+        )
+        self.snapshot: str | None = None
+        self.started = 0.0
+        self.generation = 0
+
+    def get(self, key: CountsKey) -> dict[str, Any] | None:
+        if self.snapshot is not None and time.monotonic() - self.started > self.LIFETIME_S:
+            self.restart(None)
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def restart(self, snapshot: str | None) -> None:
+        self.entries.clear()
+        self.snapshot = snapshot
+        self.started = time.monotonic()
+        self.generation += 1
+
+    def put(self, key: CountsKey, row: Mapping[str, Any], generation: int) -> None:
+        if generation != self.generation:
+            return  # counted under an earlier start: perhaps before the change
+        self.entries[key] = {name: row[name] for name in _COUNT_COLUMNS}
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.SIZE:
+            self.entries.popitem(last=False)
+
+
+COUNTS = CountCache()
 
 
 async def search(
@@ -571,15 +644,20 @@ async def search(
     if not text and filters.is_empty():
         return Results(query, filters, (), 0, False, {}, None, frozenset(), sort=sort)
     backward = position is not None and position.backward
-    widened = [name for name in choosable if getattr(filters, name)]
-    row, *others = await database.fetchrow_each(
-        statement(text, filters, position, candidate_cap, page_size, sort=sort),
-        *(
-            statement(text, dataclasses.replace(filters, **{name: ()}), None, candidate_cap, 0)
-            for name in widened
-        ),
+    widened = {
+        name: dataclasses.replace(filters, **{name: ()})
+        for name in choosable
+        if getattr(filters, name)
+    }
+    cache = None if database.in_transaction() else COUNTS
+    found = await _page_and_counts(
+        text, filters, position, candidate_cap, page_size, sort, widened, cache
     )
-    assert row is not None  # an aggregate query always answers one row
+    if found is None:  # counts kept from before a change: count again
+        found = await _page_and_counts(
+            text, filters, position, candidate_cap, page_size, sort, widened, None
+        )
+    row, counts, choice_counts = found
     raw_hits = json.loads(row["hits"])
     page = position.page if position else 1
     more = len(raw_hits) > page_size
@@ -613,13 +691,10 @@ async def search(
         )
         for h in raw_hits
     )
-    is_estimate = bool(row["is_estimate"])
-    total = (estimate if is_estimate else int)(row["total"])
-    facets = _facets(row)
-    choices = {}
-    for name, other in zip(widened, others, strict=True):
-        assert other is not None
-        choices[name] = _facets(other)[name]
+    is_estimate = bool(counts["is_estimate"])
+    total = (estimate if is_estimate else int)(counts["total"])
+    facets = _facets(counts)
+    choices = {name: _facets(found)[name] for name, found in choice_counts.items()}
     suggestion = await suggest(text) if total == 0 and text else None
     return Results(
         query=query,
@@ -636,6 +711,59 @@ async def search(
         offset=(page - 1) * page_size,
         choices=choices,
     )
+
+
+async def _page_and_counts(
+    text: str,
+    filters: Filters,
+    position: Cursor | None,
+    candidate_cap: int,
+    page_size: int,
+    sort: str,
+    widened: Mapping[str, Filters],
+    cache: CountCache | None,
+) -> tuple[Mapping[str, Any], Mapping[str, Any], dict[str, Mapping[str, Any]]] | None:
+    """The page's row, its counts and those of each widened facet's choices, counted here or
+    taken from `cache`; None when counts were taken from the cache and an entry has changed
+    since (the cache has then started again)."""
+    generation = cache.generation if cache else 0
+    epoch = cache.snapshot if cache else None
+
+    def known(of: Filters) -> Mapping[str, Any] | None:
+        return cache.get((text, of, candidate_cap)) if cache else None
+
+    counts = known(filters)
+    choice_counts = {name: known(of) for name, of in widened.items()}
+    uncounted = [name for name, found in choice_counts.items() if found is None]
+    row, *others = await database.fetchrow_each(
+        statement(
+            text,
+            filters,
+            position,
+            candidate_cap,
+            page_size,
+            sort=sort,
+            known_total=counts["total"] if counts else None,
+            epoch=epoch,
+        ),
+        *(statement(text, widened[name], None, candidate_cap, 0) for name in uncounted),
+    )
+    assert row is not None  # an aggregate query always answers one row
+    if cache is not None and (epoch is None or row["changed"]):
+        cache.restart(row["snapshot"])
+        if counts is not None or len(uncounted) < len(widened):
+            return None
+        generation = cache.generation
+    if counts is None:
+        counts = row
+        if cache is not None:
+            cache.put((text, filters, candidate_cap), row, generation)
+    for name, other in zip(uncounted, others, strict=True):
+        assert other is not None
+        choice_counts[name] = other
+        if cache is not None:
+            cache.put((text, widened[name], candidate_cap), other, generation)
+    return row, counts, {name: found for name, found in choice_counts.items() if found}
 
 
 def _facets(row: Mapping[str, Any]) -> dict[str, tuple[FacetValue, ...]]:
@@ -690,8 +818,12 @@ def statement(
     page_size: int,
     *,
     sort: str = "relevance",
+    known_total: float | None = None,
+    epoch: str | None = None,
 ) -> tuple[str, tuple[object, ...]]:
-    """search_sql() for `text` and its parameters (benchmarks run it on a bare pool)."""
+    """search_sql() for `text` and its parameters (benchmarks run it on a bare pool): the
+    page alone when the counts are known (`known_total`, their total), changes looked for
+    since snapshot `epoch`."""
     parsed = terms.parse_query(text)
     bonuses = (
         None
@@ -708,7 +840,8 @@ def statement(
 
     backward = cursor is not None and cursor.backward
     implies_match = parsed.implies_match if parsed else frozenset()
-    return search_sql(bonuses, sort, backward, implies_match), (
+    sql = search_sql(bonuses, sort, backward, implies_match, counts=known_total is None)
+    return sql, (
         parsed.match if parsed else "",
         selected(tuple(kind.value for kind in filters.kind)),
         selected(filters.technology),
@@ -720,6 +853,8 @@ def statement(
         page_size + 1,
         max(SAMPLE_MIN, candidate_cap // 16),
         *_bonus_arguments(parsed),
+        epoch,
+        known_total,
     )
 
 
