@@ -7,10 +7,12 @@ Outside the layers, like i18n.py: the web layer and the documents layer both use
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 from registry.domain import accounts, calls, proposals, reviews
 from registry.domain.clock import VIETNAM
@@ -25,15 +27,21 @@ COMPACT_UNITS = (
 )
 
 
+@functools.cache
+def _number_format(language: str, places: int) -> tuple[Locale, NumberPattern]:
+    """The locale and pattern `decimal` formats with, parsed once: Babel's format_decimal
+    parses both on every call (about 90 µs, and a search page shows 40 figures)."""
+    pattern = "#,##0." + "#" * places if places else "#,##0"
+    return Locale.parse(language), parse_pattern(pattern)
+
+
 def decimal(value: int | Decimal, places: int = 0) -> str:
     """A number as the reader's language writes it (CLDR data, through Babel): thousands
     grouped, a decimal comma in Vietnamese and a point in English, rounded half up to at
     most `places` decimals, trailing zeros dropped. The one rule every figure follows."""
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    pattern = "#,##0." + "#" * places if places else "#,##0"
-    return format_decimal(
-        rounded, format=pattern, locale=current_language(), decimal_quantization=False
-    )
+    locale, pattern = _number_format(current_language(), places)
+    return pattern.apply(rounded, locale, decimal_quantization=False)
 
 
 def vnd(amount: int | None) -> str:
