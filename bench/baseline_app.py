@@ -65,8 +65,9 @@ def pool() -> asyncpg.Pool:
 
 
 #: What the application keeps of each query's counts (services.search.CountCache), kept the
-#: same way: the total by query, valid while no entry changes after `_snapshot`.
-_totals: dict[str, float] = {}
+#: same way: the counting statement's row by query, valid while no entry changes after
+#: `_snapshot`.
+_counted: dict[str, dict[str, Any]] = {}
 _snapshot: str | None = None
 
 
@@ -74,23 +75,23 @@ _snapshot: str | None = None
 async def search(q: str = "") -> dict[str, Any]:
     global _snapshot  # one process, one event loop: as the application's cache
     cap = SETTINGS.search_candidate_cap
-    known = _totals.get(q)
+    known = _counted.get(q)
     sql, arguments = statement(
-        q, Filters(), None, cap, PAGE_SIZE, known_total=known, epoch=_snapshot
+        q, Filters(), None, cap, PAGE_SIZE, counted=known, epoch=_snapshot
     )
     row = await pool().fetchrow(sql, *arguments)
     assert row is not None
     if _snapshot is None or row["changed"]:
-        _totals.clear()
+        _counted.clear()
         _snapshot = row["snapshot"]
         if known is not None:
             sql, arguments = statement(q, Filters(), None, cap, PAGE_SIZE)
             row = await pool().fetchrow(sql, *arguments)
             assert row is not None
     if known is None:
-        if len(_totals) >= 1000:
-            _totals.clear()
-        _totals[q] = row["total"]
+        if len(_counted) >= 1000:
+            _counted.clear()
+        _counted[q] = dict(row)
     return dict(row)
 
 

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -398,7 +399,7 @@ def search_sql(
     sort: str = "relevance",
     backward: bool = False,
     implies_match: frozenset[str] = frozenset(),
-    counts: bool = True,
+    walks: tuple[bool, ...] | None = None,
 ) -> str:
     """The statement for a query with these `bonuses` (None: no words, browsing filters): one
     page of hits in `sort` order over every match, and the counts (exact, or from a sample).
@@ -415,43 +416,53 @@ def search_sql(
     hits come out in page order all the same (the json_agg's ORDER BY), with the extra row,
     if any, first.
 
-    Without `counts`, the page only: the counts are known ($15, the total, sizes the tiers).
+    With `walks`, the page only, its counts known: whether each tier (best first) is walked
+    was decided from the sizes the counting statement gave (see statement), so the page has
+    one subquery per tier, no probe and no counting.
     Either way the row says whether an entry changed since snapshot $14 (`changed`: a
     transaction that snapshot could not see has since committed a change to search_entry)
     and gives the statement's own snapshot (see CountCache).
     """
     words = bonuses is not None
     types = (
-        "SELECT $1::tsquery, $10::bigint, $11::tsquery, $12::tsquery, $13::tsquery, $14::text, "
-        "$15::float8"
+        "SELECT $1::tsquery, $10::bigint, $11::tsquery, $12::tsquery, $13::tsquery, $14::text"
         if words
-        else "SELECT $1::text, $10::bigint, $11::text, $12::text, $13::text, $14::text, $15::float8"
+        else "SELECT $1::text, $10::bigint, $11::text, $12::text, $13::text, $14::text"
     )
+    counts = walks is None
     match = "e.terms @@ $1::tsquery" if words else "$1 = ''"  # browsing: no words
     tiers_of_query = _tiers(bonuses, implies_match) if words else [(0, "")]
     key, id_desc = _SORT_KEYS.get(sort, ("page.rank", False))
     hits_order = f"page.rank DESC, page.id {_direction(id_desc, backward=False)}"
 
-    def tier(rank: int, query: str, *, walk: bool) -> str:
+    def tier(rank: int, query: str, *, walk: bool, decided: bool) -> str:
         condition = f"e.terms @@ ({query})" if words else "true"
         # Hidden from the planner (registry_opaque), the condition leaves it the id order only.
         where = f"registry_opaque({condition})" if walk else condition
         size = f"(SELECT coalesce(sum(n), 0) FROM tier_sizes WHERE rank = {rank})"
-        walked = f"{size} >= (SELECT n FROM walk_floor)"
+        # Undecided, both ways are planned and the sizes choose one as the statement runs.
+        walked = (
+            "" if decided else f"AND {'' if walk else 'NOT '}{size} >= (SELECT n FROM walk_floor)"
+        )
         # A small tier is read from the GIN index and sorted: `e.id + 0` is an order no index
         # gives, so PostgreSQL cannot walk the ids instead (reading every entry's tokens until
         # it has a page: 17 ms for `perovskite` at 1M, against 4 ms through the index).
         order = "e.id" if walk or not words else "e.id + 0"
         return f"""(SELECT e.id, {rank}::float8 AS rank, {rank >= 4} AS is_exact
              FROM search_entry e
-             WHERE {where} {_FILTERS} AND {"" if walk else "NOT "}{walked}
+             WHERE {where} {_FILTERS} {walked}
                AND {_keyset(str(rank), id_desc=False, backward=backward)}
              ORDER BY {order} {_direction(False, backward=backward)} LIMIT $9)"""
 
+    ways = (
+        {rank: (walk,) for (rank, _), walk in zip(tiers_of_query, walks, strict=True)}
+        if walks is not None and sort not in _SORT_KEYS
+        else {rank: (True, False) for rank, _ in tiers_of_query}
+    )
     tiers = " UNION ALL ".join(
-        tier(rank, query, walk=walk)
+        tier(rank, query, walk=walk, decided=len(ways[rank]) == 1)
         for rank, query in tiers_of_query[:: -1 if backward else 1]
-        for walk in (True, False)
+        for walk in ways[rank]
     )
     if sort in _SORT_KEYS:
         is_exact = "coalesce(e.terms @@ $11::tsquery, false)" if words else "false"
@@ -521,10 +532,10 @@ facet_counts AS MATERIALIZED (
      FROM facet_counts f JOIN fund fd ON fd.id = f.fund_id
      WHERE f.facet = {_GROUPED["fund_id"]}) AS funds,
     (SELECT coalesce(json_agg(json_build_array(year, n) ORDER BY year DESC), '[]')
-     FROM facet_counts WHERE facet = {_GROUPED["year"]} AND year IS NOT NULL) AS years,"""
-    total = "(SELECT n FROM total)" if counts else "$15::float8"
-    return f"""
-WITH types AS ({types}),{counting if counts else ""}
+     FROM facet_counts WHERE facet = {_GROUPED["year"]} AND year IS NOT NULL) AS years,
+    (SELECT coalesce(json_agg(json_build_array(rank, n)), '[]') FROM tier_sizes) AS tier_sizes,
+    (SELECT reltuples FROM pg_class WHERE oid = 'search_entry'::regclass) AS entries,"""
+    sizing = f"""
 -- The rank of a few matches in the 64th: each tier's share of them, times the
 -- total, estimates its size (none when the 64th holds no match: every tier is then small).
 probe AS MATERIALIZED (
@@ -532,13 +543,15 @@ probe AS MATERIALIZED (
     WHERE {sample(64)} {_FILTERS} LIMIT {PROBE_ROWS}
 ),
 tier_sizes AS MATERIALIZED (
-    SELECT rank, count(*) * {total} / (SELECT count(*) FROM probe) AS n
+    SELECT rank, count(*) * (SELECT n FROM total) / (SELECT count(*) FROM probe) AS n
     FROM probe GROUP BY rank
 ),
 walk_floor AS MATERIALIZED (
     SELECT ceil(greatest(reltuples, 1) * $9 / {WALK_ROWS}) AS n FROM pg_class
     WHERE oid = 'search_entry'::regclass
-),
+),"""
+    return f"""
+WITH types AS ({types}),{counting + sizing if counts else ""}
 page AS ({page})
 SELECT{count_columns if counts else ""}
     (SELECT EXISTS (SELECT FROM search_change c
@@ -559,7 +572,10 @@ SELECT{count_columns if counts else ""}
 
 
 #: The columns of search_sql's row that hold the counts.
-_COUNT_COLUMNS = ("is_estimate", "total", "kinds", "technologies", "provinces", "funds", "years")
+_COUNT_COLUMNS = (
+    "is_estimate", "total", "kinds", "technologies", "provinces", "funds", "years", "tier_sizes",
+    "entries",
+)  # fmt: skip
 #: A counts key: the query's text, its filters and the candidate cap (which sizes samples).
 CountsKey = tuple[str, Filters, int]
 
@@ -743,7 +759,7 @@ async def _page_and_counts(
             candidate_cap,
             page_size,
             sort=sort,
-            known_total=counts["total"] if counts else None,
+            counted=counts,
             epoch=epoch,
         ),
         *(statement(text, widened[name], None, candidate_cap, 0) for name in uncounted),
@@ -818,12 +834,12 @@ def statement(
     page_size: int,
     *,
     sort: str = "relevance",
-    known_total: float | None = None,
+    counted: Mapping[str, Any] | None = None,
     epoch: str | None = None,
 ) -> tuple[str, tuple[object, ...]]:
     """search_sql() for `text` and its parameters (benchmarks run it on a bare pool): the
-    page alone when the counts are known (`known_total`, their total), changes looked for
-    since snapshot `epoch`."""
+    page alone when its counts are known (`counted`: the counting statement's row); changes
+    looked for since snapshot `epoch`."""
     parsed = terms.parse_query(text)
     bonuses = (
         None
@@ -840,7 +856,8 @@ def statement(
 
     backward = cursor is not None and cursor.backward
     implies_match = parsed.implies_match if parsed else frozenset()
-    sql = search_sql(bonuses, sort, backward, implies_match, counts=known_total is None)
+    walks = None if counted is None else _walks(bonuses, implies_match, counted, page_size)
+    sql = search_sql(bonuses, sort, backward, implies_match, walks)
     return sql, (
         parsed.match if parsed else "",
         selected(tuple(kind.value for kind in filters.kind)),
@@ -854,8 +871,23 @@ def statement(
         max(SAMPLE_MIN, candidate_cap // 16),
         *_bonus_arguments(parsed),
         epoch,
-        known_total,
     )
+
+
+def _walks(
+    bonuses: tuple[str, ...] | None,
+    implies_match: frozenset[str],
+    counted: Mapping[str, Any],
+    page_size: int,
+) -> tuple[bool, ...]:
+    """Whether each tier of the query (best first) is walked in id order: as the counting
+    statement decides it (search_sql's walk_floor), from the tier sizes it estimated."""
+    sizes: dict[int, float] = collections.defaultdict(float)
+    for rank, n in json.loads(counted["tier_sizes"]):
+        sizes[rank] += n
+    floor = math.ceil(max(counted["entries"], 1) * (page_size + 1) / WALK_ROWS)
+    ranks = [rank for rank, _ in _tiers(bonuses, implies_match)] if bonuses is not None else [0]
+    return tuple(sizes[rank] >= floor for rank in ranks)
 
 
 async def suggest(query: str) -> str | None:

@@ -108,8 +108,13 @@ async def bulk(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def _page(
     conn: asyncpg.Connection, text: str, filters: Filters, cursor: Cursor | None = None
 ) -> list[tuple[int, float, bool]]:
+    """A page as the counting statement serves it and, the counts then kept, as the page
+    alone serves it (both the same, or the test fails here)."""
     sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE)
     row = await conn.fetchrow(sql, *arguments)
+    sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE, counted=dict(row))
+    alone = await conn.fetchrow(sql, *arguments)
+    assert alone["hits"] == row["hits"]
     return [(h[11], h[10], h[12]) for h in json.loads(row["hits"])]
 
 
