@@ -39,9 +39,21 @@ def decimal(value: int | Decimal, places: int = 0) -> str:
     """A number as the reader's language writes it (CLDR data, through Babel): thousands
     grouped, a decimal comma in Vietnamese and a point in English, rounded half up to at
     most `places` decimals, trailing zeros dropped. The one rule every figure follows."""
+    language = current_language()
+    if isinstance(value, int):  # counts, years, amounts: grouped, nothing to round
+        return f"{value:,}".replace(",", _group_symbol(language))
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    locale, pattern = _number_format(current_language(), places)
+    locale, pattern = _number_format(language, places)
     return pattern.apply(rounded, locale, decimal_quantization=False)
+
+
+@functools.cache
+def _group_symbol(language: str) -> str:
+    """The thousands separator of `language`, whose numbers group by three (vi and en, as
+    CLDR has them; tests/unit/test_formatting.py holds integers to Babel's own output)."""
+    locale, pattern = _number_format(language, 0)
+    assert pattern.grouping == (3, 3), f"{language} groups numbers otherwise"
+    return str(locale.number_symbols["latn"]["group"])
 
 
 def vnd(amount: int | None) -> str:

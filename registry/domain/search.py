@@ -161,7 +161,12 @@ def mark_html(text: str, terms: frozenset[str]) -> str:
     escaped = escape_html(nfc(text))
     if not terms:
         return escaped
-    return _match_pattern(terms).sub(r"<mark>\1</mark>", escaped)
+    return _match_pattern(terms).sub(_marked, escaped)
+
+
+def _marked(match: re.Match[str]) -> str:
+    # A function, not the template r"<mark>\1</mark>", which re expands match by match.
+    return f"<mark>{match.group(1)}</mark>"
 
 
 def encode_cursor(*values: int | float | str) -> str:

@@ -3,14 +3,24 @@ strict undefined names, gettext, formatting) plus links, search and highlighting
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from jinja2 import Environment
 from markupsafe import Markup
 
+from registry import formatting
 from registry.documents.templates import base_environment
 from registry.domain.catalogue import Kind
-from registry.domain.search import EXPORT_LIMIT, FACETS, Results, default_sort, mark_html
+from registry.domain.search import (
+    EXPORT_LIMIT,
+    FACETS,
+    FacetValue,
+    Results,
+    default_sort,
+    mark_html,
+)
 from registry.web import i18n
 from registry.web.i18n import N_
 
@@ -77,6 +87,15 @@ def export_url(results: Results, path: str = "/search") -> str:
     return query_url(f"{path}.csv", **_search_params(results, path))
 
 
+class FacetRow(NamedTuple):
+    """One facet value's line: its toggle link, label and count, and whether it is chosen."""
+
+    href: str
+    label: str
+    count: str
+    on: bool
+
+
 class FacetLinks:
     """Links that add a facet value to the current selection or take it out (checkbox-like,
     without JavaScript), and one that clears a facet; each starts again from page one.
@@ -110,6 +129,21 @@ class FacetLinks:
 
     def clear(self, name: str) -> str:
         return self._link(name, [])
+
+    def rows(self, name: str, values: Iterable[FacetValue]) -> list[FacetRow]:
+        """Each value of facet `name` as its line shows it: built here in one call, where the
+        template's four calls a value (of up to 60 a page) cost more than the building."""
+        labels = kind_labels() if name == "kind" else None
+        return [
+            FacetRow(
+                href=self.toggle(name, facet.value),
+                label=labels[facet.value] if labels else formatting.localized(facet.label),
+                count=formatting.number(facet.count),
+                on=self.is_selected(name, facet.value),
+            )
+            for facet in values
+        ]
+
 
     def _link(self, name: str, values: list[str]) -> str:
         query = "&".join(

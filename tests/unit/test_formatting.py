@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,3 +80,9 @@ def test_shares_marks_and_weights_use_the_languages_decimal_sign():
             "1.25",
         )
         assert formatting.number(2_000_000_000) == "2,000,000,000"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), LANGUAGES)
+def test_whole_numbers_are_grouped_as_babel_groups_them(value, language):
+    with speaking(language):
+        assert formatting.number(value) == format_decimal(value, format="#,##0", locale=language)
