@@ -293,6 +293,9 @@ class Hit:
     amount_vnd: int | None
     is_demo: bool
     is_exact: bool
+    #: A project's organisation and start (None for other kinds).
+    organisation: Localized | None = None
+    starts_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import itertools
 import json
@@ -565,9 +566,13 @@ SELECT{count_columns if counts else ""}
                  ELSE e.summary_vi END,
             CASE WHEN length(e.summary_en) > 240 THEN left(e.summary_en, 239) || '…'
                  ELSE e.summary_en END,
-            e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact)
+            e.province, e.year, e.amount_vnd, e.is_demo, page.rank, page.id, page.is_exact,
+            o.name_vi, o.name_en, p.starts_on)
             ORDER BY {hits_order}), '[]')
-     FROM page JOIN search_entry e ON e.id = page.id) AS hits
+     FROM page JOIN search_entry e ON e.id = page.id
+     -- Who was funded, and from when: read for the page's projects only, not kept in entries.
+     LEFT JOIN project p ON e.kind = 'project' AND p.id = e.object_id
+     LEFT JOIN organisation o ON o.id = p.organisation) AS hits
 """
 
 
@@ -704,6 +709,8 @@ async def search(
             amount_vnd=h[8],
             is_demo=h[9],
             is_exact=h[12],
+            organisation=Localized.optional(h[13], h[14]),
+            starts_on=dt.date.fromisoformat(h[15]) if h[15] else None,
         )
         for h in raw_hits
     )

@@ -263,12 +263,13 @@ async def test_the_csv_holds_every_match_in_order_and_opens_in_excel(client, lot
     assert answer.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0] == [
-        "kind", "id", "title_vi", "title_en", "province", "year", "amount_vnd", "url"
+        "kind", "id", "title_vi", "title_en", "province", "year", "amount_vnd",
+        "organisation_vi", "organisation_en", "starts_on", "url",
     ]  # fmt: skip
     matches = [r for r in lot.rows if r.technology in (one, two)]
     assert [int(r[1]) for r in rows[1:]] == largest(matches)  # all 30, not a page of 20
     by_id = {r.id: r for r in lot.rows}
-    for kind, id_, title_vi, _, province, year, amount, url in rows[1:]:
+    for kind, id_, title_vi, _, province, year, amount, *_, url in rows[1:]:
         row = by_id[int(id_)]
         assert kind == "project"
         assert title_vi == f"Nghiên cứu {lot.word} số {lot.rows.index(row)}"
@@ -339,3 +340,24 @@ async def test_a_page_link_of_another_order_is_refused_with_a_message(client, lo
             )  # fmt: skip
             assert answer.status_code == 400
             assert message in answer.text
+
+
+async def test_projects_listed_name_their_organisation_and_start(client, db, lot):
+    """/projects lists who was funded and from when, as the project page does."""
+    organisation = await db.fetchval("SELECT name_vi FROM organisation WHERE code = 'vast'")
+    page = await client.get("/projects", params={"province": lot.provinces[0], "sort": "newest"})
+    assert page.status_code == 200
+    hits = page.text.split('<ol class="hits">', 1)[1].split("</ol>", 1)[0].split("<li>")[1:]
+    listed = [r for r in lot.rows if r.province == lot.provinces[0]]
+    assert len(hits) == len(listed)
+    for hit, row in zip(hits, sorted(listed, key=lambda r: (-r.year, -r.entry)), strict=True):
+        assert f'href="/projects/{row.id}"' in hit
+        assert str(html.escape(organisation)) in hit
+        assert f"01/03/{row.year}" in hit  # the start date, written the Vietnamese way
+
+    export = await client.get("/projects.csv", params={"province": lot.provinces[0]})
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[0][-4:] == ["organisation_vi", "organisation_en", "starts_on", "url"]
+    assert {(r[-4], r[-2]) for r in rows[1:]} == {
+        (organisation, f"{row.year}-03-01") for row in listed
+    }

@@ -172,7 +172,10 @@ async def _projects(
 
 
 #: Columns of a CSV of search results (the item's own address last).
-CSV_HEADER = ("kind", "id", "title_vi", "title_en", "province", "year", "amount_vnd", "url")
+CSV_HEADER = (
+    "kind", "id", "title_vi", "title_en", "province", "year", "amount_vnd",
+    "organisation_vi", "organisation_en", "starts_on", "url",
+)  # fmt: skip
 
 
 def _csv(results: Results, settings: Settings, name: str) -> Response[bytes]:
@@ -187,6 +190,9 @@ def _csv(results: Results, settings: Settings, name: str) -> Response[bytes]:
             hit.province,
             hit.year,
             hit.amount_vnd,
+            hit.organisation.vi if hit.organisation else None,
+            hit.organisation.en if hit.organisation else None,
+            hit.starts_on.isoformat() if hit.starts_on else None,
             settings.public_url + item_url(hit.kind, hit.id),
         )
         for hit in results.hits
