@@ -106,6 +106,12 @@ def date(value: dt.date | dt.datetime | None) -> str:
     return f"{value.day} {value.strftime('%b %Y')}"
 
 
+def started(value: dt.date | None) -> str:
+    """`từ 05/03/2026` / `from 5 Mar 2026`: when a project starts (a results page says it for
+    every hit, so not through the template's gettext, which is ten times slower)."""
+    return "" if value is None else gettext_("from %(date)s") % {"date": date(value)}
+
+
 def localized(text: object) -> str:
     """A Localized value in the current language (Vietnamese when no English was written)."""
     if text is None:

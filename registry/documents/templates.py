@@ -32,6 +32,7 @@ def base_environment() -> Environment:
         vnd_compact=formatting.vnd_compact,
         number=formatting.number,
         date=formatting.date,
+        started=formatting.started,
         local_datetime=formatting.local_datetime,
         l10n=formatting.localized,
     )
