@@ -4,9 +4,10 @@
 -- `-- PREFIX LOW HIGH`, every request asks for PREFIX followed by a random id in [LOW, HIGH]
 -- (e.g. /projects/123456), so the database cache is not warmed by a single row. Without
 -- arguments no request() is defined and wrk sends its static request (cheapest). With `-- fresh`,
--- every request's query (the URL ends in `q=...`) gets a word of its own, negated and found
--- nowhere (` -zzfresh<thread>x<n>`): the same matches, but a query no server has seen before,
--- so nothing it kept from an earlier request (counts) can answer it.
+-- every request's query (the URL ends in `q=...`) gets punctuation of its own (two runs of
+-- `.~!*'()`, the thread and the request number): no words, so the same search and plan, but a
+-- query text no server has seen before, so nothing it kept from an earlier request (counts)
+-- can answer it.
 
 local thread_count = 0
 
@@ -17,10 +18,19 @@ end
 
 function init(args)
   if args[1] == "fresh" then
+    local marks = {".", "~", "!", "*", "'", "(", ")"}
+    local function spelled(number)
+      local text = ""
+      repeat
+        text = text .. marks[number % 7 + 1]
+        number = math.floor(number / 7)
+      until number == 0
+      return text
+    end
     local n = 0
     request = function()
       n = n + 1
-      return wrk.format(nil, wrk.path .. "%20-zzfresh" .. (seed or 0) .. "x" .. n)
+      return wrk.format(nil, wrk.path .. "%20" .. spelled(seed or 0) .. "%20" .. spelled(n))
     end
   elseif #args >= 3 then
     local prefix, low, high = args[1], tonumber(args[2]), tonumber(args[3])

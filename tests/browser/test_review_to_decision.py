@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -196,7 +197,8 @@ async def test_from_submitted_proposals_to_approved_outcomes(
         fill(driver, {"signer_title": "Phó Giám đốc", "signer_on_behalf": "KT. Giám đốc"})
         click(driver, f"form[action='/manage/calls/{call['id']}/documents'] button")
         assert element(driver, "progress#issue-bar").get_attribute("max") == "3"
-        WebDriverWait(driver, 120).until(
+        # The page reloads itself while it is read: an element of the page before is stale.
+        WebDriverWait(driver, 120, ignored_exceptions=(WebDriverException,)).until(
             lambda d: "3 of 3 documents issued" in element(d, "main").text
             and not d.find_elements(By.CSS_SELECTOR, "[data-progress-url]")
         )
