@@ -772,7 +772,8 @@ async def _page_and_counts(
         *(statement(text, widened[name], None, candidate_cap, 0) for name in uncounted),
     )
     assert row is not None  # an aggregate query always answers one row
-    if cache is not None and (epoch is None or row["changed"]):
+    restarted = cache is not None and (epoch is None or row["changed"])
+    if cache is not None and restarted:
         cache.restart(row["snapshot"])
         if counts is not None or len(uncounted) < len(widened):
             return None
@@ -784,7 +785,8 @@ async def _page_and_counts(
     for name, other in zip(uncounted, others, strict=True):
         assert other is not None
         choice_counts[name] = other
-        if cache is not None:
+        # Not kept after a new start: their own snapshots may be older than the page's.
+        if cache is not None and not restarted:
             cache.put((text, widened[name], candidate_cap), other, generation)
     return row, counts, {name: found for name, found in choice_counts.items() if found}
 

@@ -66,9 +66,13 @@ async def test_counts_are_kept_until_an_entry_changes(db: asyncpg.Connection) ->
         counted = await search.search(WORD, Filters(province="Hà Nội"))
         assert counted.total == 5
         assert [(v.value, v.count) for v in counted.facets["province"]] == [("Hà Nội", 5)]
+        assert [(v.value, v.count) for v in counted.choices["province"]] == [("Hà Nội", 5)]
         await db.execute("DELETE FROM search_entry WHERE object_id = 990005")
         assert await total() == 4
-        assert (await search.search(WORD, Filters(province="Hà Nội"))).total == 4
+        recounted = await search.search(WORD, Filters(province="Hà Nội"))
+        assert recounted.total == 4
+        # The values one more province could be chosen from are counted again too.
+        assert [(v.value, v.count) for v in recounted.choices["province"]] == [("Hà Nội", 4)]
     finally:
         await db.execute("DELETE FROM search_entry WHERE title_vi LIKE $1", f"%{WORD}%")
 
