@@ -237,12 +237,12 @@ def criteria_from_json(data: Mapping[str, Any]) -> Criteria:
 def mark_number(tenths: int) -> Decimal:
     """A mark as a number for a message: messages format numbers in the reader's language
     (i18n.translate_in), `0,5` in Vietnamese, where format_mark's `0.5` is for form values."""
-    return Decimal(tenths).scaleb(-1).normalize() + 0
+    return Decimal(tenths) / TENTHS
 
 
 def weight_number(thousandths: int) -> Decimal:
     """A ranking weight as a number for a message (see mark_number)."""
-    return Decimal(thousandths).scaleb(-3).normalize() + 0
+    return Decimal(thousandths) / WEIGHT_ONE
 
 
 def format_weight(thousandths: int) -> str:
