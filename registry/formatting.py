@@ -95,15 +95,20 @@ def weight(thousandths: int | None) -> str:
     return "" if thousandths is None else decimal(Decimal(thousandths) / 1000, places=3)
 
 
+#: English month abbreviations, as strftime's %b writes them in the C locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def date(value: dt.date | dt.datetime | None) -> str:
     """`05/03/2026` in Vietnamese (explicit zero-padded pattern), `5 Mar 2026` in English."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(VIETNAM).date()
+    # Formatted by hand: strftime costs three times as much, and a results page dates 20 hits.
     if current_language() == "vi":
-        return value.strftime("%d/%m/%Y")
-    return f"{value.day} {value.strftime('%b %Y')}"
+        return f"{value.day:02}/{value.month:02}/{value.year}"
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def started(value: dt.date | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from jinja2 import Environment
 from markupsafe import Markup
@@ -144,10 +144,10 @@ class FacetLinks:
             for facet in values
         ]
 
-
     def _link(self, name: str, values: list[str]) -> str:
+        # What urlencode writes for these pairs, without its type checks on every value.
         query = "&".join(
-            part for part in (self._others[name], urlencode([(name, v) for v in values])) if part
+            [*filter(None, [self._others[name]]), *(f"{name}={quote_plus(v)}" for v in values)]
         )
         return f"{self._path}?{query}" if query else self._path
 

@@ -4,6 +4,7 @@ charts round rather than cut."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -86,3 +87,14 @@ def test_shares_marks_and_weights_use_the_languages_decimal_sign():
 def test_whole_numbers_are_grouped_as_babel_groups_them(value, language):
     with speaking(language):
         assert formatting.number(value) == format_decimal(value, format="#,##0", locale=language)
+
+
+@given(st.dates(min_value=dt.date(1000, 1, 1)), LANGUAGES)
+def test_dates_are_written_as_the_vietnamese_and_english_patterns_say(day, language):
+    # `05/03/2026` and `5 Mar 2026`, written by hand for speed: held to strftime's output.
+    expected = day.strftime("%d/%m/%Y") if language == "vi" else f"{day.day} {day:%b %Y}"
+    with speaking(language):
+        assert formatting.date(day) == expected
+        assert formatting.date(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)) == (
+            expected
+        )
