@@ -245,6 +245,13 @@ class Route:
     fresh: bool = False
 
 
+#: The order routes are measured in within a round: a query's app and baseline routes together.
+SUBJECT_ORDER = (
+    "selective", "broad", "unaccented", "selective, new", "broad, new", "unaccented, new",
+    "project",
+)  # fmt: skip
+
+
 def quoted(query: str) -> str:
     return urllib.parse.quote(query, safe="")
 
@@ -447,31 +454,38 @@ def _postmaster_pid(db: Database) -> int | None:
     return None
 
 
-def measure_route(
-    base: str, server_pid: int, db: Database, route: Route, args: argparse.Namespace
-) -> dict[str, Any]:
-    """Warm up, then `repeats` runs; the CPU each side used is read from /proc around each run."""
+def prepare_route(base: str, route: Route, args: argparse.Namespace) -> dict[str, Any]:
+    """One checked request, then a warm-up: the route is ready to measure."""
     check = sanity_check(base, route)
     if not check["ok"]:
         # Measuring an error page would only produce nonsense ratios. A 500 right after the
         # code changed usually means a stale bench schema: run again with --fresh.
         raise RuntimeError(f"{route.name} answered {check['status']}, not a 200 page")
     run_wrk(base, route, args, args.warmup)
+    return check
+
+
+def measure_run(
+    base: str, server_pid: int, db: Database, route: Route, args: argparse.Namespace
+) -> WrkRun:
+    """One wrk run; the CPU each side used is read from /proc around it."""
     postmaster = _postmaster_pid(db)
     ticks_per_s = os.sysconf("SC_CLK_TCK")
-    runs = []
-    for _ in range(args.repeats):
-        server_before = _cpu_ticks(_process_tree(server_pid))  # workers are children
-        pg_before = _cpu_ticks(_process_tree(postmaster)) if postmaster else {}
-        started = time.monotonic()
-        run = run_wrk(base, route, args, args.duration)
-        elapsed = time.monotonic() - started
-        server_ticks = _cpu_used(server_before, _cpu_ticks(_process_tree(server_pid)))
-        run.server_cpu = round(server_ticks / ticks_per_s / elapsed, 2)
-        if postmaster:
-            pg_ticks = _cpu_used(pg_before, _cpu_ticks(_process_tree(postmaster)))
-            run.postgres_cpu = round(pg_ticks / ticks_per_s / elapsed, 2)
-        runs.append(run)
+    server_before = _cpu_ticks(_process_tree(server_pid))  # workers are children
+    pg_before = _cpu_ticks(_process_tree(postmaster)) if postmaster else {}
+    started = time.monotonic()
+    run = run_wrk(base, route, args, args.duration)
+    elapsed = time.monotonic() - started
+    server_ticks = _cpu_used(server_before, _cpu_ticks(_process_tree(server_pid)))
+    run.server_cpu = round(server_ticks / ticks_per_s / elapsed, 2)
+    if postmaster:
+        pg_ticks = _cpu_used(pg_before, _cpu_ticks(_process_tree(postmaster)))
+        run.postgres_cpu = round(pg_ticks / ticks_per_s / elapsed, 2)
+    return run
+
+
+def summary_row(route: Route, check: dict[str, Any], runs: list[WrkRun]) -> dict[str, Any]:
+    """A route's row: every run, and the median of each figure over them."""
     median = WrkRun(
         requests_per_s=statistics.median(r.requests_per_s for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
@@ -638,11 +652,29 @@ def main(argv: list[str] | None = None) -> int:
             ("app", ["registry.app:create_app", "--factory"], app_routes),
             ("baseline", ["bench.baseline_app:app"], baseline_routes),
         ]
-        for label, target, routes in servers:
-            log = RESULTS / f"{label}-server.log"
-            with uvicorn_server(label, target, env, log, args.workers) as (base, pid):
+        planned: list[tuple[str, int, Route]] = []
+        with contextlib.ExitStack() as running:
+            for label, target, routes in servers:
+                log = RESULTS / f"{label}-server.log"
+                base, pid = running.enter_context(
+                    uvicorn_server(label, target, env, log, args.workers)
+                )
                 for route in routes(args.selective, args.broad, args.unaccented, (low, high)):
-                    report.rows.append(measure_route(base, pid, db, route, args))
+                    planned.append((base, pid, route))
+            # Both servers stay up (the one not measured is idle) and each round runs every
+            # route once, a query's app routes beside its baseline route: a ratio compares
+            # runs minutes apart at most, not one server's whole turn with the other's, which
+            # on a shared machine differed by a third for the same code.
+            planned.sort(key=lambda plan: SUBJECT_ORDER.index(plan[2].subject))
+            sanity = {route.name: prepare_route(base, route, args) for base, _, route in planned}
+            runs: dict[str, list[WrkRun]] = {route.name: [] for _, _, route in planned}
+            for round_number in range(1, args.repeats + 1):
+                print(f"-- round {round_number} of {args.repeats}", flush=True)
+                for base, pid, route in planned:
+                    runs[route.name].append(measure_run(base, pid, db, route, args))
+            print("-- medians")
+            for _, _, route in planned:
+                report.rows.append(summary_row(route, sanity[route.name], runs[route.name]))
     finally:
         stop_database(db)
 
