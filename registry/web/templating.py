@@ -3,6 +3,7 @@ strict undefined names, gettext, formatting) plus links, search and highlighting
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import quote_plus, urlencode
@@ -87,6 +88,11 @@ def export_url(results: Results, path: str = "/search") -> str:
     return query_url(f"{path}.csv", **_search_params(results, path))
 
 
+#: A facet value as a query string writes it, kept: the same provinces, years and ids are
+#: linked on every results page, and quote_plus encodes them byte by byte in Python.
+_quoted = functools.lru_cache(maxsize=4096)(quote_plus)
+
+
 class FacetRow(NamedTuple):
     """One facet value's line: its toggle link, label and count, and whether it is chosen."""
 
@@ -147,7 +153,7 @@ class FacetLinks:
     def _link(self, name: str, values: list[str]) -> str:
         # What urlencode writes for these pairs, without its type checks on every value.
         query = "&".join(
-            [*filter(None, [self._others[name]]), *(f"{name}={quote_plus(v)}" for v in values)]
+            [*filter(None, [self._others[name]]), *(f"{name}={_quoted(v)}" for v in values)]
         )
         return f"{self._path}?{query}" if query else self._path
 

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from registry.documents.templates import environment
+from registry.i18n import speaking
 from registry.web import translations
 
 pytestmark = pytest.mark.unit
@@ -60,3 +62,18 @@ def test_messages_raised_by_every_error_class_are_extracted():
     extracted = {_ids(m)[0] for m in translations.extract() if m.id}
     # A StaleEdit (a subclass of Conflict) message, which the fixed keyword list missed.
     assert "This draft was changed in another window or by a colleague." in extracted
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("vi", "Tải CSV · &lt;b&gt;Hà Nội&lt;/b&gt;"),
+        ("en", "Download CSV · &lt;b&gt;Hà Nội&lt;/b&gt;"),
+    ],
+)
+def test_templates_speak_the_language_and_escape_what_fills_a_message(language, expected):
+    # `_()` in templates is our own one-call gettext: it must translate as Jinja's does and
+    # escape the values of placeholders, never the translation's own markup.
+    page = environment().from_string('{{ _("Download CSV") }} · {{ _("%(name)s", name=place) }}')
+    with speaking(language):
+        assert page.render(place="<b>Hà Nội</b>") == expected
