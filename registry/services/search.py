@@ -793,22 +793,30 @@ async def _page_and_counts(
 
 def _facets(row: Mapping[str, Any]) -> dict[str, tuple[FacetValue, ...]]:
     """Each facet's values and counts, as search_sql() answers them."""
-    count = estimate if row["is_estimate"] else int
+    columns = ("kinds", "technologies", "provinces", "funds", "years")
+    return dict(_parsed_facets(bool(row["is_estimate"]), *(row[name] for name in columns)))
+
+
+#: Kept counts are read again by every request that reuses them: their JSON is parsed once.
+@functools.lru_cache(maxsize=CountCache.SIZE)
+def _parsed_facets(
+    is_estimate: bool, kinds: str, technologies: str, provinces: str, funds: str, years: str
+) -> dict[str, tuple[FacetValue, ...]]:
+    count = estimate if is_estimate else int
     return {
-        "kind": tuple(FacetValue(k, Localized(k), count(n)) for k, n in json.loads(row["kinds"])),
+        "kind": tuple(FacetValue(k, Localized(k), count(n)) for k, n in json.loads(kinds)),
         "technology": tuple(
             FacetValue(str(i), Localized(vi, en), count(n))
-            for i, vi, en, n in json.loads(row["technologies"])
+            for i, vi, en, n in json.loads(technologies)
         ),
         "province": tuple(
-            FacetValue(p, Localized(p), count(n)) for p, n in json.loads(row["provinces"])
+            FacetValue(p, Localized(p), count(n)) for p, n in json.loads(provinces)
         ),
         "fund": tuple(
-            FacetValue(str(i), Localized(vi, en), count(n))
-            for i, vi, en, n in json.loads(row["funds"])
+            FacetValue(str(i), Localized(vi, en), count(n)) for i, vi, en, n in json.loads(funds)
         ),
         "year": tuple(
-            FacetValue(str(y), Localized(str(y)), count(n)) for y, n in json.loads(row["years"])
+            FacetValue(str(y), Localized(str(y)), count(n)) for y, n in json.loads(years)
         ),
     }
 
@@ -891,12 +899,20 @@ def _walks(
 ) -> tuple[bool, ...]:
     """Whether each tier of the query (best first) is walked in id order: as the counting
     statement decides it (search_sql's walk_floor), from the tier sizes it estimated."""
-    sizes: dict[int, float] = collections.defaultdict(float)
-    for rank, n in json.loads(counted["tier_sizes"]):
-        sizes[rank] += n
+    sizes = _tier_sizes(counted["tier_sizes"])
     floor = math.ceil(max(counted["entries"], 1) * (page_size + 1) / WALK_ROWS)
     ranks = [rank for rank, _ in _tiers(bonuses, implies_match)] if bonuses is not None else [0]
-    return tuple(sizes[rank] >= floor for rank in ranks)
+    return tuple(sizes.get(rank, 0.0) >= floor for rank in ranks)
+
+
+@functools.lru_cache(maxsize=CountCache.SIZE)
+def _tier_sizes(tier_sizes: str) -> dict[int, float]:
+    """Each tier's estimated size by rank, from the counting statement's JSON (parsed once per
+    counts kept)."""
+    sizes: dict[int, float] = {}
+    for rank, n in json.loads(tier_sizes):
+        sizes[rank] = sizes.get(rank, 0.0) + n
+    return sizes
 
 
 async def suggest(query: str) -> str | None:
