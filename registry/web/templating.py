@@ -152,10 +152,9 @@ class FacetLinks:
 
     def _link(self, name: str, values: list[str]) -> str:
         # What urlencode writes for these pairs, without its type checks on every value.
-        query = "&".join(
-            [*filter(None, [self._others[name]]), *(f"{name}={_quoted(v)}" for v in values)]
-        )
-        return f"{self._path}?{query}" if query else self._path
+        parts = [self._others[name]] if self._others[name] else []
+        parts += (f"{name}={_quoted(v)}" for v in values)
+        return f"{self._path}?{'&'.join(parts)}" if parts else self._path
 
 
 def item_url(kind: Kind | str, item_id: int) -> str:
