@@ -112,8 +112,8 @@ def date(value: dt.date | dt.datetime | None) -> str:
 
 
 def started(value: dt.date | None) -> str:
-    """`từ 05/03/2026` / `from 5 Mar 2026`: when a project starts (a results page says it for
-    every hit, so not through the template's gettext, which is ten times slower)."""
+    """`từ 05/03/2026` / `from 5 Mar 2026`: when a project starts, as a results page says it
+    beside every hit."""
     return "" if value is None else gettext_("from %(date)s") % {"date": date(value)}
 
 
