@@ -9,6 +9,7 @@ Served by bench/catalogue.py as `uvicorn bench.baseline_app:app`; DATABASE_URL m
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,8 +66,8 @@ def pool() -> asyncpg.Pool:
 
 
 #: What the application keeps of each query's counts (services.search.CountCache), kept the
-#: same way: the counting statement's row by query, valid while no entry changes after
-#: `_snapshot`.
+#: same way: the counting statement's row and its first page's (rank, id) by query, valid
+#: while no entry changes after `_snapshot`.
 _counted: dict[str, dict[str, Any]] = {}
 _snapshot: str | None = None
 
@@ -77,7 +78,14 @@ async def search(q: str = "") -> dict[str, Any]:
     cap = SETTINGS.search_candidate_cap
     known = _counted.get(q)
     sql, arguments = statement(
-        q, Filters(), None, cap, PAGE_SIZE, counted=known, epoch=_snapshot
+        q,
+        Filters(),
+        None,
+        cap,
+        PAGE_SIZE,
+        counted=known,
+        epoch=_snapshot,
+        first_page=known["first_page"] if known else None,
     )
     row = await pool().fetchrow(sql, *arguments)
     assert row is not None
@@ -91,7 +99,9 @@ async def search(q: str = "") -> dict[str, Any]:
     if known is None:
         if len(_counted) >= 1000:
             _counted.clear()
-        _counted[q] = dict(row)
+        # Its page is this query's first by relevance: kept too, as the application keeps it.
+        hits = json.loads(row["hits"])
+        _counted[q] = {**row, "first_page": tuple((h[10], h[11]) for h in hits)}
     return dict(row)
 
 

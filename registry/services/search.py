@@ -401,6 +401,7 @@ def search_sql(
     backward: bool = False,
     implies_match: frozenset[str] = frozenset(),
     walks: tuple[bool, ...] | None = None,
+    bounded: bool = False,
 ) -> str:
     """The statement for a query with these `bonuses` (None: no words, browsing filters): one
     page of hits in `sort` order over every match, and the counts (exact, or from a sample).
@@ -419,7 +420,10 @@ def search_sql(
 
     With `walks`, the page only, its counts known: whether each tier (best first) is walked
     was decided from the sizes the counting statement gave (see statement), so the page has
-    one subquery per tier, no probe and no counting.
+    one subquery per tier, no probe and no counting. `bounded` (the first page by relevance,
+    its hits known: see statement) reads each tier only up to the last id that page showed of
+    it (`$15`, one bound a tier, best first): a few rows instead of every match of a tier that
+    is not walked.
     Either way the row says whether an entry changed since snapshot $14 (`changed`: a
     transaction that snapshot could not see has since committed a change to search_entry)
     and gives the statement's own snapshot (see CountCache).
@@ -429,17 +433,19 @@ def search_sql(
         "SELECT $1::tsquery, $10::bigint, $11::tsquery, $12::tsquery, $13::tsquery, $14::text"
         if words
         else "SELECT $1::text, $10::bigint, $11::text, $12::text, $13::text, $14::text"
-    )
+    ) + (", $15::int8[]" if bounded else "")
     counts = walks is None
     match = "e.terms @@ $1::tsquery" if words else "$1 = ''"  # browsing: no words
     tiers_of_query = _tiers(bonuses, implies_match) if words else [(0, "")]
     key, id_desc = _SORT_KEYS.get(sort, ("page.rank", False))
     hits_order = f"page.rank DESC, page.id {_direction(id_desc, backward=False)}"
 
-    def tier(rank: int, query: str, *, walk: bool, decided: bool) -> str:
+    def tier(rank: int, query: str, *, walk: bool, decided: bool, position: int) -> str:
         condition = f"e.terms @@ ({query})" if words else "true"
         # Hidden from the planner (registry_opaque), the condition leaves it the id order only.
         where = f"registry_opaque({condition})" if walk else condition
+        if bounded:
+            where += f" AND e.id <= ($15::int8[])[{position}]"
         size = f"(SELECT coalesce(sum(n), 0) FROM tier_sizes WHERE rank = {rank})"
         # Undecided, both ways are planned and the sizes choose one as the statement runs.
         walked = (
@@ -461,8 +467,10 @@ def search_sql(
         else {rank: (True, False) for rank, _ in tiers_of_query}
     )
     tiers = " UNION ALL ".join(
-        tier(rank, query, walk=walk, decided=len(ways[rank]) == 1)
-        for rank, query in tiers_of_query[:: -1 if backward else 1]
+        tier(rank, query, walk=walk, decided=len(ways[rank]) == 1, position=position)
+        for position, (rank, query) in list(enumerate(tiers_of_query, start=1))[
+            :: -1 if backward else 1
+        ]
         for walk in ways[rank]
     )
     if sort in _SORT_KEYS:
@@ -631,6 +639,21 @@ class CountCache:
         while len(self.entries) > self.SIZE:
             self.entries.popitem(last=False)
 
+    def first_page(self, key: CountsKey, page_size: int) -> Sequence[tuple[float, int]] | None:
+        """The (rank, id) of the hits of the first page by relevance of `page_size` kept
+        with the counts of `key`, if any (see statement)."""
+        size, hits = self.entries.get(key, {}).get("first_page", (None, None))
+        return hits if size == page_size else None
+
+    def keep_first_page(
+        self, key: CountsKey, page_size: int, hits: Sequence[Sequence[Any]], generation: int
+    ) -> None:
+        """Keep the first page's (rank, id) with the counts of `key`, seen under `generation`
+        (a page read before a change must not outlive it)."""
+        entry = self.entries.get(key)
+        if entry is not None and generation == self.generation:
+            entry["first_page"] = (page_size, tuple((h[10], h[11]) for h in hits))
+
 
 COUNTS = CountCache()
 
@@ -678,8 +701,7 @@ async def search(
         found = await _page_and_counts(
             text, filters, position, candidate_cap, page_size, sort, widened, None
         )
-    row, counts, choice_counts = found
-    raw_hits = json.loads(row["hits"])
+    raw_hits, counts, choice_counts = found
     page = position.page if position else 1
     more = len(raw_hits) > page_size
     if backward:
@@ -745,17 +767,20 @@ async def _page_and_counts(
     sort: str,
     widened: Mapping[str, Filters],
     cache: CountCache | None,
-) -> tuple[Mapping[str, Any], Mapping[str, Any], dict[str, Mapping[str, Any]]] | None:
-    """The page's row, its counts and those of each widened facet's choices, counted here or
-    taken from `cache`; None when counts were taken from the cache and an entry has changed
-    since (the cache has then started again)."""
+) -> tuple[list[list[Any]], Mapping[str, Any], dict[str, Mapping[str, Any]]] | None:
+    """The page's hits (as search_sql's JSON has them), its counts and those of each widened
+    facet's choices, counted here or taken from `cache`; None when counts were taken from the
+    cache and an entry has changed since (the cache has then started again)."""
     generation = cache.generation if cache else 0
     epoch = cache.snapshot if cache else None
+    key = (text, filters, candidate_cap)
+    first = position is None and sort not in _SORT_KEYS
 
     def known(of: Filters) -> Mapping[str, Any] | None:
         return cache.get((text, of, candidate_cap)) if cache else None
 
     counts = known(filters)
+    first_page = cache.first_page(key, page_size) if cache and counts and first else None
     choice_counts = {name: known(of) for name, of in widened.items()}
     uncounted = [name for name, found in choice_counts.items() if found is None]
     row, *others = await database.fetchrow_each(
@@ -768,6 +793,7 @@ async def _page_and_counts(
             sort=sort,
             counted=counts,
             epoch=epoch,
+            first_page=first_page,
         ),
         *(statement(text, widened[name], None, candidate_cap, 0) for name in uncounted),
     )
@@ -778,17 +804,20 @@ async def _page_and_counts(
         if counts is not None or len(uncounted) < len(widened):
             return None
         generation = cache.generation
+    hits = json.loads(row["hits"])
     if counts is None:
         counts = row
         if cache is not None:
-            cache.put((text, filters, candidate_cap), row, generation)
+            cache.put(key, row, generation)
+    if cache is not None and first and first_page is None:
+        cache.keep_first_page(key, page_size, hits, generation)
     for name, other in zip(uncounted, others, strict=True):
         assert other is not None
         choice_counts[name] = other
         # Not kept after a new start: their own snapshots may be older than the page's.
         if cache is not None and not restarted:
             cache.put((text, widened[name], candidate_cap), other, generation)
-    return row, counts, {name: found for name, found in choice_counts.items() if found}
+    return hits, counts, {name: found for name, found in choice_counts.items() if found}
 
 
 def _facets(row: Mapping[str, Any]) -> dict[str, tuple[FacetValue, ...]]:
@@ -853,10 +882,19 @@ def statement(
     sort: str = "relevance",
     counted: Mapping[str, Any] | None = None,
     epoch: str | None = None,
+    first_page: Sequence[tuple[float, int]] | None = None,
 ) -> tuple[str, tuple[object, ...]]:
     """search_sql() for `text` and its parameters (benchmarks run it on a bare pool): the
     page alone when its counts are known (`counted`: the counting statement's row); changes
-    looked for since snapshot `epoch`."""
+    looked for since snapshot `epoch`.
+
+    `first_page`: the (rank, id) of every hit the first page by relevance served, its extra
+    row included, for the same words, filters and page size since `epoch` (kept with the
+    counts). Asked for that page again, each tier is then read up to the last id it showed
+    there, none where it showed none (a tier above the page's lowest is empty, one below is
+    never reached): the same hits from a few rows, where a tier read through the GIN index is
+    every match of it (`perovskite`: 3,599 rows for 21).
+    """
     parsed = terms.parse_query(text)
     bonuses = (
         None
@@ -874,7 +912,13 @@ def statement(
     backward = cursor is not None and cursor.backward
     implies_match = parsed.implies_match if parsed else frozenset()
     walks = None if counted is None else _walks(bonuses, implies_match, counted, page_size)
-    sql = search_sql(bonuses, sort, backward, implies_match, walks)
+    bounds = (
+        _bounds(_tiers(bonuses, implies_match), first_page)
+        if first_page is not None and walks is not None and bonuses is not None
+        and cursor is None and sort not in _SORT_KEYS
+        else None
+    )
+    sql = search_sql(bonuses, sort, backward, implies_match, walks, bounds is not None)
     return sql, (
         parsed.match if parsed else "",
         selected(tuple(kind.value for kind in filters.kind)),
@@ -888,7 +932,19 @@ def statement(
         max(SAMPLE_MIN, candidate_cap // 16),
         *_bonus_arguments(parsed),
         epoch,
+        *((bounds,) if bounds is not None else ()),
     )
+
+
+def _bounds(
+    tiers: Sequence[tuple[int, str]], first_page: Sequence[tuple[float, int]]
+) -> list[int]:
+    """Each tier's last id on the first page (tiers best first, as search_sql numbers them);
+    0 for a tier the page did not reach."""
+    last: dict[float, int] = {}
+    for rank, id_ in first_page:
+        last[rank] = max(id_, last.get(rank, 0))
+    return [last.get(rank, 0) for rank, _ in tiers]
 
 
 def _walks(

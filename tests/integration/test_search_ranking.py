@@ -109,13 +109,23 @@ async def _page(
     conn: asyncpg.Connection, text: str, filters: Filters, cursor: Cursor | None = None
 ) -> list[tuple[int, float, bool]]:
     """A page as the counting statement serves it and, the counts then kept, as the page
-    alone serves it (both the same, or the test fails here)."""
+    alone serves it, and a first page also as the page alone serves it again, bounded by
+    the ids it showed (all the same, or the test fails here)."""
     sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE)
     row = await conn.fetchrow(sql, *arguments)
     sql, arguments = search.statement(text, filters, cursor, 0, PAGE_SIZE, counted=dict(row))
     alone = await conn.fetchrow(sql, *arguments)
     assert alone["hits"] == row["hits"]
-    return [(h[11], h[10], h[12]) for h in json.loads(row["hits"])]
+    hits = json.loads(row["hits"])
+    if cursor is None:
+        first_page = [(h[10], h[11]) for h in hits]
+        sql, arguments = search.statement(
+            text, filters, None, 0, PAGE_SIZE, counted=dict(row), first_page=first_page
+        )
+        assert "$15" in sql
+        again = await conn.fetchrow(sql, *arguments)
+        assert again["hits"] == row["hits"]
+    return [(h[11], h[10], h[12]) for h in hits]
 
 
 async def _ranked(conn: asyncpg.Connection, text: str, filters: Filters) -> list[int]:
