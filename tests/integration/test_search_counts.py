@@ -104,7 +104,8 @@ async def test_a_first_page_asked_again_shows_what_changed(db: asyncpg.Connectio
         key = (WORD, Filters(), 0)
         assert search.COUNTS.first_page(key, PAGE_SIZE) is not None
         assert [hit.id for hit in again.hits] == [hit.id for hit in first.hits]
-        assert len(again.hits) == PAGE_SIZE and again.next_cursor == first.next_cursor
+        assert len(again.hits) == PAGE_SIZE
+        assert again.next_cursor == first.next_cursor
 
         shown = first.hits[3].id
         await db.execute("DELETE FROM search_entry WHERE object_id = $1", shown)
