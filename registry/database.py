@@ -336,7 +336,7 @@ async def fetchrow_each(*statements: tuple[str, tuple[Any, ...]]) -> list[asyncp
     """The first row of each (sql, args): at once on pooled connections of their own, or one
     after another on the surrounding transaction's connection (a connection runs one query
     at a time)."""
-    if in_transaction():
+    if in_transaction() or len(statements) == 1:  # one: no task to gather
         return [await fetchrow(sql, *args) for sql, args in statements]
     return list(await asyncio.gather(*(fetchrow(sql, *args) for sql, args in statements)))
 

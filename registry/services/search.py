@@ -363,7 +363,10 @@ def _browse_sample(scale: int) -> str:
 _GROUPED = {"kind": 0b0111, "province": 0b1011, "fund_id": 0b1101, "year": 0b1110}
 
 
-def _tiers(bonuses: tuple[str, ...], implies_match: frozenset[str]) -> list[tuple[int, str]]:
+@functools.cache  # a handful of bonus sets; asked by every search
+def _tiers(
+    bonuses: tuple[str, ...], implies_match: frozenset[str]
+) -> tuple[tuple[int, str], ...]:
     """(rank, tsquery expression) of each tier a match can fall in, best first: the match with
     each bonus's query, or its negation, all in one tsquery the GIN index answers alone. The
     match is left out where a bonus required implies it (ParsedQuery.implies_match)."""
@@ -379,7 +382,7 @@ def _tiers(bonuses: tuple[str, ...], implies_match: frozenset[str]) -> list[tupl
             for (name, _), on in pairs
         ]
         tiers.append((rank, " && ".join(parts)))
-    return sorted(tiers, reverse=True)
+    return tuple(sorted(tiers, reverse=True))
 
 
 def _rank(bonuses: tuple[str, ...], parameters: dict[str, str]) -> str:
@@ -436,7 +439,7 @@ def search_sql(
     ) + (", $15::int8[]" if bounded else "")
     counts = walks is None
     match = "e.terms @@ $1::tsquery" if words else "$1 = ''"  # browsing: no words
-    tiers_of_query = _tiers(bonuses, implies_match) if words else [(0, "")]
+    tiers_of_query = _tiers(bonuses, implies_match) if words else ((0, ""),)
     key, id_desc = _SORT_KEYS.get(sort, ("page.rank", False))
     hits_order = f"page.rank DESC, page.id {_direction(id_desc, backward=False)}"
 

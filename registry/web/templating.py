@@ -19,6 +19,7 @@ from registry.domain.search import (
     EXPORT_LIMIT,
     FACETS,
     FacetValue,
+    Hit,
     Results,
     default_sort,
     mark_html,
@@ -206,6 +207,20 @@ class FacetPanels:
         return panel
 
 
+def hit_meta(hit: Hit) -> str:
+    """The line under a hit, with the parts it has: who, where, from when, how much
+    (`Viện … · Cần Thơ · từ 02/01/2026 · 1.020.000.000 ₫`). One call where the template's
+    conditions were a dozen steps a hit."""
+    when = formatting.started(hit.starts_on) if hit.starts_on else str(hit.year or "")
+    parts = (
+        formatting.localized(hit.organisation),
+        hit.province or "",
+        when,
+        formatting.vnd(hit.amount_vnd),
+    )
+    return " · ".join(part for part in parts if part)
+
+
 def item_url(kind: Kind | str, item_id: int) -> str:
     return f"/{KIND_PATHS[Kind(kind)]}/{item_id}"
 
@@ -230,5 +245,6 @@ def build_environment() -> Environment:
         default_sort=default_sort,
         facet_links=FacetLinks,
         facet_panel=FacetPanels(env),
+        hit_meta=hit_meta,
     )
     return env

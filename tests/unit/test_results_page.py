@@ -1,12 +1,16 @@
-"""A results page's facet panel, rendered once per language, selection and kept counts
-(web.templating.FacetPanels): the panel a reader sees is always the one of their page."""
+"""Parts of a results page built outside its templates: the facet panel, rendered once per
+language, selection and kept counts (web.templating.FacetPanels), always the one of the
+reader's page; and the line under each hit."""
+
+import dataclasses
+import datetime as dt
 
 import pytest
 
-from registry.domain.catalogue import Localized
-from registry.domain.search import FacetValue, Filters, Results
+from registry.domain.catalogue import Kind, Localized
+from registry.domain.search import FacetValue, Filters, Hit, Results
 from registry.i18n import speaking
-from registry.web.templating import build_environment
+from registry.web.templating import build_environment, hit_meta
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +56,20 @@ def test_a_panel_is_rendered_once_for_the_same_counts_and_never_shown_for_others
     assert '<span class="count">6</span>' not in first
     assert "≈" in estimated
     assert "≈" not in first
+
+
+def test_the_line_under_a_hit_names_the_parts_it_has_once_each():
+    hit = Hit(
+        kind=Kind.PROJECT, id=1, title=Localized("Dự án"), summary=None, province="Cần Thơ",
+        year=2026, amount_vnd=1_020_000_000, is_demo=False, is_exact=False,
+        organisation=Localized("Viện Hàn lâm", "Academy"), starts_on=dt.date(2026, 1, 2),
+    )  # fmt: skip
+    without_province = dataclasses.replace(hit, province=None)
+    fund = Hit(Kind.FUND, 2, Localized("Quỹ"), None, None, 2025, None, False, False)
+
+    with speaking("vi"):
+        assert hit_meta(hit) == "Viện Hàn lâm · Cần Thơ · từ 02/01/2026 · 1.020.000.000 ₫"
+        assert hit_meta(without_province) == "Viện Hàn lâm · từ 02/01/2026 · 1.020.000.000 ₫"
+        assert hit_meta(fund) == "2025"
+    with speaking("en"):
+        assert hit_meta(hit).startswith("Academy · Cần Thơ · from 2 Jan 2026 · ")
