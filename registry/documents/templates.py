@@ -4,7 +4,7 @@ filters. The web layer adds its own globals (links, search) on top (web/templati
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -20,7 +20,16 @@ def _translated(message: str, **variables: object) -> Markup:
     """`_()` in templates, as Jinja's new-style gettext has it in an autoescaped template (the
     translation is markup; the values filling its %(name)s are escaped), in one call where
     Jinja's alias makes three through the template context (a results page says 50 things)."""
+    if not variables:
+        return _markup(i18n.current_language(), message)
     return Markup(i18n.gettext_(message)) % variables  # noqa: S704 (our own catalogues)
+
+
+@lru_cache(maxsize=4096)
+def _markup(language: str, message: str) -> Markup:
+    """A message without placeholders as markup, kept: the same few dozen are said by every
+    page (the header, the footer, the forms' labels)."""
+    return Markup(i18n.catalogue(language).gettext(message))  # noqa: S704 (our own catalogues)
 
 
 def base_environment() -> Environment:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import quote_plus, urlencode
 
@@ -58,9 +59,17 @@ def highlighted(text: str, terms: frozenset[str]) -> Markup:
     return Markup(mark_html(str(text), terms))  # noqa: S704 (mark_html escapes the text)
 
 
-def kind_labels() -> dict[str, str]:
-    """Every kind's label in the current language, looked up once per page."""
-    return {kind.value: i18n.gettext_(label) for kind, label in KIND_LABELS.items()}
+def kind_labels() -> Mapping[str, str]:
+    """Every kind's label in the current language (made once per language)."""
+    return _kind_labels(i18n.current_language())
+
+
+@functools.cache
+def _kind_labels(language: str) -> Mapping[str, str]:
+    catalogue = i18n.catalogue(language)
+    return MappingProxyType(
+        {kind.value: catalogue.gettext(label) for kind, label in KIND_LABELS.items()}
+    )
 
 
 #: The list pages served by the search: a path, and whether it takes words and kinds.
