@@ -777,7 +777,9 @@ async def _page_and_counts(
     generation = cache.generation if cache else 0
     epoch = cache.snapshot if cache else None
     key = (text, filters, candidate_cap)
-    first = position is None and sort not in _SORT_KEYS
+    # A first page by relevance, as people see it (not an export's 10,000 rows, kept by the
+    # thousand queries), is kept with its counts to be read again within bounds (statement).
+    first = position is None and sort not in _SORT_KEYS and page_size <= PAGE_SIZE
 
     def known(of: Filters) -> Mapping[str, Any] | None:
         return cache.get((text, of, candidate_cap)) if cache else None

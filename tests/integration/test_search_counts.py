@@ -8,7 +8,7 @@ import pytest
 
 from registry import database
 from registry.domain.catalogue import Kind
-from registry.domain.search import PAGE_SIZE, Filters
+from registry.domain.search import EXPORT_LIMIT, PAGE_SIZE, Filters
 from registry.services import search
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("catalogue")]
@@ -102,6 +102,10 @@ async def test_a_first_page_asked_again_shows_what_changed(db: asyncpg.Connectio
         first = await search.search(WORD, Filters())
         again = await search.search(WORD, Filters())
         key = (WORD, Filters(), 0)
+        assert search.COUNTS.first_page(key, PAGE_SIZE) is not None
+        # An export's thousands of rows are not kept (a thousand queries would hold them).
+        await search.search(WORD, Filters(), page_size=EXPORT_LIMIT)
+        assert search.COUNTS.first_page(key, EXPORT_LIMIT) is None
         assert search.COUNTS.first_page(key, PAGE_SIZE) is not None
         assert [hit.id for hit in again.hits] == [hit.id for hit in first.hits]
         assert len(again.hits) == PAGE_SIZE
