@@ -192,6 +192,42 @@ draft_field_name = _names(
 )
 
 
+#: The columns of the editor's rows (team-N-*, budget-<category>-*, milestone-N-*), as its
+#: tables head them.
+_ROW_COLUMNS = {
+    "name": N_("Member"),
+    "orcid": N_("ORCID iD (optional)"),
+    "role": N_("Role in the project"),
+    "requested": N_("Requested from the fund"),
+    "own": N_("Own funds"),
+    "month": N_("Month"),
+    "text": N_("Milestone"),
+}
+_ROW_SECTIONS = {"team": N_("Team"), "milestone": N_("Milestones"), "budget": N_("Budget (đồng)")}
+
+
+def form_field_name(field: str) -> str:
+    """A proposal form's field as the editor labels it: `title_vi` -> "Title (Vietnamese)",
+    `team-1-role` -> "Team, row 2: Role in the project", `budget-travel-own` -> "Budget
+    (đồng), Travel and conferences: Own funds". A name it does not know is shown as it is."""
+    section, _, rest = field.partition("-")
+    row, _, column = rest.rpartition("-")
+    try:
+        if section not in _ROW_SECTIONS:
+            return draft_field_name(field)
+        if section == "budget":
+            row_name = budget_category_name(row)
+        else:
+            row_name = gettext_("row %(n)s") % {"n": int(row) + 1}
+        return gettext_("%(section)s, %(row)s: %(column)s") % {
+            "section": gettext_(_ROW_SECTIONS[section]),
+            "row": row_name,
+            "column": gettext_(_ROW_COLUMNS[column]),
+        }
+    except (KeyError, ValueError):
+        return field
+
+
 #: The text limits the form readers enforce (from the domain), for the forms' maxlength.
 LIMITS = {
     "call_title": calls.TITLE_MAX,

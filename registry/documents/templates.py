@@ -60,6 +60,7 @@ def base_environment() -> Environment:
         attachment_kind_name=formatting.attachment_kind_name,
         budget_category_name=formatting.budget_category_name,
         draft_field_name=formatting.draft_field_name,
+        form_field_name=formatting.form_field_name,
         format_mark=format_mark,
         format_weight=format_weight,
         format_permille=formatting.percent,

@@ -138,5 +138,5 @@ async def test_the_conflict_page_lists_only_real_differences(client, make_person
     stale = {**fields, "title_vi": "Tiêu đề khác", "budget-personnel-requested": "1000000000"}
     conflict = await post_form(client, proposal_url, stale)
     assert conflict.status_code == 409
-    compared = re.findall(r"<tr><td><code>([^<]+)</code>", conflict.text)
-    assert compared == ["title_vi"]
+    compared = re.findall(r'<tr><td data-field="([^"]+)">([^<]+)</td>', conflict.text)
+    assert compared == [("title_vi", "Tên (tiếng Việt)")]  # named as the editor labels it

@@ -98,3 +98,32 @@ def test_dates_are_written_as_the_vietnamese_and_english_patterns_say(day, langu
         assert formatting.date(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)) == (
             expected
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "vietnamese", "english"),
+    [
+        ("title_vi", "Tên (tiếng Việt)", "Title (Vietnamese)"),
+        (
+            "team-1-role",
+            "Nhóm nghiên cứu, dòng 2: Vai trò trong đề tài",
+            "Team, row 2: Role in the project",
+        ),
+        ("milestone-0-text", None, "Milestones, row 1: Milestone"),
+        ("budget-travel-own", None, "Budget (VND), Travel and conferences: Own funds"),
+        ("budget-unknown-own", "budget-unknown-own", "budget-unknown-own"),
+        ("team-x-role", "team-x-role", "team-x-role"),
+        ("submit_key", "submit_key", "submit_key"),
+    ],
+)
+def test_a_form_field_is_named_as_the_editor_labels_it(field, vietnamese, english):
+    """The conflict page names the fields two versions disagree on as the form labels them
+    (not team-1-role); a name it does not know is shown as it is."""
+    with speaking("en"):
+        assert formatting.form_field_name(field) == english
+    with speaking("vi"):
+        named = formatting.form_field_name(field)
+    if vietnamese:
+        assert named == vietnamese
+    else:  # translated, whatever the words
+        assert named not in (field, english)
