@@ -28,8 +28,9 @@ def _translated(message: str, **variables: object) -> Markup:
 @lru_cache(maxsize=4096)
 def _markup(language: str, message: str) -> Markup:
     """A message without placeholders as markup, kept: the same few dozen are said by every
-    page (the header, the footer, the forms' labels)."""
-    return Markup(i18n.catalogue(language).gettext(message))  # noqa: S704 (our own catalogues)
+    page (the header, the footer, the forms' labels). Formatted all the same, as Jinja's
+    gettext formats every message: a literal percent sign is written `%%` ("3%% of")."""
+    return Markup(i18n.catalogue(language).gettext(message)) % {}  # noqa: S704 (our catalogues)
 
 
 def base_environment() -> Environment:

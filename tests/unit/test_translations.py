@@ -77,3 +77,17 @@ def test_templates_speak_the_language_and_escape_what_fills_a_message(language, 
     page = environment().from_string('{{ _("Download CSV") }} · {{ _("%(name)s", name=place) }}')
     with speaking(language):
         assert page.render(place="<b>Hà Nội</b>") == expected
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_message_with_a_literal_percent_sign_shows_one(language):
+    # Jinja's gettext formats every message, so a literal % is written %% in templates; the
+    # kept form of a message without placeholders must be formatted the same way.
+    page = environment().from_string(
+        "{{ _(\"Own funds required (%% of the proposal's total budget)\") }}"
+    )
+    with speaking(language):
+        for _ in range(2):  # made, then kept
+            shown = page.render()
+            assert "%" in shown
+            assert "%%" not in shown
