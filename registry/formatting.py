@@ -193,16 +193,18 @@ draft_field_name = _names(
 
 
 #: The columns of the editor's rows (team-N-*, budget-<category>-*, milestone-N-*), as its
-#: tables head them.
-_ROW_COLUMNS = {
-    "name": N_("Member"),
-    "orcid": N_("ORCID iD (optional)"),
-    "role": N_("Role in the project"),
-    "requested": N_("Requested from the fund"),
-    "own": N_("Own funds"),
-    "month": N_("Month"),
-    "text": N_("Milestone"),
-}
+#: tables head them and label their inputs.
+row_column_name = _names(
+    {
+        "name": N_("Member"),
+        "orcid": N_("ORCID iD (optional)"),
+        "role": N_("Role in the project"),
+        "requested": N_("Requested from the fund"),
+        "own": N_("Own funds"),
+        "month": N_("Month"),
+        "text": N_("Milestone"),
+    }
+)
 _ROW_SECTIONS = {"team": N_("Team"), "milestone": N_("Milestones"), "budget": N_("Budget (đồng)")}
 
 
@@ -222,7 +224,7 @@ def form_field_name(field: str) -> str:
         return gettext_("%(section)s, %(row)s: %(column)s") % {
             "section": gettext_(_ROW_SECTIONS[section]),
             "row": row_name,
-            "column": gettext_(_ROW_COLUMNS[column]),
+            "column": row_column_name(column),
         }
     except (KeyError, ValueError):
         return field

@@ -51,7 +51,6 @@ def base_environment() -> Environment:
         vnd_compact=formatting.vnd_compact,
         number=formatting.number,
         date=formatting.date,
-        started=formatting.started,
         local_datetime=formatting.local_datetime,
         l10n=formatting.localized,
     )
@@ -62,6 +61,7 @@ def base_environment() -> Environment:
         budget_category_name=formatting.budget_category_name,
         draft_field_name=formatting.draft_field_name,
         form_field_name=formatting.form_field_name,
+        row_column_name=formatting.row_column_name,
         format_mark=format_mark,
         format_weight=format_weight,
         format_permille=formatting.percent,
