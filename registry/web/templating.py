@@ -205,7 +205,7 @@ class FacetPanels:
             *map(id, counts),
         )
         found = self._panels.get(key)
-        if found is not None and all(a is b for a, b in zip(found[0], counts, strict=True)):
+        if found is not None:  # its facet tuples are alive (held below): the ids are theirs
             self._panels.move_to_end(key)
             return found[1]
         template = self._env.get_template("partials/_facets.html")
