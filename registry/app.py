@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
@@ -25,6 +26,7 @@ from registry.web import i18n
 from registry.web.auth import (
     DEVELOPMENT_TOKEN,
     PRIVATE_PREFIXES,
+    FormCsrfMiddleware,
     arrival_stamp,
     development_token,
     origin_check,
@@ -107,16 +109,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[database_pool],  # mail goes out in jobs (registry.jobs)
         on_startup=[_freeze_what_startup_made],
         state=State({"settings": settings, DEVELOPMENT_TOKEN: development_token(settings)}),
-        middleware=[arrival_stamp, origin_check, session_middleware(settings)],
-        csrf_config=CSRFConfig(
-            secret=settings.resolved_secret_key(),
-            cookie_name="__Host-csrftoken" if secure else "csrftoken",
-            cookie_secure=secure,
-            cookie_httponly=True,  # forms carry the token; no script needs to read it
-            cookie_samesite="lax",
-            cookie_path="/",
-            exclude=["/static", "/api/", "/healthz", "/readyz", "/schema"],
-        ),
+        middleware=[
+            arrival_stamp,
+            origin_check,
+            session_middleware(settings),
+            # In place of csrf_config, whose middleware sets its cookie on every page.
+            DefineMiddleware(
+                FormCsrfMiddleware,
+                config=CSRFConfig(
+                    secret=settings.resolved_secret_key(),
+                    cookie_name="__Host-csrftoken" if secure else "csrftoken",
+                    cookie_secure=secure,
+                    cookie_httponly=True,  # forms carry the token; no script needs to read it
+                    cookie_samesite="lax",
+                    cookie_path="/",
+                    exclude=["/static", "/api/", "/healthz", "/readyz", "/schema"],
+                ),
+            ),
+        ],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True)},
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment())

@@ -20,7 +20,8 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.domain.accounts import ABSOLUTE_LIFETIME, Actor, Origin, Role
 from registry.services import clock, sessions
@@ -127,6 +128,34 @@ def origin_check(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+class FormCsrfMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, setting the token's cookie only on an answer that carries the
+    token (a page with a form): a visitor who only reads the catalogue gets no cookie, so
+    shared caches may keep those pages and no cookie is made for nothing.
+
+    The answer's start is held until its first body part shows whether the token is in it.
+    A body sent in several parts (a download, an export) sets it, as before."""
+
+    def create_send_wrapper(self, send: Send, token: str, csrf_cookie: str | None) -> Send:
+        if csrf_cookie is not None:
+            return send
+        held: list[Message] = []
+        carried = token.encode()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                held.append(message)
+                return
+            if held:
+                start = held.pop()
+                if message.get("more_body") or carried in message.get("body", b""):
+                    self._set_cookie_if_needed(start, token)  # type: ignore[arg-type]
+                await send(start)
+            await send(message)
+
+        return send_wrapper
 
 
 # Guards -----------------------------------------------------------------------------------

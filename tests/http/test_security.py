@@ -331,6 +331,27 @@ async def test_security_headers_on_every_kind_of_answer(client, make_person):
     assert problems == [], "\n" + "\n".join(problems)
 
 
+async def test_only_pages_with_a_form_set_the_csrf_cookie(client, make_person):
+    """A visitor who only reads the public catalogue gets no cookie at all, so a shared cache
+    may keep those pages; a page with a form sets the token its form carries, and the form
+    then works."""
+    for path in ("/", "/search?q=tri+tue", "/projects", "/api/v1/funds"):
+        answer = await client.get(path)
+        assert answer.status_code == 200, path
+        assert "set-cookie" not in answer.headers, (path, answer.headers.get("set-cookie"))
+    assert CSRF_COOKIE not in client.cookies
+
+    page = await client.get("/login?lang=en")
+    assert CSRF_COOKIE in page.headers.get("set-cookie", "")
+    token = client.cookies[CSRF_COOKIE]
+    assert f'name="_csrf_token" value="{token}"' in page.text
+
+    person = await make_person(("applicant", "vast"))
+    await sign_in(client, person)
+    assert (await client.get("/account")).status_code == 200  # signed in through the form
+    assert client.cookies[CSRF_COOKIE] == token  # kept, not replaced by a later page
+
+
 # Origin ---------------------------------------------------------------------------------------
 
 
