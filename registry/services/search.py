@@ -239,15 +239,22 @@ async def indexes_built_after() -> AsyncIterator[None]:
     try:
         yield
     finally:
-        async with database.transaction(), database.connection() as conn:
-            # Memory for the build: a GIN index is built from sorted runs this large.
-            await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            await conn.execute("SET LOCAL statement_timeout = 0")
-            for name, definition in GIN_INDEXES.items():
-                await conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS {name} ON search_entry {definition}",
-                    timeout=3600,
-                )
+        # The full index on one connection, the samples' three (a third of its work) on
+        # another: a GIN index is built by one process (until PostgreSQL 18), so this keeps
+        # a second core busy (1,000,000 entries: 269 -> 183 s, measured).
+        full, *samples = GIN_INDEXES.items()
+        await asyncio.gather(_build_indexes([full]), _build_indexes(samples))
+
+
+async def _build_indexes(indexes: Iterable[tuple[str, str]]) -> None:
+    async with database.transaction(), database.connection() as conn:
+        # Memory for the build: a GIN index is built from sorted runs this large.
+        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        await conn.execute("SET LOCAL statement_timeout = 0")
+        for name, definition in indexes:
+            await conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON search_entry {definition}", timeout=3600
+            )
 
 
 async def index_missing() -> int:

@@ -240,3 +240,28 @@ async def test_entries_a_migration_left_without_tokens_are_found_again_after_mig
     )
     assert await _ids("đất hiếm") == before
     assert await search.index_missing() == 0
+
+
+async def test_a_bulk_load_builds_every_search_index_again_at_the_end():
+    """Bulk loads drop the GIN indexes, write, and build them all again (two at once)."""
+
+    async def gin_indexes() -> set[str]:
+        rows = await database.fetch(
+            """SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+               JOIN pg_am a ON a.oid = c.relam
+               WHERE i.indrelid = 'search_entry'::regclass AND a.amname = 'gin'
+                 AND i.indisvalid"""
+        )
+        return {row["relname"] for row in rows}
+
+    before = await _ids("đất hiếm")
+    assert await gin_indexes() == set(search.GIN_INDEXES)
+
+    async with search.indexes_built_after():
+        assert await gin_indexes() == set()
+        await database.execute("UPDATE search_entry SET terms = NULL WHERE kind = 'project'")
+        await search.reindex([Kind.PROJECT])
+        assert await _ids("đất hiếm") == before  # found meanwhile, reading the whole table
+
+    assert await gin_indexes() == set(search.GIN_INDEXES)
+    assert await _ids("đất hiếm") == before
