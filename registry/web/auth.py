@@ -141,18 +141,19 @@ class FormCsrfMiddleware(CSRFMiddleware):
     def create_send_wrapper(self, send: Send, token: str, csrf_cookie: str | None) -> Send:
         if csrf_cookie is not None:
             return send
-        held: list[Message] = []
+        start: Message | None = None
         carried = token.encode()
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
-                held.append(message)
+                start = message
                 return
-            if held:
-                start = held.pop()
+            if start is not None:
                 if message.get("more_body") or carried in message.get("body", b""):
                     self._set_cookie_if_needed(start, token)  # type: ignore[arg-type]
                 await send(start)
+                start = None
             await send(message)
 
         return send_wrapper
