@@ -122,7 +122,7 @@ async def test_managers_list_filter_sort_and_open_the_submissions(client, call):
     # The exports hold the list as shown: same filters, same order, amounts as numbers.
     exported = await client.get(f"{path}.csv?sort=requested&order=desc&status=submitted")
     assert exported.status_code == 200
-    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][0] == translate_in("vi", "Reference")
     assert [r[1] for r in rows[1:]] == [

@@ -115,7 +115,7 @@ async def test_exports_download_for_the_funds_managers_only(client, desk, make_p
     assert book.sheetnames == ["proposals", "reviews"]
     assert book["reviews"].max_row == 1 + 12
     reviews_csv = await client.get(f"{base}/reviews.csv")
-    assert reviews_csv.headers["content-type"].startswith("text/csv")
+    assert reviews_csv.headers["content-type"] == "text/csv; charset=utf-8"
     text = reviews_csv.content.decode("utf-8-sig")
     assert "Nhận xét 45" in text
     for reviewer in desk["reviewers"]:

@@ -259,7 +259,7 @@ async def test_the_csv_holds_every_match_in_order_and_opens_in_excel(client, lot
         params=[("q", lot.word), ("technology", one), ("technology", two), ("sort", "amount")],
     )
     assert answer.status_code == 200
-    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert answer.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0] == [

@@ -170,7 +170,7 @@ async def test_the_csv_parses_and_holds_no_demo_and_nothing_from_reviews(client,
     call = await decided(approve=True)
     answer = await client.get(f"/api/v1/grants.csv?fund={call['fund_id']}")
     assert answer.status_code == 200
-    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     mine = [r for r in rows if call["token"] in r["title"]]
     assert sorted(int(r["amount_vnd"]) for r in mine) == [800_000_000, BILLION]

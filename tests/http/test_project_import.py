@@ -121,7 +121,7 @@ async def test_a_bad_file_imports_nothing_and_its_report_names_the_row(
     assert "<td>3</td><td>Ngày bắt đầu</td>" in page.text
     assert "ví dụ 15/03/2019" in page.text
     report = await client.get(f"{path}/report.csv", params={"lang": "en"})
-    assert report.headers["content-type"].startswith("text/csv")
+    assert report.headers["content-type"] == "text/csv; charset=utf-8"
     assert report.content.decode("utf-8-sig").splitlines() == [
         "Row,Column,Problem",
         "3,Start date,\"Enter a date as day/month/year, such as 15/03/2019.\"",

@@ -205,6 +205,6 @@ def _csv(results: Results, settings: Settings, name: str) -> Response[bytes]:
         rows.append((note,))
     return Response(
         to_csv(Sheet("results", CSV_HEADER, rows)),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8"
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
