@@ -22,10 +22,14 @@ from registry.domain.public_record import (
     grant_id,
     organisation_id,
 )
+from registry.i18n import N_
 from registry.services import clock
 from registry.services.queries import open_data as sql
 
 PUBLISHER = "Registry of strategic-technology projects and funds"
+NO_GRANTS = N_(
+    "No funded project matches yet, and a 360Giving data package holds at least one grant."
+)
 CSV_HEADER = (
     "grant_id", "project_code", "title", "recipient_id", "recipient", "province", "fund",
     "call", "amount_vnd", "award_date", "start_date", "end_date", "technologies", "url",
@@ -67,8 +71,12 @@ async def _grants(fund: int | None, call: int | None) -> list[tuple[FundedGrant,
 async def giving(
     prefix: str, site: str, *, fund: int | None = None, call: int | None = None
 ) -> dict[str, Any]:
-    """The 360Giving (1.4.3) package of funded projects, of one fund or call if given."""
+    """The 360Giving (1.4.3) package of funded projects, of one fund or call if given.
+
+    NotFound when there is none: the standard's package holds at least one grant."""
     grants = [grant for grant, _ in await _grants(fund, call)]
+    if not grants:
+        raise NotFound(NO_GRANTS)
     return giving_package(grants, prefix, site, PUBLISHER, clock.now())
 
 

@@ -151,11 +151,14 @@ async def test_the_360giving_export_validates_and_carries_only_approved_grants(c
     assert grant["beneficiaryLocation"][0]["name"] == "Hà Nội"
     assert grant["plannedDates"][0]["duration"] == 24
 
-    # One call's grants, and a call with no approved outcome has none.
+    # One call's grants. A call with no approved outcome has none, and a 360Giving package
+    # must hold at least one grant: not found, saying why, never an invalid package.
     one = (await client.get(f"/api/v1/grants.json?call={call['call_id']}")).json()
     assert len(one["grants"]) == 2
-    none = (await client.get(f"/api/v1/grants.json?call={pending['call_id']}")).json()
-    assert none["grants"] == []
+    none = await client.get(f"/api/v1/grants.json?call={pending['call_id']}&lang=en")
+    assert none.status_code == 404
+    assert none.json()["error"]["code"] == "not_found"
+    assert "No funded project matches" in none.json()["error"]["message"]
 
 
 async def test_the_grants_json_would_fail_validation_if_it_were_wrong(client, decided):  # type: ignore[no-untyped-def]
