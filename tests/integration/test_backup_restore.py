@@ -37,6 +37,7 @@ SERVED = (
     "/api/v1/grants.json",
     "/api/v1/audit/head",
 )
+GRANTS = "/api/v1/grants.json"
 
 
 def _server_major(url: str) -> int:
@@ -100,8 +101,11 @@ def _served(app_database_url: str, data_dir: Path) -> dict[str, object]:
     app = create_app(Settings(database_url=app_database_url, data_dir=data_dir))
     with TestClient(app=app, base_url="https://testserver.local") as client:
         answers = {path: client.get(path) for path in SERVED}
-    assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(SERVED, 200)
-    return {path: answer.json() for path, answer in answers.items()}
+    # grants.json is a 404 while nothing is funded (a 360Giving package holds a grant at
+    # least), as it is in a fresh test database: restored, it must answer the same.
+    expected = {path: (200, 404) if path == GRANTS else (200,) for path in SERVED}
+    assert all(answers[path].status_code in codes for path, codes in expected.items())
+    return {path: (answer.status_code, answer.json()) for path, answer in answers.items()}
 
 
 def _chain(url: str) -> ChainCheck:
@@ -117,9 +121,9 @@ def _chain(url: str) -> ChainCheck:
 
 def _without_times(answers: dict[str, object]) -> dict[str, object]:
     """grants.json stamps when it was made (`issued`, `modified`): the rest must match."""
-    package = dict(answers["/api/v1/grants.json"])  # type: ignore[call-overload]
-    package.pop("issued"), package.pop("modified")
-    return {**answers, "/api/v1/grants.json": package}
+    status, package = answers[GRANTS]  # type: ignore[misc]
+    package = {k: v for k, v in package.items() if k not in ("issued", "modified")}
+    return {**answers, GRANTS: (status, package)}
 
 
 def test_a_restored_dump_serves_the_same_catalogue_and_audit_head(
@@ -155,9 +159,9 @@ def _restore_and_compare(
     before = _served(test_database.app_url(database_url), tmp_path / "live")
     after = _served(test_database.app_url(restored), tmp_path / "restored")
     assert _without_times(after) == _without_times(before)
-    assert after["/api/v1/projects"]["items"]  # type: ignore[index]
+    assert after["/api/v1/projects"][1]["items"]  # type: ignore[index]
 
     live, copy = _chain(database_url), _chain(restored)
     assert (live.ok, copy.ok) == (True, True), (live, copy)
     assert (copy.head_seq, copy.head_hash_hex) == (live.head_seq, live.head_hash_hex)
-    assert copy.head_seq == before["/api/v1/audit/head"]["seq"]  # type: ignore[index]
+    assert copy.head_seq == before["/api/v1/audit/head"][1]["seq"]  # type: ignore[index]
