@@ -80,6 +80,11 @@ async def giving(
     return giving_package(grants, prefix, site, PUBLISHER, clock.now())
 
 
+async def has_grants(*, fund: int | None = None, call: int | None = None) -> bool:
+    """Whether giving() has a package for this fund or call (for links to it)."""
+    return bool(await database.fetchval(sql.HAS_FUNDED_PROJECTS, fund, call))
+
+
 async def funded_table(
     prefix: str, site: str, *, fund: int | None = None, call: int | None = None
 ) -> Table:

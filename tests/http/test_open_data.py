@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 import string
 
@@ -188,13 +189,25 @@ async def test_the_csv_parses_and_holds_no_demo_and_nothing_from_reviews(client,
 
 
 async def test_fund_and_call_pages_link_the_open_data(client, db, decided):  # type: ignore[no-untyped-def]
-    call = await decided(approve=False)
+    # Not approved: nothing of this call is open data yet, so no link leads to a 404.
+    pending = await decided(approve=False)
+    call_page = await client.get(f"/calls/{pending['call_id']}?lang=en")
+    assert f"grants.json?call={pending['call_id']}" not in call_page.text
+    assert f"grants.csv?call={pending['call_id']}" not in call_page.text
+    assert "Funded projects as open data: none yet" in " ".join(call_page.text.split())
+    assert 'href="/api/v1/grants.json"' in call_page.text  # every fund's
+
+    call = await decided(approve=True)
     fund_page = await client.get(f"/funds/{call['fund_id']}")
     assert f'href="/api/v1/grants.json?fund={call["fund_id"]}"' in fund_page.text
     assert f'href="/api/v1/grants.csv?fund={call["fund_id"]}"' in fund_page.text
     call_page = await client.get(f"/calls/{call['call_id']}")
     assert f'href="/api/v1/grants.json?call={call["call_id"]}"' in call_page.text
     assert f'href="/api/v1/grants.csv?call={call["call_id"]}"' in call_page.text
+    for page in (fund_page, call_page):  # and each leads to a package
+        link = re.search(r'href="(/api/v1/grants\.json\?[^"]+)"', page.text)
+        assert link
+        assert (await client.get(link.group(1))).status_code == 200
 
 
 async def test_bad_filters_are_refused_clearly(client):  # type: ignore[no-untyped-def]

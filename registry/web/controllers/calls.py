@@ -77,6 +77,7 @@ class CallsController(Controller):
                 "technologies": dict(await calls.eligible_technologies()),
                 "organisations": await proposals.applicant_organisations(actor) if actor else (),
                 "has_results": bool(await open_data.calls_with_results([call.id])),
+                "has_grants": await open_data.has_grants(call=call.id),
             },
         )
 

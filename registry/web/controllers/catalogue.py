@@ -13,7 +13,7 @@ from registry.documents.spreadsheets import Sheet, to_csv
 from registry.domain.catalogue import Kind
 from registry.domain.search import EXPORT_LIMIT, FACETS, PAGE_SIZE, Results
 from registry.formatting import number
-from registry.services import calls, catalogue, search
+from registry.services import calls, catalogue, open_data, search
 from registry.settings import Settings
 from registry.web import forms
 from registry.web.auth import received_at
@@ -93,7 +93,13 @@ class CatalogueController(Controller):
         forms.page_params(request.query_params)
         item = await catalogue.get_fund(forms.item_id(fund_id))
         published = await calls.published_calls(fund_id=item.id)
-        return _page("catalogue/fund.html", fund=item, calls=published, now=received_at(request))
+        return _page(
+            "catalogue/fund.html",
+            fund=item,
+            calls=published,
+            now=received_at(request),
+            has_grants=await open_data.has_grants(fund=item.id),
+        )
 
     @get("/zones", name="zones")
     async def zones(self, request: Request) -> Template:
