@@ -23,11 +23,9 @@ SELECT p.id, p.code, p.title_vi, coalesce(p.abstract_vi, '') AS abstract_vi, p.a
  ORDER BY p.id
 """
 
-#: Whether FUNDED_PROJECTS would find any (a 360Giving package needs one).
-HAS_FUNDED_PROJECTS = """
-SELECT EXISTS (SELECT 1 FROM project p WHERE NOT p.is_demo
-                  AND ($1::int IS NULL OR p.fund = $1) AND ($2::int IS NULL OR p.call = $2))
-"""
+#: Whether FUNDED_PROJECTS finds any (a 360Giving package needs one): the same rows, read
+#: until the first.
+HAS_FUNDED_PROJECTS = f"SELECT EXISTS ({FUNDED_PROJECTS})"
 
 #: A published call whose outcomes are approved, with the aggregates frozen at approval.
 CALL_RESULTS = """
